@@ -1,0 +1,90 @@
+"""`curate build` and `curate ingest`."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import polars as pl
+import typer
+
+from curate.cli.common import console, err_console, open_config, write_records
+from curate.cli.progress import RichProgress, funnel_table
+from curate.pipeline import build
+from curate.stages import STAGE_ORDER
+
+STAGES_HELP = ", ".join(STAGE_ORDER)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("build")(build_cmd)
+    app.command("ingest")(ingest_cmd)
+
+
+def build_cmd(
+    config: Path = typer.Argument(..., help="The curate.yaml to build.", show_default=False),
+    until: str = typer.Option(None, "--until", help=f"Stop after this stage ({STAGES_HELP})."),
+    from_: str = typer.Option(None, "--from", help="Redo this stage and every stage after it."),
+    force: bool = typer.Option(False, "--force", help="Redo every stage, even those that are up to date."),
+    runs_dir: Path = typer.Option(None, "--runs-dir", help="Folder for run folders (default: runs_dir in the config, 'runs')."),
+    engine: str = typer.Option(None, "--engine", help="local (default) or ray."),
+    address: str = typer.Option(None, "--address", help="Ray cluster address, with --engine ray."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
+) -> None:
+    """Run the pipeline: ingest → redact → dedupe → embed → select → export.
+
+    Outputs go to `runs/<name>/`: one Parquet table per stage, `manifest.json` (counts,
+    drops by reason, timings), `rejects.jsonl` and `export/train.jsonl`. Stages whose
+    input and settings are unchanged are skipped, so re-running is cheap and a killed
+    build resumes where it stopped.
+    """
+    cfg = open_config(config)
+    if engine or address:
+        cfg.engine = cfg.engine.model_copy(update={k: v for k, v in {"type": engine, "address": address}.items() if v})
+        if cfg.engine.type not in ("local", "ray"):
+            from curate.errors import InputError
+
+            raise InputError(f"--engine: expected local or ray, got {cfg.engine.type!r}")
+    with RichProgress(err_console, enabled=not quiet) as progress:
+        result = build(cfg, runs_dir=runs_dir, until=until, from_stage=from_, force=force, progress=progress)
+    manifest = result.run.manifest()
+    console.print(funnel_table(manifest))
+    skipped = [o.name for o in result.outcomes if o.status == "skipped"]
+    if skipped:
+        console.print(f"[dim]up to date, skipped: {', '.join(skipped)} (use --force or --from to redo)[/]")
+    train = result.run.path("export/train.jsonl")
+    console.print(f"run folder: [bold]{result.run.root}[/]")
+    if train.exists():
+        console.print(f"training file: [bold]{train}[/]")
+
+
+def ingest_cmd(
+    config: Path = typer.Argument(..., help="The curate.yaml whose sources to read.", show_default=False),
+    out: Path = typer.Option(..., "--out", "-o", help="Where to write the records (.jsonl or .parquet)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
+    """Read the config's sources and write the Records, nothing else.
+
+    Inputs that cannot become a Record are written beside OUT as `<OUT>.rejects.jsonl`,
+    each with its file:line and the reason.
+    """
+    cfg = open_config(config)
+    with tempfile.TemporaryDirectory(prefix="curate-ingest-") as tmp:
+        with RichProgress(err_console, enabled=not quiet) as progress:
+            result = build(cfg, runs_dir=Path(tmp), only=["ingest"], progress=progress)
+        run = result.run
+        df = pl.read_parquet(run.path("ingest.parquet")).drop("drop_reason")
+        write_records(df, out)
+        rejects = out.with_name(out.name + ".rejects.jsonl") if out.suffix != ".jsonl" else out.with_suffix(".rejects.jsonl")
+        entry = run.stage_entry("ingest") or {}
+        if run.rejects_path.exists() and run.rejects_path.stat().st_size:
+            from curate.store import atomic_path
+            import shutil
+
+            with atomic_path(rejects) as t:
+                shutil.copyfile(run.rejects_path, t)
+    console.print(
+        f"{entry.get('records_out', 0):,} records → {out}"
+        + (f"; {entry.get('rejected', 0):,} rejected → {rejects}" if entry.get("rejected") else "")
+        + (f"; skipped: {entry.get('dropped')}" if entry.get("dropped") else "")
+    )

@@ -1,0 +1,134 @@
+"""What every command shares: consoles, logging, opening configs and runs, reading and
+writing record files for the standalone stage commands."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from rich.console import Console
+
+from curate.config import CurateConfig, load_config
+from curate.errors import CurateError, InputError
+from curate.records import RECORD_SCHEMA, content_hash, flatten, meta_loads
+from curate.run import RunFolder
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def setup_logging(verbose: int) -> None:
+    from rich.logging import RichHandler
+
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    logging.basicConfig(
+        level=level, format="%(message)s", handlers=[RichHandler(console=err_console, show_path=False)], force=True
+    )
+    # third-party loggers that are noisy at INFO (Presidio lists every recognizer)
+    for noisy in ("presidio-analyzer", "presidio-anonymizer", "sentence_transformers", "httpx", "urllib3"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+
+
+def open_config(path: Path) -> CurateConfig:
+    return load_config(path)
+
+
+def open_run(path: Path, runs_dir: Path | None = None) -> RunFolder:
+    """A run folder given as its path, or as the config file that builds it."""
+    p = Path(path)
+    if p.is_file() and p.suffix in (".yaml", ".yml"):
+        cfg = load_config(p)
+        p = cfg.run_dir(runs_dir)
+    run = RunFolder(p)
+    if not run.exists():
+        raise InputError(f"{path}: not a run folder (no manifest.json); run `curate build CONFIG` first")
+    return run
+
+
+# -- record files (standalone stage commands) ---------------------------------------------
+
+
+def read_records(path: Path) -> pl.DataFrame:
+    """Read records from JSONL or Parquet. ``id`` and ``text`` and/or ``messages`` are
+    required; the other Record columns are filled in when absent."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: file not found")
+    if path.suffix == ".parquet":
+        df = pl.read_parquet(path)
+    elif path.suffix in (".jsonl", ".json", ".ndjson"):
+        rows = []
+        with open(path, "rb") as fh:
+            for n, raw in enumerate(fh, start=1):
+                if not raw.strip():
+                    continue
+                try:
+                    row = json.loads(raw.decode("utf-8-sig" if n == 1 else "utf-8"))
+                except UnicodeDecodeError:
+                    raise InputError(f"{path}:{n}: not valid UTF-8") from None
+                except json.JSONDecodeError as exc:
+                    raise InputError(f"{path}:{n}: invalid JSON: {exc.msg} (column {exc.colno})") from None
+                if not isinstance(row, dict):
+                    raise InputError(f"{path}:{n}: expected a JSON object")
+                if "meta" in row and not isinstance(row["meta"], str):
+                    row["meta"] = json.dumps(row["meta"], sort_keys=True, ensure_ascii=False)
+                rows.append(row)
+        df = pl.DataFrame(rows, infer_schema_length=None) if rows else pl.DataFrame(schema={"id": pl.Utf8})
+    else:
+        raise InputError(f"{path}: expected a .jsonl or .parquet file")
+    return complete_records(df, str(path))
+
+
+def complete_records(df: pl.DataFrame, where: str) -> pl.DataFrame:
+    cols = set(df.columns)
+    if "id" not in cols:
+        raise InputError(f"{where}: records need an 'id' column")
+    if "text" not in cols and "messages" not in cols:
+        raise InputError(f"{where}: records need a 'text' or a 'messages' column")
+    if df["id"].n_unique() != df.height:
+        raise InputError(f"{where}: ids are not unique")
+    df = df.with_columns(pl.col("id").cast(pl.Utf8))
+    if "messages" not in cols:
+        df = df.with_columns(
+            pl.col("text").map_elements(lambda t: [{"role": "user", "content": t}], return_dtype=RECORD_SCHEMA["messages"]).alias("messages")
+        )
+    if "text" not in cols:
+        df = df.with_columns(
+            pl.struct("messages", *([pl.col("title")] if "title" in cols else []))
+            .map_elements(lambda r: flatten(r["messages"], r.get("title")), return_dtype=pl.Utf8)
+            .alias("text")
+        )
+    defaults = {
+        "source": pl.lit("file"), "kind": pl.lit("ticket"), "title": pl.lit(None, dtype=pl.Utf8),
+        "meta": pl.lit("{}"), "locator": pl.lit(where),
+        "content_hash": pl.col("text").map_elements(content_hash, return_dtype=pl.Utf8),
+    }
+    df = df.with_columns([expr.alias(name) for name, expr in defaults.items() if name not in cols])
+    return df.with_columns([pl.col(c).cast(t) for c, t in RECORD_SCHEMA.items()])
+
+
+def record_to_json(row: dict[str, Any]) -> dict[str, Any]:
+    out = dict(row)
+    if isinstance(out.get("meta"), str):
+        out["meta"] = meta_loads(out["meta"])
+    return out
+
+
+def write_records(df: pl.DataFrame, path: Path) -> None:
+    """Write records as JSONL (meta as an object) or Parquet, atomically."""
+    from curate.store import write_jsonl, write_parquet
+
+    path = Path(path)
+    if path.suffix == ".parquet":
+        write_parquet(path, df)
+    elif path.suffix in (".jsonl", ".ndjson", ".json"):
+        write_jsonl(path, (record_to_json(r) for r in df.iter_rows(named=True)))
+    else:
+        raise InputError(f"{path}: expected a .jsonl or .parquet output file")
+
+
+def fail(message: str, code: int = 2) -> None:
+    raise CurateError(message) if code == 1 else InputError(message)

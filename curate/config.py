@@ -1,0 +1,274 @@
+"""The ``curate.yaml`` configuration: pydantic models, validated once at the door.
+
+Each stage owns its section's model in its own package (``curate/pii/config.py`` ...);
+this module composes them. A bad file raises :class:`~curate.errors.ConfigError` with one
+message naming the file, the line and the key path, e.g.::
+
+    curate.yaml:7: sources[1].path: file not found: data/missing.csv
+
+``schemas/curate.schema.json`` is generated from these models (``curate schema``); a test
+fails when the checked-in copy drifts.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SerializeAsAny, ValidationError
+
+from curate.dedupe.config import DedupeConfig
+from curate.embed.config import EmbedConfig
+from curate.engines.config import EngineConfig
+from curate.errors import ConfigError
+from curate.export.config import ExportConfig
+from curate.labelstudio.config import LabelConfig
+from curate.pii.config import RedactConfig
+from curate.select.config import SelectConfig
+from curate.sources.base import SourceConfig, get_source_class, source_types
+from curate.store import sha256_json
+
+
+class CurateConfig(BaseModel):
+    """A curate build: where the data comes from and what each stage does with it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(
+        description="Run name: outputs go to <runs_dir>/<name>/.", pattern=r"^[A-Za-z0-9_.\-]+$"
+    )
+    description: str | None = Field(default=None, description="Free text, shown in the dataset card.")
+    license: str | None = Field(default=None, description="License of the resulting dataset (dataset card).")
+    runs_dir: str = Field(
+        default="runs", description="Folder holding run folders, relative to the working directory."
+    )
+    sources: list[SerializeAsAny[SourceConfig]] = Field(
+        min_length=1, description="Where records come from; each entry's `type` picks an adapter."
+    )
+    redact: RedactConfig = Field(default_factory=RedactConfig)
+    dedupe: DedupeConfig = Field(default_factory=DedupeConfig)
+    embed: EmbedConfig = Field(default_factory=EmbedConfig)
+    select: SelectConfig = Field(default_factory=SelectConfig)
+    label: LabelConfig = Field(default_factory=LabelConfig)
+    export: ExportConfig = Field(default_factory=ExportConfig)
+    engine: EngineConfig = Field(default_factory=EngineConfig)
+
+    _path: Path | None = PrivateAttr(default=None)
+
+    @property
+    def path(self) -> Path | None:
+        """The file this config was read from."""
+        return self._path
+
+    @property
+    def base_dir(self) -> Path:
+        """Folder that relative paths in the config are resolved against."""
+        return self._path.parent if self._path else Path.cwd()
+
+    def run_dir(self, runs_dir: str | Path | None = None) -> Path:
+        return Path(runs_dir or self.runs_dir) / self.name
+
+    def section_hash(self, key: str) -> str:
+        return sha256_json(getattr(self, key).model_dump(mode="json"))
+
+    def config_hash(self) -> str:
+        return sha256_json(self.model_dump(mode="json"))
+
+    def sources_objects(self):
+        """The adapter objects for the enabled sources."""
+        out = []
+        for sc in self.sources:
+            if sc.enabled:
+                out.append(get_source_class(sc.type)(sc, self.base_dir))
+        return out
+
+
+# -- loading -------------------------------------------------------------------------
+
+
+def load_config(path: str | Path) -> CurateConfig:
+    """Read and validate a config file; raise ConfigError with file, line and key path."""
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(f"{path}: config file not found")
+    if path.is_dir():
+        cand = path / "curate.yaml"
+        if not cand.exists():
+            raise ConfigError(f"{path}: is a folder without a curate.yaml")
+        path = cand
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not a UTF-8 text file") from None
+    return parse_config(text, path)
+
+
+def parse_config(text: str, path: Path) -> CurateConfig:
+    try:
+        data = yaml.safe_load(text)
+        node = yaml.compose(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{where}: invalid YAML: {problem}") from None
+    if data is None:
+        raise ConfigError(f"{path}: the file is empty")
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of settings at the top level")
+    context = {"base_dir": path.parent.resolve()}
+
+    errors: list[tuple[tuple[Any, ...], str]] = []
+    raw_sources = data.get("sources")
+    sources: list[SourceConfig] = []
+    if isinstance(raw_sources, list):
+        for i, raw in enumerate(raw_sources):
+            loc = ("sources", i)
+            if not isinstance(raw, dict):
+                errors.append((loc, "expected a mapping with a 'type'"))
+                continue
+            type_ = raw.get("type")
+            if not type_:
+                errors.append((loc + ("type",), "missing: every source needs a type"))
+                continue
+            types = source_types()
+            if type_ not in types:
+                hint = _did_you_mean(str(type_), types)
+                errors.append(
+                    (loc + ("type",), f"unknown source type {type_!r}{hint}; known: {', '.join(sorted(types))}")
+                )
+                continue
+            model = get_source_class(type_).Config
+            try:
+                sources.append(model.model_validate(raw, context=context))
+            except ValidationError as exc:
+                errors.extend((loc + tuple(e["loc"]), _message(e, model, tuple(e["loc"]))) for e in exc.errors())
+        data = {**data, "sources": sources if not errors else []}
+
+    try:
+        cfg = CurateConfig.model_validate(data, context=context)
+    except ValidationError as exc:
+        for e in exc.errors():
+            loc = tuple(e["loc"])
+            if loc and loc[0] == "sources" and errors:
+                continue  # already reported per source
+            errors.append((loc, _message(e, CurateConfig, loc)))
+    if errors:
+        loc, msg = errors[0]
+        line = _line_of(node, loc)
+        where = f"{path}:{line}" if line else str(path)
+        more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
+        raise ConfigError(f"{where}: {format_loc(loc)}: {msg}{more}")
+    cfg._path = path
+    return cfg
+
+
+def format_loc(loc: tuple[Any, ...]) -> str:
+    """('sources', 1, 'path') -> 'sources[1].path'."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+def _message(err: dict[str, Any], model: type[BaseModel], loc: tuple[Any, ...]) -> str:
+    kind = err.get("type", "")
+    if kind == "extra_forbidden":
+        known = _fields_at(model, loc[:-1])
+        hint = _did_you_mean(str(loc[-1]), known) if known else ""
+        return f"unknown key{hint}"
+    if kind == "missing":
+        return "missing: this setting is required"
+    msg = err.get("msg", "invalid value")
+    # pydantic prefixes custom messages with "Value error, "
+    for prefix in ("Value error, ", "Assertion failed, "):
+        if msg.startswith(prefix):
+            msg = msg[len(prefix):]
+    return msg
+
+
+def _did_you_mean(word: str, choices) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """Field names of the model found at ``loc`` (best effort, for suggestions)."""
+    cur: Any = model
+    for part in loc:
+        if isinstance(part, int) or cur is None:
+            continue
+        if not (isinstance(cur, type) and issubclass(cur, BaseModel)) or part not in cur.model_fields:
+            return []
+        ann = cur.model_fields[part].annotation
+        cur = _model_in(ann)
+    if isinstance(cur, type) and issubclass(cur, BaseModel):
+        return list(cur.model_fields)
+    return []
+
+
+def _model_in(ann: Any) -> Any:
+    if isinstance(ann, type) and issubclass(ann, BaseModel):
+        return ann
+    for arg in getattr(ann, "__args__", ()) or ():
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _line_of(node: Any, loc: tuple[Any, ...]) -> int | None:
+    """1-based line of the YAML node at ``loc`` (or of its closest existing parent)."""
+    if node is None:
+        return None
+    best = node.start_mark.line + 1
+    cur = node
+    for part in loc:
+        nxt = None
+        if isinstance(cur, yaml.MappingNode) and isinstance(part, str):
+            for k, v in cur.value:
+                if getattr(k, "value", None) == part:
+                    nxt = v
+                    best = k.start_mark.line + 1
+                    break
+        elif isinstance(cur, yaml.SequenceNode) and isinstance(part, int) and part < len(cur.value):
+            nxt = cur.value[part]
+            best = nxt.start_mark.line + 1
+        if nxt is None:
+            break
+        cur = nxt
+    return best
+
+
+# -- JSON Schema -------------------------------------------------------------------------
+
+
+def config_json_schema() -> dict[str, Any]:
+    """JSON Schema of curate.yaml, with one branch per built-in source type."""
+    schema = CurateConfig.model_json_schema()
+    defs = schema.setdefault("$defs", {})
+    branches = []
+    for type_, cls in sorted(source_types().items()):
+        if not cls.__module__.startswith("curate."):
+            continue  # third-party adapters document themselves
+        sub = cls.Config.model_json_schema(ref_template="#/$defs/{model}")
+        for k, v in sub.pop("$defs", {}).items():
+            defs.setdefault(k, v)
+        sub["properties"]["type"] = {"const": type_, "description": sub["properties"]["type"].get("description", "")}
+        sub["title"] = f"source: {type_}"
+        branches.append(sub)
+    schema["properties"]["sources"]["items"] = {"oneOf": branches}
+    defs.pop("SourceConfig", None)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = "https://github.com/curate-data/curate/schemas/curate.schema.json"
+    return schema
+
+
+def config_json_schema_text() -> str:
+    return json.dumps(config_json_schema(), indent=2, sort_keys=True) + "\n"

@@ -1,0 +1,155 @@
+"""The Record: one row per unit of work (a ticket conversation, an email thread, a
+document chunk), as a polars schema plus the helpers that build rows consistently.
+
+Columns (see docs/architecture.md):
+
+=============  =====================================  =====================================
+column         type                                   notes
+=============  =====================================  =====================================
+id             str                                    ``<source>:<native id>[#chunk]``, stable
+source         str                                    adapter type + instance, ``csv:bitext``
+kind           str                                    ticket | email | doc | chat
+title          str?                                   subject / page title / heading path
+messages       list[struct{role, content}]            user / assistant / system turns
+text           str                                    canonical flattened text
+meta           str (JSON object)                      whatever the source gave (sorted keys)
+content_hash   str                                    xxh3-128 of the normalised text
+locator        str                                    where it came from: ``file:line``, URL…
+=============  =====================================  =====================================
+
+Later stages add columns and never rewrite earlier tables. Every stage table also has a
+``drop_reason`` column: null while the record is live, else why the stage dropped it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import polars as pl
+import xxhash
+
+ROLES = ("system", "user", "assistant")
+KINDS = ("ticket", "email", "doc", "chat")
+
+MESSAGE_DTYPE = pl.Struct({"role": pl.Utf8, "content": pl.Utf8})
+
+RECORD_SCHEMA: dict[str, pl.DataType] = {
+    "id": pl.Utf8,
+    "source": pl.Utf8,
+    "kind": pl.Utf8,
+    "title": pl.Utf8,
+    "messages": pl.List(MESSAGE_DTYPE),
+    "text": pl.Utf8,
+    "meta": pl.Utf8,
+    "content_hash": pl.Utf8,
+    "locator": pl.Utf8,
+}
+
+#: The column every stage table carries: null = live, else the reason it was dropped.
+DROP_COLUMN = "drop_reason"
+
+_WS = re.compile(r"\s+")
+
+
+def normalize_text(text: str, casefold: bool = False) -> str:
+    """Unicode NFKC, whitespace collapsed to single spaces, trimmed; optionally case-folded."""
+    out = _WS.sub(" ", unicodedata.normalize("NFKC", text)).strip()
+    return out.casefold() if casefold else out
+
+
+def content_hash(text: str, casefold: bool = False) -> str:
+    """Stable hash of the normalised text (exact dedupe, cache key)."""
+    return xxhash.xxh3_128_hexdigest(normalize_text(text, casefold).encode("utf-8"))
+
+
+def flatten(messages: Iterable[Mapping[str, str]], title: str | None = None) -> str:
+    """Canonical text of a record: the title, then the turns.
+
+    A single turn (a document chunk, a lone question) is its content; a conversation
+    prefixes each turn with its role so that who said what survives flattening."""
+    turns = [m for m in messages if m.get("content")]
+    parts: list[str] = []
+    if title:
+        parts.append(title.strip())
+    if len(turns) == 1:
+        parts.append(turns[0]["content"].strip())
+    else:
+        parts.extend(f"{m['role']}: {m['content'].strip()}" for m in turns)
+    return "\n\n".join(p for p in parts if p)
+
+
+def meta_dumps(meta: Mapping[str, Any] | None) -> str:
+    """Serialise metadata deterministically (sorted keys, non-JSON values as strings)."""
+    return json.dumps(dict(meta or {}), sort_keys=True, ensure_ascii=False, default=str)
+
+
+def meta_loads(meta: str | None) -> dict[str, Any]:
+    return json.loads(meta) if meta else {}
+
+
+class RecordError(ValueError):
+    """A row cannot become a Record; the message is the reject reason (no record text)."""
+
+
+def make_record(
+    *,
+    source: str,
+    native_id: str,
+    kind: str,
+    messages: list[dict[str, str]],
+    title: str | None = None,
+    meta: Mapping[str, Any] | None = None,
+    locator: str = "",
+    chunk: int | str | None = None,
+) -> dict[str, Any]:
+    """Build one Record row, validating what every stage relies on.
+
+    Raises :class:`RecordError` with a reason fit for ``rejects.jsonl``."""
+    if kind not in KINDS:
+        raise RecordError(f"unknown kind {kind!r} (expected one of {', '.join(KINDS)})")
+    native_id = str(native_id).strip() if native_id is not None else ""
+    if not native_id:
+        raise RecordError("missing id")
+    clean: list[dict[str, str]] = []
+    for i, m in enumerate(messages):
+        role = m.get("role")
+        if role not in ROLES:
+            raise RecordError(f"message {i}: unknown role {role!r}")
+        content = m.get("content")
+        if content is None:
+            continue
+        if not isinstance(content, str):
+            raise RecordError(f"message {i}: content is {type(content).__name__}, not text")
+        if content.strip():
+            clean.append({"role": role, "content": content})
+    if not clean:
+        raise RecordError("no text: every message is empty")
+    if title is not None and not isinstance(title, str):
+        title = str(title)
+    title = title.strip() if title else None
+    text = flatten(clean, title)
+    rid = f"{source}:{native_id}" + (f"#{chunk}" if chunk is not None else "")
+    return {
+        "id": rid,
+        "source": source,
+        "kind": kind,
+        "title": title or None,
+        "messages": clean,
+        "text": text,
+        "meta": meta_dumps(meta),
+        "content_hash": content_hash(text),
+        "locator": locator,
+    }
+
+
+def records_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
+    """A DataFrame with exactly the Record schema (also for zero rows)."""
+    return pl.DataFrame(rows, schema=RECORD_SCHEMA)
+
+
+def empty_records() -> pl.DataFrame:
+    return pl.DataFrame(schema=RECORD_SCHEMA)

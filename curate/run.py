@@ -1,0 +1,160 @@
+"""The run folder: ``runs/<name>/`` with one table per stage, ``manifest.json`` and
+``rejects.jsonl``. The manifest is the resume point: a stage whose fingerprint (its
+config, the code version and its input's checksum) is unchanged and whose outputs still
+match their checksums is skipped."""
+
+from __future__ import annotations
+
+import json
+import platform
+import time
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from curate import __version__
+from curate.errors import CurateError
+from curate.records import DROP_COLUMN
+from curate.store import sha256_file, write_json
+
+MANIFEST = "manifest.json"
+REJECTS = "rejects.jsonl"
+
+_VERSIONED = (
+    "polars", "pyarrow", "pydantic", "presidio-analyzer", "presidio-anonymizer", "spacy",
+    "datasketch", "sentence-transformers", "torch", "scikit-learn", "ray",
+)
+
+
+def package_versions() -> dict[str, str]:
+    out = {"curate": __version__, "python": platform.python_version()}
+    for name in _VERSIONED:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return out
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class RunFolder:
+    """A run's folder and its manifest."""
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+
+    # -- paths ------------------------------------------------------------------------
+    def path(self, name: str) -> Path:
+        return self.root / name
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.root / MANIFEST
+
+    @property
+    def rejects_path(self) -> Path:
+        return self.root / REJECTS
+
+    def exists(self) -> bool:
+        return self.manifest_path.exists()
+
+    # -- manifest ---------------------------------------------------------------------
+    def manifest(self) -> dict[str, Any]:
+        if not self.manifest_path.exists():
+            return {"stages": {}}
+        try:
+            return json.loads(self.manifest_path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError:
+            raise CurateError(f"{self.manifest_path}: damaged manifest; remove the run folder or use --force") from None
+
+    def write_manifest(self, manifest: dict[str, Any]) -> None:
+        manifest["updated_at"] = now_iso()
+        write_json(self.manifest_path, manifest)
+
+    def update_manifest(self, **fields: Any) -> dict[str, Any]:
+        m = self.manifest()
+        m.update(fields)
+        self.write_manifest(m)
+        return m
+
+    def stage_entry(self, stage: str) -> dict[str, Any] | None:
+        return self.manifest().get("stages", {}).get(stage)
+
+    def record_stage(self, stage: str, entry: dict[str, Any]) -> None:
+        m = self.manifest()
+        m.setdefault("stages", {})[stage] = entry
+        self.write_manifest(m)
+
+    def invalidate_from(self, stages: list[str]) -> None:
+        """Forget stages (and so everything downstream re-runs)."""
+        m = self.manifest()
+        for s in stages:
+            m.get("stages", {}).pop(s, None)
+        self.write_manifest(m)
+
+    def is_current(self, stage: str, fingerprint: str) -> bool:
+        """True when the stored output of ``stage`` was made from the same inputs and
+        config and its files are intact."""
+        entry = self.stage_entry(stage)
+        if not entry or entry.get("status") != "done" or entry.get("fingerprint") != fingerprint:
+            return False
+        for name, digest in (entry.get("checksums") or {}).items():
+            p = self.path(name)
+            if not p.exists() or sha256_file(p) != digest:
+                return False
+        return True
+
+    def checksums(self, names: list[str]) -> dict[str, str]:
+        out = {}
+        for name in names:
+            p = self.path(name)
+            if p.is_dir():
+                for f in sorted(p.rglob("*")):
+                    if f.is_file() and not f.name.startswith("."):
+                        out[str(f.relative_to(self.root))] = sha256_file(f)
+            elif p.exists():
+                out[name] = sha256_file(p)
+        return out
+
+    # -- tables -----------------------------------------------------------------------
+    def table(self, stage: str) -> Path:
+        """The table a stage wrote (from the manifest, else ``<stage>.parquet``)."""
+        entry = self.stage_entry(stage) or {}
+        return self.path(entry.get("table") or f"{stage}.parquet")
+
+    def done_stages(self) -> list[str]:
+        return [s for s, e in self.manifest().get("stages", {}).items() if e.get("status") == "done"]
+
+    def last_table(self, before: str | None = None) -> tuple[str, Path] | None:
+        """The newest stage table (optionally: the newest before ``before``)."""
+        from curate.stages import STAGE_ORDER
+
+        order = STAGE_ORDER if before is None else STAGE_ORDER[: STAGE_ORDER.index(before)]
+        stages = self.manifest().get("stages", {})
+        for s in reversed(order):
+            e = stages.get(s)
+            if e and e.get("status") == "done" and e.get("table"):
+                return s, self.path(e["table"])
+        return None
+
+    def live(self, stage: str) -> pl.LazyFrame:
+        """The records still live after ``stage`` (without the drop column)."""
+        lf = pl.scan_parquet(self.table(stage))
+        if DROP_COLUMN in lf.collect_schema().names():
+            lf = lf.filter(pl.col(DROP_COLUMN).is_null()).drop(DROP_COLUMN)
+        return lf
+
+
+class Timer:
+    def __enter__(self) -> Timer:
+        self.start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.seconds = round(time.perf_counter() - self.start, 3)

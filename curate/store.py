@@ -1,0 +1,106 @@
+"""Atomic writes and checksums. A file is written beside its destination under a
+temporary name, flushed to disk, then renamed: a crash never leaves a file that looks
+complete. Every writer in curate goes through here."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import polars as pl
+
+from curate.errors import CurateError
+
+
+class WriteError(CurateError):
+    """A file could not be written (full disk, read-only folder, ...)."""
+
+
+def _fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+@contextlib.contextmanager
+def atomic_path(dest: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary path beside ``dest``; on success it replaces ``dest``.
+
+    On any error the temporary file is removed and ``dest`` is left as it was."""
+    dest = Path(dest)
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
+        os.close(fd)
+    except OSError as exc:
+        raise WriteError(f"cannot write {dest}: {exc.strerror or exc}") from None
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        with open(tmp_path, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp_path, dest)
+        _fsync_dir(dest.parent)
+    except OSError as exc:
+        tmp_path.unlink(missing_ok=True)
+        raise WriteError(f"cannot write {dest}: {exc.strerror or exc}") from None
+    except BaseException:
+        tmp_path.unlink(missing_ok=True)
+        raise
+
+
+@contextlib.contextmanager
+def atomic_open(dest: str | os.PathLike[str], mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO[Any]]:
+    """Open a temporary file for writing; it becomes ``dest`` when the block ends cleanly."""
+    if "b" in mode:
+        encoding = None
+    with atomic_path(dest) as tmp, open(tmp, mode, encoding=encoding) as fh:
+        yield fh
+
+
+def write_text(dest: str | os.PathLike[str], text: str) -> None:
+    with atomic_open(dest) as fh:
+        fh.write(text)
+
+
+def write_json(dest: str | os.PathLike[str], obj: Any) -> None:
+    write_text(dest, json.dumps(obj, indent=2, ensure_ascii=False, sort_keys=False, default=str) + "\n")
+
+
+def write_jsonl(dest: str | os.PathLike[str], rows: Any) -> int:
+    """Write an iterable of JSON-able rows, one per line. Returns the number written."""
+    n = 0
+    with atomic_open(dest) as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False, default=str))
+            fh.write("\n")
+            n += 1
+    return n
+
+
+def write_parquet(dest: str | os.PathLike[str], df: pl.DataFrame) -> None:
+    with atomic_path(dest) as tmp:
+        df.write_parquet(tmp, compression="zstd", statistics=True)
+
+
+def sha256_file(path: str | os.PathLike[str], chunk: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def sha256_json(obj: Any) -> str:
+    """Hash of a JSON-able object, independent of key order."""
+    data = json.dumps(obj, sort_keys=True, ensure_ascii=False, default=str, separators=(",", ":"))
+    return hashlib.sha256(data.encode("utf-8")).hexdigest()
