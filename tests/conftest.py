@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,9 @@ os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 ROOT = Path(__file__).resolve().parent.parent
+# test modules import shared helpers as `from helpers import ...` (tests/helpers.py);
+# importlib mode lets test files in different folders share a basename
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
