@@ -65,8 +65,10 @@ def build(
     force: bool = False,
     progress: Progress | None = None,
     only: list[str] | None = None,
+    report: bool = True,
 ) -> BuildResult:
-    """Run the build described by ``config``. ``only`` restricts to the named stages."""
+    """Run the build described by ``config``. ``only`` restricts to the named stages;
+    ``report`` writes ``report.html`` at the end."""
     check_stage_name(until, "--until")
     check_stage_name(from_stage, "--from")
     progress = progress or Progress()
@@ -135,7 +137,18 @@ def build(
         if entry.get("table"):
             input_stage = name
     run.update_manifest(finished_at=now_iso())
+    if report:
+        write_run_report(run)
     return BuildResult(run, outcomes)
+
+
+def write_run_report(run: RunFolder) -> Path | None:
+    """Write ``report.html`` when the report module is present."""
+    try:
+        from curate.report import write_report
+    except ImportError:
+        return None
+    return write_report(run)
 
 
 def run_stage(

@@ -71,7 +71,7 @@ def ingest_cmd(
     cfg = open_config(config)
     with tempfile.TemporaryDirectory(prefix="curate-ingest-") as tmp:
         with RichProgress(err_console, enabled=not quiet) as progress:
-            result = build(cfg, runs_dir=Path(tmp), only=["ingest"], progress=progress)
+            result = build(cfg, runs_dir=Path(tmp), only=["ingest"], progress=progress, report=False)
         run = result.run
         df = pl.read_parquet(run.path("ingest.parquet")).drop("drop_reason")
         write_records(df, out)
