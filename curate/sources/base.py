@@ -26,7 +26,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo
 
 from curate.errors import ConfigError
 from curate.store import write_json
@@ -43,10 +43,14 @@ class Reject:
 @dataclass(frozen=True)
 class Skip:
     """An input left out on purpose. ``reason`` is a short category (it is counted per
-    reason in the manifest, e.g. ``duplicate_copy``); the locator says which input."""
+    reason in the manifest, e.g. ``duplicate_copy``); the locator says which input.
+
+    ``record_id`` names the Record this input removes from an incremental source's earlier
+    output (a ticket deleted since the last build); ``None`` for everything else."""
 
     locator: str
     reason: str
+    record_id: str | None = None
 
 
 Event = dict[str, Any] | Reject | Skip
@@ -67,6 +71,21 @@ class SourceConfig(BaseModel):
         default=None, description="Record kind; each adapter has a sensible default."
     )
     enabled: bool = Field(default=True, description="Set false to leave this source out of the build.")
+
+
+def check_path(value: str, info: ValidationInfo, *, kind: str = "file") -> str:
+    """Field validator body for a path in a source config: relative to the config file's
+    folder (the validation context's ``base_dir``); fails with "file not found: ..."."""
+    base = (info.context or {}).get("base_dir")
+    if base is None:
+        return value
+    p = Path(value).expanduser()
+    p = p if p.is_absolute() else Path(base) / p
+    if kind == "dir" and not p.is_dir():
+        raise ValueError(f"folder not found: {value}" if not p.exists() else f"not a folder: {value}")
+    if not p.exists():
+        raise ValueError(f"file not found: {value}")
+    return value
 
 
 class SourceState:
@@ -99,6 +118,9 @@ class Source(ABC):
     type: ClassVar[str]
     Config: ClassVar[type[SourceConfig]] = SourceConfig
     default_kind: ClassVar[str] = "ticket"
+    #: True for a live source that fetches only what changed since the last build: the
+    #: ingest stage merges its records with that source's previous ones (by record id)
+    incremental: ClassVar[bool] = False
 
     def __init__(self, config: SourceConfig, base_dir: Path):
         self.config = config
