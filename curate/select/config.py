@@ -2,7 +2,65 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+STRATEGIES = ("cluster_balanced", "k_center", "stratified", "random")
+#: strategies that need the embed stage's vectors
+VECTOR_STRATEGIES = ("cluster_balanced", "k_center")
+
+
+class ClusterConfig(BaseModel):
+    """k-means over the embeddings (cluster ids are kept for every record and the report)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    k: int | None = Field(
+        default=None, ge=1,
+        description="Number of clusters. Default: derived from the data and the budget (min(budget, sqrt(n)), at least 2, at most 5,000).",
+    )
+    backend: Literal["auto", "torch", "faiss", "sklearn"] = Field(
+        default="auto",
+        description="k-means implementation: auto = torch on a CUDA GPU, else faiss, else scikit-learn.",
+    )
+    device: Literal["auto", "cpu", "cuda"] = Field(
+        default="auto", description="Device of the torch backend (auto: cuda when present)."
+    )
+    iterations: int = Field(default=25, ge=1, le=1000, description="Lloyd iterations.")
+
+
+class QualityConfig(BaseModel):
+    """A pre-filter run before selection; every drop carries its reason."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(default=True, description="Drop records unfit for review before selecting.")
+    min_chars: int = Field(default=20, ge=0, description="Drop records whose text is shorter (reason too_short).")
+    max_chars: int | None = Field(
+        default=20_000, ge=1, description="Drop records whose text is longer (reason too_long); null = no limit."
+    )
+    languages: list[str] | None = Field(
+        default=None,
+        description=(
+            "Keep only these languages (ISO 639-1 codes, e.g. [en, de]); others drop as wrong_language. "
+            "Uses meta.language when present, else detects it (py3langid). null = keep all."
+        ),
+    )
+    max_boilerplate: float | None = Field(
+        default=0.6, ge=0, le=1,
+        description=(
+            "Drop records whose text is more than this share boilerplate (quoted replies, signatures, "
+            "disclaimers, auto-replies, unsubscribe footers): reason boilerplate. null = off."
+        ),
+    )
+    require_agent_reply: bool = Field(
+        default=True,
+        description=(
+            "Drop conversations (ticket, email, chat) without an assistant turn: reason no_agent_reply. "
+            "Documentation chunks are exempt."
+        ),
+    )
 
 
 class SelectConfig(BaseModel):
@@ -12,3 +70,41 @@ class SelectConfig(BaseModel):
 
     enabled: bool = Field(default=True, description="Select a diverse subset to a budget.")
     budget: int | None = Field(default=None, ge=1, description="How many records to select. Default: all.")
+    fraction: float | None = Field(
+        default=None, gt=0, le=1,
+        description="Budget as a share of the candidates (e.g. 0.02); used when budget is not set.",
+    )
+    strategy: Literal["cluster_balanced", "k_center", "stratified", "random"] = Field(
+        default="cluster_balanced",
+        description=(
+            "cluster_balanced: a quota per k-means cluster (size^alpha), nearest-to-centroid first, then "
+            "spread within the cluster; k_center: greedy farthest-point coverage of the whole set; "
+            "stratified: a quota per value of a metadata field (stratify_by); random: a seeded random sample "
+            "(the baseline)."
+        ),
+    )
+    alpha: float = Field(
+        default=0.5, ge=0, le=1,
+        description="Quota per cluster or stratum grows as size^alpha: 1 = proportional, 0 = equal, 0.5 = between.",
+    )
+    spread: Literal["coverage", "farthest"] = Field(
+        default="coverage",
+        description=(
+            "How picks spread inside a cluster or stratum after the most central record: coverage = the record "
+            "that most reduces the distance of the others to their nearest pick (representative and diverse); "
+            "farthest = the record farthest from the earlier picks (reaches outliers)."
+        ),
+    )
+    stratify_by: str | None = Field(
+        default=None,
+        description="Metadata field for the stratified strategy (e.g. category, priority), or 'source' / 'kind'.",
+    )
+    seed: int = Field(default=0, description="Seed of k-means and of random choices; same seed, same selection.")
+    clusters: ClusterConfig = Field(default_factory=ClusterConfig)
+    quality: QualityConfig = Field(default_factory=QualityConfig)
+
+    @model_validator(mode="after")
+    def _check(self) -> SelectConfig:
+        if self.strategy == "stratified" and not self.stratify_by:
+            raise ValueError("strategy stratified needs stratify_by (a metadata field, e.g. category)")
+        return self
