@@ -381,10 +381,6 @@ class _FieldReport:
                 rep["cohen_kappa"] = one("cohen", 1)
                 if fd.level.kind == "ordinal":
                     rep["weighted_kappa"] = {"linear": one("cohen", 2), "quadratic": one("cohen", 3)}
-            elif fd.level.categorical and len(self.raters) > 2:
-                self.notes.append(
-                    "Cohen's kappa needs exactly two reviewers: see mean_pairwise_kappa (Light's kappa) and pairs"
-                )
             if key + "pairs" in est:
                 ests = est[key + "pairs"]
                 g = len(self._pair_meta)
