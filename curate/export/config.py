@@ -1,19 +1,199 @@
-"""Settings of the export stage."""
+"""Settings of the export stage (the ``export:`` section of curate.yaml)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+FORMATS = ("openai", "sharegpt", "alpaca", "prompt_completion", "hf")
+Format = Literal["openai", "sharegpt", "alpaca", "prompt_completion", "hf"]
+
+DEFAULT_CLASSIFICATION_PROMPT = (
+    "Classify the following {kind} into exactly one of these labels.\n\n"
+    "{labels}\n\n"
+    "Answer with the label only."
+)
+DEFAULT_DOC_QA_PROMPT = "Answer the question using the documentation.\n\n{context}\n\nQuestion: {question}"
+
+
+def _size(v: float | int, key: str) -> float | int:
+    if isinstance(v, bool):
+        raise ValueError(f"{key}: expected a ratio (0 <= x < 1) or a count (an integer >= 0)")
+    if isinstance(v, float) and not (0.0 <= v < 1.0):
+        if v.is_integer() and v >= 1:
+            return int(v)
+        raise ValueError(f"{key}: a ratio must be at least 0 and below 1, got {v}")
+    if isinstance(v, int) and v < 0:
+        raise ValueError(f"{key}: a count must be 0 or more, got {v}")
+    return v
+
+
+class SplitConfig(BaseModel):
+    """How examples are divided into train / eval (/ test) without leaking between them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    eval: float | int = Field(
+        default=0.1,
+        description="Size of the eval split: a ratio (0 <= x < 1, e.g. 0.1) or a number of examples "
+        "(an integer, e.g. 200). 0: no eval split.",
+    )
+    test: float | int = Field(
+        default=0, description="Size of the test split, as a ratio or a number of examples. 0: no test split."
+    )
+    seed: int = Field(default=13, description="Random seed: the same seed and data give the same split.")
+    clusters_together: bool = Field(
+        default=False,
+        description="Keep every select cluster on one side too (stricter than duplicate groups: the eval "
+        "set then measures generalisation to unseen topics).",
+    )
+    stratify_by: str | None = Field(
+        default=None,
+        description="Keep the share of each value of this field equal across splits: a record column "
+        "(kind, source, cluster), a label field (label, category, decision) or `meta.<key>`.",
+    )
+
+    @field_validator("eval", "test")
+    @classmethod
+    def _check_size(cls, v: float | int, info: ValidationInfo) -> float | int:
+        return _size(v, info.field_name or "size")
+
+
+class DecontaminateConfig(BaseModel):
+    """Leave out examples that overlap an evaluation or benchmark set."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    files: list[str] = Field(
+        default_factory=list,
+        description="Benchmark or eval files (JSONL, JSON, CSV, Parquet or plain text), relative to "
+        "curate.yaml. Every example sharing n-grams with them is left out and listed in dropped.jsonl.",
+    )
+    fields: list[str] | None = Field(
+        default=None,
+        description="Fields of the benchmark rows that hold text (default: every string value, nested ones too).",
+    )
+    n: int = Field(default=8, ge=1, le=64, description="n-gram length in words (8-13 is usual; shorter is stricter).")
+    min_shared: int = Field(
+        default=1, ge=1, description="An example is contaminated when it shares at least this many n-grams..."
+    )
+    min_fraction: float = Field(
+        default=0.0, ge=0.0, le=1.0, description="...and at least this fraction of its own n-grams (0: any share)."
+    )
+
+    @field_validator("files")
+    @classmethod
+    def _exist(cls, v: list[str], info: ValidationInfo) -> list[str]:
+        base = (info.context or {}).get("base_dir")
+        if base is not None:
+            for f in v:
+                if not (Path(base) / f).expanduser().is_file():
+                    raise ValueError(f"file not found: {f}")
+        return v
+
+
+class TokensConfig(BaseModel):
+    """Token counting."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tokenizer: str = Field(
+        default="auto",
+        description="`auto` (tiktoken's cl100k_base when installed offline, else an estimate), `estimate` "
+        "(characters / 4), `tiktoken:<encoding>`, or the path of a local Hugging Face tokenizer folder "
+        "(with tokenizer.json; its chat template is used when it has one).",
+    )
+    max_tokens: int | None = Field(
+        default=None, ge=1, description="Leave out examples longer than this (reason too_long). Default: keep all."
+    )
+
+
+class CostConfig(BaseModel):
+    """Training cost estimate: train tokens x epochs x price per million tokens."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    epochs: int = Field(default=3, ge=1, description="Training epochs.")
+    price_per_million_tokens: float | None = Field(
+        default=None, ge=0, description="Price of one million training tokens. Unset: no cost in the card."
+    )
+    currency: str = Field(default="USD", description="Currency of the price.")
+
+
+class PromptsConfig(BaseModel):
+    """Prompts for labeled tasks whose answer is not a conversation's reply."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    classification: str = Field(
+        default=DEFAULT_CLASSIFICATION_PROMPT,
+        description="Instruction of classification examples; {labels} becomes the labels with their "
+        "decision criteria, {kind} the record kind. The record's text follows it.",
+    )
+    labels: dict[str, str] | None = Field(
+        default=None,
+        description="Label -> decision criteria for classification examples. Default: the labels of the "
+        "`label:` section.",
+    )
+    doc_qa: str = Field(
+        default=DEFAULT_DOC_QA_PROMPT,
+        description="User turn of document question/answer examples; {question} and {context} (the "
+        "document chunk) are filled in.",
+    )
+    doc_qa_context: bool = Field(
+        default=False,
+        description="Put the document chunk in the prompt (retrieval-style). False: the question alone.",
+    )
 
 
 class ExportConfig(BaseModel):
-    """Training files for any trainer."""
+    """Training files for any trainer, split without leakage, with a dataset card."""
 
     model_config = ConfigDict(extra="forbid")
 
     enabled: bool = Field(default=True, description="Write the training files at the end of a build.")
-    format: Literal["openai"] = Field(default="openai", description="Output format.")
+    format: Format = Field(
+        default="openai",
+        description="openai (chat `messages`), sharegpt (`conversations` from/value), alpaca "
+        "(instruction/input/output), prompt_completion (as TRL reads it) or hf (Parquet files in a "
+        "Hugging Face datasets layout).",
+    )
     system_prompt: str | None = Field(
         default=None, description="System message put first in every chat example (optional)."
     )
+    last_turn_only: bool = Field(
+        default=False,
+        description="Train on the final assistant reply only: in the openai format earlier assistant "
+        "turns get `weight: 0` (the prompt_completion and alpaca formats always do this).",
+    )
+    prompt_style: Literal["conversational", "text"] = Field(
+        default="conversational",
+        description="prompt_completion format: lists of messages (conversational, chat template "
+        "applied by the trainer) or plain text.",
+    )
+    metadata: list[str] = Field(
+        default_factory=list,
+        description="Fields passed through into each example's `metadata`: id, source, kind, title, "
+        "locator, cluster, dup_group, meta.<key>, and with labels decision, category, quality, label, status.",
+    )
+    labels: Literal["auto", "require", "ignore"] = Field(
+        default="auto",
+        description="Reviewed labels: auto (use them when the run has any), require (fail without), ignore.",
+    )
+    split: SplitConfig = Field(default_factory=SplitConfig)
+    decontaminate: DecontaminateConfig = Field(default_factory=DecontaminateConfig)
+    tokens: TokensConfig = Field(default_factory=TokensConfig)
+    cost: CostConfig = Field(default_factory=CostConfig)
+    prompts: PromptsConfig = Field(default_factory=PromptsConfig)
+
+    @model_validator(mode="after")
+    def _fields_known(self) -> ExportConfig:
+        from curate.export.fields import check_field_name
+
+        for f in self.metadata:
+            check_field_name(f, "metadata")
+        if self.split.stratify_by:
+            check_field_name(self.split.stratify_by, "split.stratify_by")
+        return self

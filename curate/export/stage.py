@@ -1,38 +1,318 @@
 """The export stage: the live records of the last table become training files under
-``runs/<name>/export/``. ``curate export RUN -o DIR`` runs the same code on a finished
-run."""
+``runs/<name>/export/`` at the end of ``curate build``; ``curate export RUN -o DIR`` runs
+the same code on a finished run (after labeling, with other settings, another format).
+
+Steps, each leaving out records with a reason (listed in ``dropped.jsonl``, ids only):
+labels (policy, reject, edit) -> examples -> decontamination -> token limit -> leak-free
+split -> files (+ schema, dataset card, manifest with checksums)."""
 
 from __future__ import annotations
 
+import json
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import polars as pl
 
+from curate import __version__
+from curate.errors import InputError
+from curate.export.card import CardInput, render_card
 from curate.export.config import ExportConfig
-from curate.export.openai import NotExportable, to_openai
+from curate.export.decontaminate import NgramIndex, build_index, is_contaminated
+from curate.export.examples import Drop, Item, make_items
+from curate.export.formats import formatter
+from curate.export.labels import label_settings, load_run_decisions
+from curate.export.schemas import schema_text
+from curate.export.splits import EVAL, TEST, TRAIN, assign_splits
+from curate.export.tokens import TokenCounter, resolve_counter, tokenizer_files
+from curate.run import now_iso
 from curate.stages.base import SinkStage, StageContext, StageResult
-from curate.store import write_jsonl
+from curate.store import atomic_path, sha256_file, sha256_json, write_json, write_jsonl, write_text
+
+log = logging.getLogger("curate")
+
+SPLITS = (TRAIN, EVAL, TEST)
+#: the leakage check between splits: n-gram length and the share of an example's n-grams
+LEAK_N = 8
+LEAK_FRACTION = 0.5
+#: columns the export reads (others, e.g. embeddings, are never loaded)
+COLUMNS = ("id", "source", "kind", "title", "messages", "text", "meta", "content_hash", "locator",
+           "pii", "dup_group", "dup_kind", "is_representative", "cluster", "selected", "rank", "strategy")
+EXPORT_MANIFEST = "manifest.json"
 
 
-def export_records(records: pl.LazyFrame, config: ExportConfig, out_dir: Path) -> StageResult:
-    """Write ``out_dir/train.jsonl``; every record is written or dropped with a reason."""
-    result = StageResult()
-    df = records.select("id", "messages").collect()
-    result.records_in = df.height
+@dataclass
+class Labels:
+    """Reviewed labels for an export (None decisions: a plain export of the selection)."""
 
-    def examples():
-        for _rid, messages in df.iter_rows():
+    decisions: pl.DataFrame | None
+    source: str | None
+    task: str
+    policy: str
+    criteria: dict[str, str]
+
+
+@dataclass
+class ExportJob:
+    """Everything an export needs besides the records."""
+
+    cfg: ExportConfig
+    config: dict[str, Any]  # the run's whole config, as stored in manifest.json
+    manifest: dict[str, Any]
+    base_dir: Path  # relative paths in the config are resolved against it
+    run_root: Path | None = None
+    decisions_file: Path | None = None
+    policy: str | None = None
+    counter: TokenCounter | None = None
+
+    def labels(self) -> Labels:
+        task, policy, criteria = label_settings(self.config)
+        policy = self.policy or policy
+        if self.cfg.labels == "ignore":
+            return Labels(None, None, task, policy, criteria)
+        decisions, source = None, None
+        if self.decisions_file is not None:
+            from curate.export.labels import read_decisions_file
+
+            decisions, source = read_decisions_file(self.decisions_file), f"the file `{self.decisions_file.name}`"
+        elif self.run_root is not None:
+            decisions = load_run_decisions(self.run_root, policy)
+            source = "the run's Label Studio project" if decisions is not None else None
+        if decisions is None and self.cfg.labels == "require":
+            raise InputError("export.labels is `require` but the run has no labels; label and pull first")
+        return Labels(decisions, source, task, policy, criteria)
+
+
+@dataclass
+class ExportOutcome:
+    result: StageResult
+    files: list[str] = field(default_factory=list)  # relative to the output folder
+
+
+def _read(table: pl.LazyFrame, extra: list[str]) -> pl.DataFrame:
+    names = table.collect_schema().names()
+    if "id" not in names or "messages" not in names:
+        raise InputError("the records to export need the columns id and messages")
+    wanted = [c for c in COLUMNS if c in names] + [c for c in extra if c in names and c not in COLUMNS]
+    return table.select(wanted).collect()
+
+
+def _agreement(run_root: Path | None) -> dict[str, Any] | None:
+    if run_root is None:
+        return None
+    for p in (run_root / "agreement.json", run_root / "labels" / "agreement.json"):
+        if p.is_file():
             try:
-                ex = to_openai(messages, config.system_prompt)
-            except NotExportable as exc:
-                result.dropped[str(exc)] = result.dropped.get(str(exc), 0) + 1
-                continue
-            result.records_out += 1
-            yield ex
+                data = json.loads(p.read_text(encoding="utf-8"))
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                log.warning("%s: not valid JSON; left out of the dataset card", p)
+                return None
+            return data if isinstance(data, dict) else {"agreement": data}
+    return None
 
-    write_jsonl(out_dir / "train.jsonl", examples())
-    return result
+
+def _resolve(base_dir: Path, name: str) -> Path:
+    p = Path(name).expanduser()
+    return p if p.is_absolute() else base_dir / p
+
+
+def _write_split(path: Path, rows: list[dict[str, Any]], parquet: bool) -> None:
+    if not parquet:
+        write_jsonl(path, rows)
+        return
+    df = pl.DataFrame(rows, infer_schema_length=None, strict=False)
+    with atomic_path(path) as tmp:
+        df.write_parquet(tmp, compression="zstd", statistics=True)
+
+
+def data_file(fmt: str, split: str) -> str:
+    return f"data/{split}-00000-of-00001.parquet" if fmt == "hf" else f"{split}.jsonl"
+
+
+def run_export(table: pl.LazyFrame, job: ExportJob, out_dir: Path) -> ExportOutcome:
+    """Write the training files, card and manifest into ``out_dir``."""
+    cfg = job.cfg
+    result = StageResult()
+    extra = [f for f in (cfg.metadata + ([cfg.split.stratify_by] if cfg.split.stratify_by else []))
+             if not f.startswith("meta.")]
+    df = _read(table, extra)
+    result.records_in = df.height
+    drops: list[Drop] = []
+    if "selected" in df.columns:
+        for rid in df.filter(pl.col("selected").eq(False))["id"]:
+            drops.append(Drop(rid, "not_selected"))
+        df = df.filter(pl.col("selected").ne(False) | pl.col("selected").is_null())
+
+    labels = job.labels()
+    items, more = make_items(df, cfg, decisions=labels.decisions, task=labels.task, criteria=labels.criteria)
+    drops += more
+
+    # decontamination against the user's benchmark files
+    decon: dict[str, Any] = {"files": [], "dropped": 0, "n": cfg.decontaminate.n,
+                             "min_shared": cfg.decontaminate.min_shared, "min_fraction": cfg.decontaminate.min_fraction}
+    if cfg.decontaminate.files:
+        paths = [_resolve(job.base_dir, f) for f in cfg.decontaminate.files]
+        index = build_index(paths, cfg.decontaminate.n, cfg.decontaminate.fields)
+        decon["files"] = [{"name": p.name, "sha256": sha256_file(p)} for p in paths]
+        decon["benchmark_texts"] = index.texts
+        kept = []
+        for it in items:
+            m = index.match(it.texts)
+            if is_contaminated(m, cfg.decontaminate.min_shared, cfg.decontaminate.min_fraction):
+                assert m is not None
+                drops.append(Drop(it.example.id, "decontaminated",
+                                  {"benchmark": m.where, "shared_ngrams": m.shared, "fraction": round(m.fraction, 4)}))
+            else:
+                kept.append(it)
+        decon["dropped"] = len(items) - len(kept)
+        items = kept
+
+    # tokens, and the length limit
+    counter = job.counter or resolve_counter(cfg.tokens.tokenizer, job.base_dir)
+    kept = []
+    assistant_tokens: dict[str, int] = {}
+    for it in items:
+        it.tokens = counter.chat(it.example.messages)
+        if cfg.tokens.max_tokens is not None and it.tokens > cfg.tokens.max_tokens:
+            drops.append(Drop(it.example.id, "too_long", {"tokens": it.tokens, "max_tokens": cfg.tokens.max_tokens}))
+            continue
+        assistant_tokens[it.example.id] = sum(
+            counter.text(m["content"]) for m in it.example.messages if m["role"] == "assistant" and m.get("weight", 1)
+        )
+        kept.append(it)
+    items = kept
+
+    # the split
+    plan = assign_splits(
+        [it.example.id for it in items], [it.keys for it in items],
+        eval_size=cfg.split.eval, test_size=cfg.split.test, seed=cfg.split.seed,
+        strata=[it.stratum for it in items] if cfg.split.stratify_by else None,
+    )
+    for it, split in zip(items, plan.splits):
+        it.split = split
+    leakage = _leak_check(items) if any(it.split != TRAIN for it in items) else None
+
+    # files
+    out_dir.mkdir(parents=True, exist_ok=True)
+    previous = _previous_files(out_dir)
+    row_of = formatter(cfg.format, cfg.prompt_style)
+    written: list[str] = []
+    data_files: dict[str, str] = {}
+    split_stats: dict[str, dict[str, Any]] = {}
+    for split in SPLITS:
+        chosen = [it for it in items if it.split == split]
+        if not chosen:
+            continue
+        rel = data_file(cfg.format, split)
+        _write_split(out_dir / rel, [row_of(it.example) for it in chosen], cfg.format == "hf")
+        written.append(rel)
+        data_files[split] = rel
+        toks = [it.tokens for it in chosen]
+        split_stats[split] = {
+            "examples": len(chosen),
+            "tokens": sum(toks),
+            "assistant_tokens": sum(assistant_tokens[it.example.id] for it in chosen),
+            "mean_tokens": round(sum(toks) / len(toks), 1),
+            "max_tokens": max(toks),
+            "groups": plan.components_per_split.get(split, 0),
+        }
+    write_text(out_dir / "schema.json", schema_text(cfg.format))
+    write_jsonl(out_dir / "dropped.jsonl", ({"id": d.id, "stage": "export", "reason": d.reason, **d.detail} for d in drops))
+    written += ["schema.json", "dropped.jsonl"]
+
+    dropped = Counter(d.reason for d in drops)
+    result.dropped = dict(sorted(dropped.items()))
+    result.records_out = len(items)
+    train_tokens = split_stats.get(TRAIN, {}).get("tokens", 0)
+    price = cfg.cost.price_per_million_tokens
+    stats: dict[str, Any] = {
+        "format": cfg.format,
+        "splits": split_stats,
+        "split": {
+            "seed": cfg.split.seed, "clusters_together": cfg.split.clusters_together,
+            "stratify_by": cfg.split.stratify_by, "requested": plan.requested, "sizes": plan.sizes,
+            "groups": plan.components_per_split, "components": plan.components,
+            "largest_component": plan.largest_component,
+        },
+        "tokens": {"tokenizer": counter.describe(), "method": counter.method, "exact": counter.exact},
+        "cost": {
+            "train_tokens": train_tokens, "epochs": cfg.cost.epochs,
+            "trained_tokens": train_tokens * cfg.cost.epochs,
+            "price_per_million_tokens": price, "currency": cfg.cost.currency,
+            "amount": round(train_tokens * cfg.cost.epochs * price / 1e6, 4) if price is not None else None,
+        },
+        "decontamination": decon,
+        "labels": {
+            "used": labels.decisions is not None, "source": labels.source, "task": labels.task,
+            "policy": labels.policy,
+            "decisions": dict(Counter(it.decision for it in items if it.decision)) if labels.decisions is not None else {},
+        },
+        "pii": dict(sorted(sum((Counter(it.pii) for it in items), Counter()).items())),
+        "leakage": leakage,
+    }
+    stats["funnel_entry"] = {"records_in": result.records_in, "records_out": result.records_out,
+                             "dropped": result.dropped, "rejected": 0}
+    created = now_iso()
+    files = [(rel, (out_dir / rel).stat().st_size, sha256_file(out_dir / rel)) for rel in written]
+    card = render_card(CardInput(
+        name=str(job.config.get("name") or job.manifest.get("name") or out_dir.name), config=job.config,
+        manifest=job.manifest, export=stats, data_files=data_files, files=files,
+        agreement=_agreement(job.run_root), created_at=created, version=__version__,
+    ))
+    write_text(out_dir / "README.md", card)
+    written.append("README.md")
+    stats.pop("funnel_entry")
+    checksums = {rel: sha256_file(out_dir / rel) for rel in written}
+    write_json(out_dir / EXPORT_MANIFEST, {
+        "created_at": created, "curate": __version__, "run": job.manifest.get("name"),
+        "config_hash": job.manifest.get("config_hash"), "format": cfg.format,
+        "export": cfg.model_dump(mode="json"),
+        "records_in": result.records_in, "records_out": result.records_out, "dropped": result.dropped,
+        "stats": stats, "files": checksums,
+    })
+    written.append(EXPORT_MANIFEST)
+    for stale in previous - set(written):
+        p = out_dir / stale
+        if p.is_file():
+            p.unlink()
+    result.outputs = written
+    result.stats = stats
+    return ExportOutcome(result=result, files=written)
+
+
+def _previous_files(out_dir: Path) -> set[str]:
+    """Files a previous export wrote here (removed when this export does not write them)."""
+    p = out_dir / EXPORT_MANIFEST
+    if not p.is_file():
+        return set()
+    try:
+        files = json.loads(p.read_text(encoding="utf-8")).get("files") or {}
+    except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
+        return set()
+    # only plain names this module writes: never follow a path out of the folder
+    return {f for f in files if isinstance(f, str) and ".." not in Path(f).parts and not Path(f).is_absolute()}
+
+
+def _leak_check(items: list[Item]) -> dict[str, Any]:
+    """How many held-out examples mostly consist of n-grams that occur in train."""
+    index = NgramIndex(LEAK_N)
+    for it in items:
+        if it.split == TRAIN:
+            for t in it.texts:
+                index.add(t, it.example.id)
+    near = 0
+    held = 0
+    for it in items:
+        if it.split == TRAIN:
+            continue
+        held += 1
+        m = index.match(it.texts)
+        if m is not None and m.fraction >= LEAK_FRACTION:
+            near += 1
+    return {"n": LEAK_N, "min_fraction": LEAK_FRACTION, "held_out": held, "eval_near_train": near}
 
 
 class ExportStage(SinkStage):
@@ -40,7 +320,34 @@ class ExportStage(SinkStage):
     config_key: ClassVar[str | None] = "export"
     config: ExportConfig
 
+    def _base_dir(self) -> Path:
+        return self.run_config.base_dir
+
+    def fingerprint(self) -> dict[str, Any]:
+        """The export's settings, the parts of the run config shown in the card, and the
+        content of every file it reads besides its input table (benchmarks, tokenizer,
+        labels)."""
+        base = self._base_dir()
+        files = [_resolve(base, f) for f in self.config.decontaminate.files]
+        files += tokenizer_files(self.config.tokens.tokenizer, base)
+        run_root = self.run_config.run_dir()
+        label_files = []
+        if run_root.is_dir():
+            label_files = [p for p in sorted((run_root / "labels").rglob("*")) if p.is_file()] if (run_root / "labels").is_dir() else []
+            label_files += [p for p in (run_root / "agreement.json",) if p.is_file()]
+        cfg = self.run_config.model_dump(mode="json")
+        return {
+            "config": self.config.model_dump(mode="json"),
+            "card": {k: cfg.get(k) for k in ("name", "description", "license", "sources", "redact", "dedupe", "select", "label")},
+            "files": {str(p): sha256_file(p) for p in files if p.is_file()},
+            "labels": sha256_json({str(p.relative_to(run_root)): sha256_file(p) for p in label_files}) if label_files else None,
+        }
+
     def run(self, ctx: StageContext, table: pl.LazyFrame) -> StageResult:
-        result = export_records(table, self.config, ctx.path("export"))
-        result.outputs = ["export/train.jsonl"]
-        return result
+        job = ExportJob(
+            cfg=self.config, config=ctx.config.model_dump(mode="json"), manifest=ctx.run.manifest(),
+            base_dir=ctx.config.base_dir, run_root=ctx.run.root,
+        )
+        outcome = run_export(table, job, ctx.path("export"))
+        outcome.result.outputs = [f"export/{f}" for f in outcome.files]
+        return outcome.result

@@ -1,0 +1,170 @@
+"""Records (and their reviewed labels) to training examples.
+
+Without labels every live record becomes a chat example as it is. With labels:
+
+- only records the agreement policy accepted are exported (others: ``no_accepted_label``);
+- ``reject`` leaves the record out (``rejected_by_reviewers``);
+- ``edit`` replaces the last assistant turn with the reviewers' corrected response;
+- a ``classification`` task becomes [criteria + text] -> label;
+- a ``doc_qa`` task becomes question -> answer (optionally with the chunk as context).
+
+Every record left out gets a reason; nothing is dropped silently."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+from curate.export.config import ExportConfig
+from curate.export.fields import field_value
+from curate.export.formats import Example, NotExportable, chat_from_turns
+from curate.export.labels import labels_prompt
+from curate.records import meta_loads
+
+
+@dataclass
+class Item:
+    """An example with what the split, decontamination and card need to know about it."""
+
+    example: Example
+    keys: list[str]  # grouping keys: records sharing one stay on one side of a split
+    stratum: str | None
+    texts: list[str]  # the record's own words (no system prompt or instructions)
+    pii: dict[str, int] = field(default_factory=dict)
+    cluster: Any = None
+    decision: str | None = None
+    tokens: int = 0
+    split: str = "train"
+
+
+@dataclass
+class Drop:
+    id: str
+    reason: str
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+def _pii(value: Any) -> dict[str, int]:
+    if not value:
+        return {}
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            return {}
+    if isinstance(value, dict):
+        return {str(k): int(v) for k, v in value.items() if isinstance(v, (int, float)) and v}
+    return {}
+
+
+def _render_record(row: dict[str, Any]) -> str:
+    """The record's conversation as the input of a classification prompt."""
+    turns = [m for m in (row.get("messages") or []) if m.get("content")]
+    who = {"user": "Customer", "assistant": "Agent", "system": "System"}
+    if len(turns) == 1:
+        body = turns[0]["content"]
+    else:
+        body = "\n\n".join(f"{who.get(m['role'], m['role'])}: {m['content']}" for m in turns)
+    title = row.get("title")
+    return f"{title}\n\n{body}" if title else body
+
+
+def make_items(
+    df: pl.DataFrame,
+    cfg: ExportConfig,
+    *,
+    decisions: pl.DataFrame | None,
+    task: str,
+    criteria: dict[str, str],
+) -> tuple[list[Item], list[Drop]]:
+    """One Item per exportable record, one Drop (with its reason) per other record."""
+    by_id: dict[str, dict[str, Any]] = {}
+    if decisions is not None:
+        by_id = {r["record_id"]: r for r in decisions.iter_rows(named=True)}
+    labels = cfg.prompts.labels or criteria
+    items: list[Item] = []
+    drops: list[Drop] = []
+    for row in df.iter_rows(named=True):
+        rid = row["id"]
+        label = by_id.get(rid) if decisions is not None else None
+        if decisions is not None:
+            if label is None:
+                drops.append(Drop(rid, "no_accepted_label"))
+                continue
+            if label["decision"] == "reject":
+                drops.append(Drop(rid, "rejected_by_reviewers"))
+                continue
+        try:
+            item = _item(row, label, cfg, task, labels)
+        except NotExportable as exc:
+            drops.append(Drop(rid, str(exc)))
+            continue
+        items.append(item)
+    return items, drops
+
+
+def _item(
+    row: dict[str, Any], label: dict[str, Any] | None, cfg: ExportConfig, task: str, labels: dict[str, str]
+) -> Item:
+    meta = meta_loads(row.get("meta")) if isinstance(row.get("meta"), str) else (row.get("meta") or {})
+    turns = [dict(m) for m in (row.get("messages") or []) if m.get("content")]
+    instruction = inp = None
+    kind = row.get("kind") or "record"
+    if label is not None and task == "classification":
+        answer = (label.get("label") or "").strip()
+        if not answer:
+            raise NotExportable("no_label")
+        if labels and answer not in labels:
+            raise NotExportable("label_not_in_config")
+        instruction = cfg.prompts.classification.format(labels=labels_prompt(labels), kind=kind)
+        inp = _render_record(row)
+        chat = [{"role": "user", "content": f"{instruction}\n\n{inp}"}, {"role": "assistant", "content": answer}]
+        texts = [m["content"] for m in turns]
+    elif label is not None and task == "doc_qa":
+        q, a = (label.get("question") or "").strip(), (label.get("answer") or "").strip()
+        if not q or not a:
+            raise NotExportable("no_question_answer")
+        context = _render_record(row)
+        if cfg.prompts.doc_qa_context:
+            prompt = cfg.prompts.doc_qa.format(question=q, context=context)
+        else:
+            prompt = q
+        chat = [{"role": "user", "content": prompt}, {"role": "assistant", "content": a}]
+        texts = [q, a] + ([context] if cfg.prompts.doc_qa_context else [])
+    else:
+        if label is not None and label["decision"] == "edit":
+            fix = (label.get("corrected_response") or "").strip()
+            if not fix:
+                raise NotExportable("edit_without_correction")
+            last = max((i for i, t in enumerate(turns) if t["role"] == "assistant"), default=None)
+            if last is None:
+                # a reviewer wrote the reply a conversation was missing
+                turns = turns + [{"role": "assistant", "content": fix}]
+            else:
+                turns = turns[:last] + [{"role": "assistant", "content": fix}]
+        chat = turns
+        texts = [m["content"] for m in chat_from_turns(turns, None) if m["role"] != "system"]
+    messages = chat_from_turns(chat, cfg.system_prompt, cfg.last_turn_only)
+    metadata = {}
+    for name in cfg.metadata:
+        metadata[name] = field_value(name, row, meta, label)
+    keys = []
+    if row.get("dup_group") is not None:
+        keys.append(f"dup:{row['dup_group']}")
+    else:
+        # without dedupe, identical texts still stay together
+        keys.append(f"hash:{row.get('content_hash') or row['id']}")
+    if cfg.split.clusters_together and row.get("cluster") is not None:
+        keys.append(f"cluster:{row['cluster']}")
+    stratum = None
+    if cfg.split.stratify_by:
+        v = field_value(cfg.split.stratify_by, row, meta, label)
+        stratum = None if v is None else (json.dumps(v, sort_keys=True) if isinstance(v, (dict, list)) else str(v))
+    ex = Example(id=row["id"], messages=messages, metadata=metadata, instruction=instruction, input=inp)
+    return Item(
+        example=ex, keys=keys, stratum=stratum, texts=texts, pii=_pii(row.get("pii")),
+        cluster=row.get("cluster"), decision=(label or {}).get("decision"),
+    )

@@ -1,0 +1,188 @@
+"""Training-file formats. Every example is first a canonical chat (system / user /
+assistant turns); a format is a function from that chat to one row of its file.
+
+=================  =========================================================================
+format             one row
+=================  =========================================================================
+openai             ``{"messages": [{"role", "content", "weight"?}, ...]}`` -- OpenAI
+                   fine-tuning, TRL's SFTTrainer (conversational), axolotl ``chat_template``
+sharegpt           ``{"conversations": [{"from": "system"|"human"|"gpt", "value"}, ...]}`` --
+                   axolotl, LLaMA-Factory, FastChat
+alpaca             ``{"instruction", "input", "output", "system"?, "history"?}`` --
+                   Stanford Alpaca, LLaMA-Factory (``history``: earlier [user, assistant] pairs)
+prompt_completion  ``{"prompt": [...], "completion": [...]}`` (conversational) or
+                   ``{"prompt": str, "completion": str}`` (text) -- TRL's prompt-completion
+                   type: the loss is on the completion only
+hf                 ``messages`` column in Parquet files under ``data/``, with the card's
+                   ``configs`` so that ``datasets.load_dataset(DIR)`` reads it
+=================  =========================================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class NotExportable(ValueError):
+    """A record that cannot become a training example; the message is the drop reason."""
+
+
+@dataclass
+class Example:
+    """One training example before formatting."""
+
+    id: str
+    messages: list[dict[str, Any]]  # role, content (+ weight on assistant turns)
+    metadata: dict[str, Any] = field(default_factory=dict)
+    #: for single-turn tasks (classification, doc QA): the instruction and its input, kept
+    #: apart so that the alpaca format can put them in their own fields
+    instruction: str | None = None
+    input: str | None = None
+
+
+def chat_from_turns(
+    messages: list[dict[str, Any]], system_prompt: str | None = None, last_turn_only: bool = False
+) -> list[dict[str, Any]]:
+    """A record's turns as a training chat: the configured system prompt first (replacing
+    the record's own), turns after the last assistant reply removed (nothing would learn
+    from them), and with ``last_turn_only`` a ``weight`` on every assistant turn."""
+    turns = [{"role": m["role"], "content": m["content"]} for m in messages if m.get("content")]
+    if system_prompt:
+        turns = [{"role": "system", "content": system_prompt}] + [t for t in turns if t["role"] != "system"]
+    last = max((i for i, t in enumerate(turns) if t["role"] == "assistant"), default=None)
+    if last is None:
+        raise NotExportable("no_assistant_turn")
+    turns = turns[: last + 1]
+    if not any(t["role"] == "user" for t in turns):
+        raise NotExportable("no_user_turn")
+    if last_turn_only:
+        for i, t in enumerate(turns):
+            if t["role"] == "assistant":
+                t["weight"] = 1 if i == last else 0
+    return turns
+
+
+def _plain(messages: list[dict[str, Any]]) -> list[dict[str, str]]:
+    return [{"role": m["role"], "content": m["content"]} for m in messages]
+
+
+def _split_last(messages: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """(everything before the final assistant turn, the final assistant turn)."""
+    assert messages and messages[-1]["role"] == "assistant"
+    return messages[:-1], messages[-1]
+
+
+def to_openai(ex: Example) -> dict[str, Any]:
+    row: dict[str, Any] = {"messages": [dict(m) for m in ex.messages]}
+    if ex.metadata:
+        row["metadata"] = ex.metadata
+    return row
+
+
+_SHAREGPT_FROM = {"system": "system", "user": "human", "assistant": "gpt"}
+
+
+def to_sharegpt(ex: Example) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "conversations": [{"from": _SHAREGPT_FROM[m["role"]], "value": m["content"]} for m in ex.messages]
+    }
+    if ex.metadata:
+        row["metadata"] = ex.metadata
+    return row
+
+
+def _merge_runs(messages: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """Consecutive turns of the same role joined (alpaca history needs strict pairs)."""
+    out: list[dict[str, str]] = []
+    for m in messages:
+        if out and out[-1]["role"] == m["role"]:
+            out[-1] = {"role": m["role"], "content": out[-1]["content"] + "\n\n" + m["content"]}
+        else:
+            out.append({"role": m["role"], "content": m["content"]})
+    return out
+
+
+def to_alpaca(ex: Example) -> dict[str, Any]:
+    system = "\n\n".join(m["content"] for m in ex.messages if m["role"] == "system")
+    turns = _merge_runs([m for m in ex.messages if m["role"] != "system"])
+    before, last = _split_last(turns)
+    if ex.instruction is not None:
+        instruction, inp = ex.instruction, ex.input or ""
+        before = before[:-1]
+    else:
+        prompt = before[-1] if before and before[-1]["role"] == "user" else None
+        instruction, inp = (prompt["content"] if prompt else ""), ""
+        before = before[:-1] if prompt else before
+    history: list[list[str]] = []
+    pending: str | None = None
+    for m in before:  # user/assistant pairs; a lone assistant turn gets an empty prompt
+        if m["role"] == "user":
+            if pending is not None:
+                history.append([pending, ""])
+            pending = m["content"]
+        else:
+            history.append([pending or "", m["content"]])
+            pending = None
+    if pending is not None:
+        instruction = pending + "\n\n" + instruction if instruction else pending
+    row: dict[str, Any] = {"instruction": instruction, "input": inp, "output": last["content"]}
+    if system:
+        row["system"] = system
+    if history:
+        row["history"] = history
+    if ex.metadata:
+        row["metadata"] = ex.metadata
+    return row
+
+
+_TEXT_ROLE = {"system": "System", "user": "User", "assistant": "Assistant"}
+
+
+def render_text(messages: list[dict[str, Any]]) -> str:
+    """A conversation as plain text, ending with the cue for the next assistant turn."""
+    parts = [f"{_TEXT_ROLE[m['role']]}: {m['content']}" for m in messages]
+    return "\n\n".join(parts + ["Assistant:"])
+
+
+def to_prompt_completion(ex: Example, style: str = "conversational") -> dict[str, Any]:
+    before, last = _split_last(ex.messages)
+    if style == "text":
+        row: dict[str, Any] = {"prompt": render_text(before), "completion": " " + last["content"]}
+    else:
+        row = {"prompt": _plain(before), "completion": [{"role": "assistant", "content": last["content"]}]}
+    if ex.metadata:
+        row["metadata"] = ex.metadata
+    return row
+
+
+def to_hf(ex: Example) -> dict[str, Any]:
+    row: dict[str, Any] = {"messages": _plain(ex.messages)}
+    if ex.metadata:
+        row["metadata"] = ex.metadata
+    return row
+
+
+def formatter(fmt: str, prompt_style: str = "conversational") -> Callable[[Example], dict[str, Any]]:
+    """The row function of a format."""
+    if fmt == "openai":
+        return to_openai
+    if fmt == "sharegpt":
+        return to_sharegpt
+    if fmt == "alpaca":
+        return to_alpaca
+    if fmt == "prompt_completion":
+        return lambda ex: to_prompt_completion(ex, prompt_style)
+    if fmt == "hf":
+        return to_hf
+    raise ValueError(f"unknown format {fmt!r}")
+
+
+FORMAT_TITLES = {
+    "openai": "OpenAI chat (`messages`)",
+    "sharegpt": "ShareGPT (`conversations` with `from`/`value`)",
+    "alpaca": "Alpaca (`instruction`/`input`/`output`)",
+    "prompt_completion": "prompt/completion (TRL)",
+    "hf": "Hugging Face datasets (Parquet, `messages`)",
+}

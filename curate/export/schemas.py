@@ -1,0 +1,167 @@
+"""JSON Schema (draft 2020-12) of one row of each export format.
+
+The checked-in copies in ``schemas/export-<format>.schema.json`` are generated from here
+(``python -m curate.export.schemas schemas/``); a test fails when they drift. An export
+writes the schema it used next to the data (``schema.json``) and ``curate validate``
+checks any file against it."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from curate.export.config import FORMATS
+
+_ID = "https://github.com/curate-data/curate/schemas/export-{fmt}.schema.json"
+
+_METADATA = {
+    "type": "object",
+    "description": "Record fields passed through on request (`export.metadata`); not part of the training text.",
+}
+
+_TEXT = {"type": "string", "minLength": 1}
+
+
+def _chat_message(weight: bool) -> dict[str, Any]:
+    props: dict[str, Any] = {
+        "role": {"enum": ["system", "user", "assistant"]},
+        "content": {"type": "string", "minLength": 1},
+    }
+    msg: dict[str, Any] = {
+        "type": "object",
+        "required": ["role", "content"],
+        "properties": props,
+        "additionalProperties": False,
+    }
+    if weight:
+        props["weight"] = {
+            "enum": [0, 1],
+            "description": "0: the trainer does not learn from this assistant turn (assistant turns only).",
+        }
+        msg["if"] = {"properties": {"role": {"const": "assistant"}}}
+        msg["else"] = {"not": {"required": ["weight"]}}
+    return msg
+
+
+def _conversation(weight: bool) -> dict[str, Any]:
+    return {
+        "type": "array",
+        "minItems": 2,
+        "items": _chat_message(weight),
+        "contains": {"type": "object", "properties": {"role": {"const": "assistant"}}, "required": ["role"]},
+        "description": "The turns in order; at least one assistant turn.",
+    }
+
+
+def _row(fmt: str, title: str, description: str, properties: dict[str, Any], required: list[str], **extra: Any) -> dict[str, Any]:
+    props = {**properties, "metadata": _METADATA}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": _ID.format(fmt=fmt),
+        "title": title,
+        "description": description,
+        "type": "object",
+        "required": required,
+        "properties": props,
+        "additionalProperties": False,
+        **extra,
+    }
+
+
+def format_schema(fmt: str) -> dict[str, Any]:
+    """The JSON Schema of one row (one JSONL line) of ``fmt``."""
+    if fmt == "openai":
+        return _row(
+            fmt, "curate export: OpenAI chat",
+            "One training example per line, as the OpenAI fine-tuning API and TRL's SFTTrainer read it.",
+            {"messages": _conversation(weight=True)}, ["messages"],
+        )
+    if fmt == "hf":
+        return _row(
+            fmt, "curate export: Hugging Face datasets (messages)",
+            "One row of the Parquet files under data/: the conversational `messages` column.",
+            {"messages": _conversation(weight=False)}, ["messages"],
+        )
+    if fmt == "sharegpt":
+        turn = {
+            "type": "object",
+            "required": ["from", "value"],
+            "properties": {"from": {"enum": ["system", "human", "gpt"]}, "value": _TEXT},
+            "additionalProperties": False,
+        }
+        return _row(
+            fmt, "curate export: ShareGPT",
+            "One conversation per line: `from` is system, human or gpt.",
+            {"conversations": {
+                "type": "array", "minItems": 2, "items": turn,
+                "contains": {"type": "object", "properties": {"from": {"const": "gpt"}}, "required": ["from"]},
+            }},
+            ["conversations"],
+        )
+    if fmt == "alpaca":
+        return _row(
+            fmt, "curate export: Alpaca",
+            "instruction / input / output; optional system prompt and earlier [user, assistant] turns in history.",
+            {
+                "instruction": {"type": "string"},
+                "input": {"type": "string"},
+                "output": _TEXT,
+                "system": {"type": "string"},
+                "history": {
+                    "type": "array",
+                    "items": {"type": "array", "prefixItems": [{"type": "string"}, {"type": "string"}],
+                              "minItems": 2, "maxItems": 2},
+                },
+            },
+            ["instruction", "input", "output"],
+            anyOf=[
+                {"properties": {"instruction": {"minLength": 1}}},
+                {"properties": {"input": {"minLength": 1}}},
+            ],
+        )
+    if fmt == "prompt_completion":
+        prompt_msgs = {
+            "type": "array", "minItems": 1, "items": _chat_message(weight=False),
+        }
+        completion_msgs = {
+            "type": "array", "minItems": 1,
+            "items": {**_chat_message(weight=False), "properties": {
+                "role": {"const": "assistant"}, "content": {"type": "string", "minLength": 1}}},
+        }
+        return _row(
+            fmt, "curate export: prompt/completion (TRL)",
+            "TRL's prompt-completion type: conversational (lists of messages) or text (strings).",
+            {"prompt": {}, "completion": {}},
+            ["prompt", "completion"],
+            oneOf=[
+                {"title": "text", "properties": {"prompt": _TEXT, "completion": _TEXT}},
+                {"title": "conversational", "properties": {"prompt": prompt_msgs, "completion": completion_msgs}},
+            ],
+        )
+    raise ValueError(f"unknown format {fmt!r}")
+
+
+def schema_text(fmt: str) -> str:
+    return json.dumps(format_schema(fmt), indent=2, sort_keys=True) + "\n"
+
+
+def schema_path(root: Path, fmt: str) -> Path:
+    return root / f"export-{fmt}.schema.json"
+
+
+def write_schemas(folder: Path) -> list[Path]:
+    from curate.store import write_text
+
+    out = []
+    for fmt in FORMATS:
+        p = schema_path(folder, fmt)
+        write_text(p, schema_text(fmt))
+        out.append(p)
+    return out
+
+
+if __name__ == "__main__":  # python -m curate.export.schemas schemas/
+    for p in write_schemas(Path(sys.argv[1] if len(sys.argv) > 1 else "schemas")):
+        print(p)
