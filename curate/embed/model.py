@@ -109,6 +109,8 @@ def load_model(name: str, device: str, fp16: bool):
         if fp16:
             model.half()
         model.eval()
+        # the model's own input limit, before any Embedder truncates further
+        model._curate_max_len = model.max_seq_length or 512
         _MODELS[key] = model
         return model
 
@@ -164,10 +166,8 @@ class Embedder:
             # keep torch's pool below the free cores; other processes share this machine
             torch.set_num_threads(self.threads or free_cores())
         self._st = load_model(self.model, device, fp16=(device == "cuda"))
-        if self.max_seq_length is not None:
-            self._max_len = min(self.max_seq_length, self._st.max_seq_length or self.max_seq_length)
-        else:
-            self._max_len = self._st.max_seq_length or 512
+        own = self._st._curate_max_len
+        self._max_len = min(self.max_seq_length, own) if self.max_seq_length is not None else own
 
     @property
     def dim(self) -> int:
@@ -189,15 +189,14 @@ class Embedder:
         t0 = time.perf_counter()
         # token counts, for sorting and for the padding figures; the tokenizer is fast (Rust)
         lengths = np.fromiter(
-            (min(len(ids), self._max_len) for ids in tok(list(texts), add_special_tokens=True, truncation=False)["input_ids"]),
+            (len(ids) for ids in tok(list(texts), add_special_tokens=True, truncation=True, max_length=self._max_len)["input_ids"]),
             dtype=np.int64, count=n,
         )
         order = np.argsort(-lengths, kind="stable") if self.sort_by_length else np.arange(n)
         out = np.empty((n, self.dim), dtype=np.float32)
         padded = 0
-        if self.max_seq_length is not None:
-            st.max_seq_length = self._max_len
         prep = getattr(st, "preprocess", None) or st.tokenize  # sentence-transformers 6 / 3-5
+        st.max_seq_length = self._max_len  # the loaded model is shared: set it for this call
         with torch.inference_mode():
             for start in range(0, n, self.batch_size):
                 idx = order[start:start + self.batch_size]

@@ -18,12 +18,14 @@ from curate.select.config import QualityConfig
 
 CONVERSATION_KINDS = ("ticket", "email", "chat")
 
+#: footer and header lines are short; a long line that mentions "unsubscribe" is content
+MAX_BOILERPLATE_LINE = 240
 # a line that is boilerplate on its own
 _LINE_PATTERNS = [
     r"^\s*>",  # quoted reply
     r"^\s*sent from my \w+",
     r"^\s*get outlook for \w+",
-    r"(click|tap) here to (unsubscribe|opt[ -]out)|to (unsubscribe|stop receiving) (from )?(these|this|our) (e-?mails?|messages?|mailing|newsletter)",
+    r"(click|tap) here to (unsubscribe|opt[ -]out)|\bunsubscribe here\b|to unsubscribe,? (click|visit|reply|go to|use)\b",
     r"you (are receiving|received|have received) this (e-?mail|message|newsletter) because",
     r"this (e-?mail|message)( and any attachments?)? (is|are|may be) (strictly )?(confidential|privileged|intended)",
     r"if you (are not|have received this) .{0,40}(intended recipient|in error)",
@@ -55,7 +57,7 @@ def boilerplate_share(text: str) -> float:
         elif _TAIL_RE.match(line):
             tail = True
             boiler += size
-        elif _LINE_RE.search(line):
+        elif size <= MAX_BOILERPLATE_LINE and _LINE_RE.search(line):
             boiler += size
     return boiler / total if total else 0.0
 
