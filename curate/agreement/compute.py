@@ -112,6 +112,9 @@ class _FieldReport:
                 "mean": round(float(self.m[self.m > 0].mean()), 3) if items_rated else 0.0,
             },
         })
+        if fd.n == 0:
+            self.notes.append("no ratings of this field")
+            return
         if len(self.raters) < 2:
             self.notes.append("fewer than two reviewers rated this field: agreement cannot be measured")
         elif not self.pairable.any():
@@ -239,9 +242,9 @@ class _FieldReport:
                 mean = np.full((s.shape[0], 3), np.nan)
             else:
                 v = per.reshape(s.shape[0], g, 4)[:, eligible, 1:]
-                with np.errstate(invalid="ignore"), np.testing.suppress_warnings() as sup:
-                    sup.filter(RuntimeWarning)
-                    mean = np.nanmean(v, axis=1)
+                ok = np.isfinite(v)
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    mean = np.where(ok, v, 0.0).sum(axis=1) / ok.sum(axis=1)
             return np.hstack([per, mean])
 
         rs.add(self.key + "pairs", t, fn, outputs=g * 4 + 3)

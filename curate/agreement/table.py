@@ -98,8 +98,8 @@ def prepare(labels: pl.DataFrame, levels: dict[str, str | Level]) -> Prepared:
         )
     items = sorted(df.get_column("record_id").unique().to_list())
     reviewers = sorted(df.get_column("reviewer").unique().to_list())
-    item_map = pl.DataFrame({"record_id": items, "_item": np.arange(len(items), dtype=np.int64)})
-    rev_map = pl.DataFrame({"reviewer": reviewers, "_rater": np.arange(len(reviewers), dtype=np.int64)})
+    item_map = pl.DataFrame({"record_id": pl.Series(items, dtype=pl.Utf8), "_item": np.arange(len(items), dtype=np.int64)})
+    rev_map = pl.DataFrame({"reviewer": pl.Series(reviewers, dtype=pl.Utf8), "_rater": np.arange(len(reviewers), dtype=np.int64)})
     df = df.with_row_index("_row").join(item_map, on="record_id").join(rev_map, on="reviewer")
 
     seconds = None
