@@ -139,6 +139,7 @@ _JSX_LINE_START = re.compile(r"^\s*</?[A-Za-z][\w.:\-]*(\s|/?>|$)")
 _TAG = re.compile(r"</?[A-Za-z][\w.:\-]*(?:\s+(?:[^<>{}\"']|\"[^\"]*\"|'[^']*'|\{(?:[^{}]|\{[^{}]*\})*\})*)?/?>")
 #: a JSX tag with a template-literal attribute (``href={`...`}``): removed before code spans
 _TAG_TEMPLATE_ATTR = re.compile(r"<[A-Za-z][\w.:\-]*\s[^<>]*=\{`[^`]*`\}[^<>]*>")
+_RULE = re.compile(r"^\s{0,3}([-*_])(\s*\1){2,}\s*$")
 _SELF_CLOSING = re.compile(r"^\s*<([A-Z]\w*)\s*/>\s*$")
 _ADMONITION = re.compile(r"^\s*:::(\w+)?\s*(.*)$")
 _HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
@@ -228,8 +229,8 @@ class MarkdownReader:
                 continue
             if _IMPORT.match(line) or _EXPORT.match(line):
                 pm = _IMPORT_PARTIAL.match(line)
-                if pm:
-                    partials[pm.group(1)] = (self.path.parent / pm.group(2)).resolve()
+                if pm:  # Prettier writes the '_' of a partial's name as '\_'
+                    partials[pm.group(1)] = (self.path.parent / pm.group(2).replace("\\_", "_")).resolve()
                 i = self._skip_statement(lines, i)
                 continue
             sc = _SELF_CLOSING.match(line)
@@ -346,6 +347,10 @@ class MarkdownReader:
                 prev_text = False
                 continue
             if not line.strip():
+                end_block()
+                prev_text = False
+                continue
+            if _RULE.match(line):  # a thematic break
                 end_block()
                 prev_text = False
                 continue

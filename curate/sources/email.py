@@ -585,8 +585,11 @@ class EmailSource(Source):
         out: list[tuple[Path, str]] = []
         for f in sorted(p for p in root.rglob("*") if p.is_file()):
             rel = f.relative_to(root)
-            if f.name.startswith(".") or any(part.startswith(".") for part in rel.parts[:-1]):
-                continue
+            if f.name.startswith(".") or any(
+                part.startswith(".") and not (root.joinpath(*rel.parts[: k + 1]) / "cur").is_dir()
+                for k, part in enumerate(rel.parts[:-1])
+            ):
+                continue  # hidden files and folders, except Maildir++ folders (.Sent, .Archive)
             if self._excluded(rel):
                 continue
             if len(rel.parts) > 1 and rel.parts[-2] == "tmp" and (f.parent.parent / "cur").is_dir():

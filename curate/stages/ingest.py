@@ -1,11 +1,21 @@
 """The ingest stage: every enabled source's events become ``ingest.parquet`` (Records)
 and ``rejects.jsonl`` (inputs that could not become a Record, and inputs skipped on
 purpose, each with its locator and reason). Records are written in batches, so memory
-stays flat however large the sources are."""
+stays flat however large the sources are.
+
+An incremental source (a live API: Zendesk, Jira) yields only what changed since the last
+build. Its full set of records is kept in ``state/<type>-<name>.parquet``: the new
+records replace their earlier versions by id, a ``Skip`` with a ``record_id`` (a deleted
+ticket) removes one, and the rest are carried over into this build's table (counted in and
+out, ``carried_over`` in the stats). The source's cursor (``state/<type>-<name>.json``) and
+that table are saved only after ``ingest.parquet`` is complete, so a failed build fetches
+the same changes again. When the source's settings change, its state starts afresh."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import uuid
 from typing import Any, ClassVar
 
 import polars as pl
@@ -16,7 +26,7 @@ from curate.records import DROP_COLUMN, RECORD_SCHEMA
 from curate.run import now_iso
 from curate.sources.base import Reject, Skip, Source, SourceState
 from curate.stages.base import SourceStage, StageContext, StageResult
-from curate.store import atomic_open, atomic_path
+from curate.store import atomic_open, atomic_path, sha256_json
 
 FLUSH_EVERY = 5000
 
@@ -35,8 +45,10 @@ class IngestStage(SourceStage):
         parts = []
         for src in self.run_config.sources_objects():
             fp = src.fingerprint()
-            # a live source is read again on every build (it fetches what is new)
-            parts.append({"source": src.source_id, "fp": fp if fp is not None else {"live": now_iso()}})
+            # a live source is read again on every build (it fetches what is new); a
+            # timestamp alone would repeat for two builds within the same second
+            live = {"live": now_iso(), "nonce": uuid.uuid4().hex}
+            parts.append({"source": src.source_id, "fp": fp if fp is not None else live})
         return {"sources": parts}
 
     def run(self, ctx: StageContext) -> StageResult:
@@ -47,8 +59,13 @@ class IngestStage(SourceStage):
         out_path = ctx.path(self.output_file)
         states: list[SourceState] = []
         ctx.progress.start(self.name, None)
-        with atomic_path(out_path) as tmp, atomic_open(ctx.run.rejects_path) as rej:
+        # ``kept`` is entered first so that it closes last: an incremental source's record
+        # set is put in place only after ingest.parquet and rejects.jsonl are complete
+        with contextlib.ExitStack() as kept, contextlib.ExitStack() as stack:
+            tmp = stack.enter_context(atomic_path(out_path))
+            rej = stack.enter_context(atomic_open(ctx.run.rejects_path))
             writer = pq.ParquetWriter(tmp, schema, compression="zstd")
+            stack.callback(writer.close)
             buf: list[dict[str, Any]] = []
 
             def flush() -> None:
@@ -61,46 +78,126 @@ class IngestStage(SourceStage):
                        "locator": locator, "reason": reason}
                 rej.write(json.dumps(row, ensure_ascii=False) + "\n")
 
-            try:
-                for src in self.run_config.sources_objects():
-                    counts = per_source.setdefault(src.source_id, {"records": 0, "rejected": 0, "skipped": 0})
-                    state = SourceState(
-                        ctx.path(f"state/{src.type}-{src.name}.json"),
-                        previous=ctx.path(f"state/{src.type}-{src.name}.parquet"),
-                    )
-                    states.append(state)
-                    for event in src.read(state):
-                        result.records_in += 1
-                        if isinstance(event, Reject):
+            for src in self.run_config.sources_objects():
+                counts = per_source.setdefault(src.source_id, {"records": 0, "rejected": 0, "skipped": 0})
+                stem = f"state/{src.type}-{src.name}"
+                state = SourceState(ctx.path(f"{stem}.json"), previous=ctx.path(f"{stem}.parquet"))
+                states.append(state)
+                incremental = bool(getattr(src, "incremental", False))
+                keep: _KeptRecords | None = None
+                if incremental:
+                    settings = sha256_json(src.config.model_dump(mode="json"))
+                    if state.get("settings") != settings:
+                        # new settings: the earlier records and the cursor no longer apply
+                        state.data = {}
+                        state.previous = None
+                        state.set("settings", settings)
+                    keep = kept.enter_context(_KeptRecords(ctx.path(f"{stem}.parquet"), schema))
+                fresh: set[str] = set()
+                removed: set[str] = set()
+                for event in src.read(state):
+                    result.records_in += 1
+                    if isinstance(event, Reject):
+                        counts["rejected"] += 1
+                        result.rejected += 1
+                        reject(src, "rejected", event.locator, event.reason)
+                    elif isinstance(event, Skip):
+                        counts["skipped"] += 1
+                        result.dropped[event.reason] = result.dropped.get(event.reason, 0) + 1
+                        reject(src, "skipped", event.locator, event.reason)
+                        if event.record_id is not None:
+                            removed.add(event.record_id)
+                    else:
+                        rid = event["id"]
+                        if rid in seen:
                             counts["rejected"] += 1
                             result.rejected += 1
-                            reject(src, "rejected", event.locator, event.reason)
-                        elif isinstance(event, Skip):
-                            counts["skipped"] += 1
-                            result.dropped[event.reason] = result.dropped.get(event.reason, 0) + 1
-                            reject(src, "skipped", event.locator, event.reason)
-                        else:
-                            rid = event["id"]
-                            if rid in seen:
-                                counts["rejected"] += 1
-                                result.rejected += 1
-                                reject(src, "rejected", event.get("locator", ""),
-                                       f"duplicate id {rid!r} (first seen at {seen[rid]})")
-                                continue
-                            seen[rid] = event.get("locator", "")
-                            counts["records"] += 1
-                            result.records_out += 1
-                            buf.append(event)
-                            if len(buf) >= FLUSH_EVERY:
-                                flush()
-                        if result.records_in % 256 == 0:
-                            ctx.progress.advance(256)
-                flush()
-            finally:
-                writer.close()
+                            reject(src, "rejected", event.get("locator", ""),
+                                   f"duplicate id {rid!r} (first seen at {seen[rid]})")
+                            continue
+                        seen[rid] = event.get("locator", "")
+                        counts["records"] += 1
+                        result.records_out += 1
+                        buf.append(event)
+                        if keep is not None:
+                            fresh.add(rid)
+                            keep.add(event)
+                        if len(buf) >= FLUSH_EVERY:
+                            flush()
+                    if result.records_in % 256 == 0:
+                        ctx.progress.advance(256)
+                if keep is not None:
+                    flush()
+                    carried = 0
+                    if state.previous is not None:
+                        for batch in _previous_batches(state.previous, fresh | removed | set(seen)):
+                            writer.write_table(batch.cast(schema))
+                            keep.write(batch)
+                            for rid, loc in zip(batch.column("id").to_pylist(), batch.column("locator").to_pylist()):
+                                seen[rid] = loc or ""
+                            carried += batch.num_rows
+                    result.records_in += carried
+                    result.records_out += carried
+                    counts["records"] += carried
+                    counts["carried_over"] = carried
+                    counts["removed"] = len(removed)
+            flush()
         ctx.progress.advance(result.records_in % 256)
         for state in states:
             state.save()
         result.stats = {"sources": per_source}
         result.outputs = [self.output_file, ctx.run.rejects_path.name]
         return result
+
+
+class _KeptRecords:
+    """The full record set of an incremental source, written beside its state and put in
+    place (atomically) only when the whole ingest succeeded."""
+
+    def __init__(self, path, schema: pa.Schema):
+        self.path = path
+        self.schema = schema
+        self._ctx = atomic_path(path)
+        self.buf: list[dict[str, Any]] = []
+
+    def __enter__(self) -> _KeptRecords:
+        self.tmp = self._ctx.__enter__()
+        self.writer = pq.ParquetWriter(self.tmp, self.schema, compression="zstd")
+        return self
+
+    def add(self, row: dict[str, Any]) -> None:
+        self.buf.append(row)
+        if len(self.buf) >= FLUSH_EVERY:
+            self._flush()
+
+    def write(self, table: pa.Table) -> None:
+        self._flush()
+        self.writer.write_table(table.cast(self.schema))
+
+    def _flush(self) -> None:
+        if self.buf:
+            self.writer.write_table(pl.DataFrame(self.buf, schema=TABLE_SCHEMA).to_arrow().cast(self.schema))
+            self.buf.clear()
+
+    def __exit__(self, *exc: Any) -> Any:
+        try:
+            if exc[0] is None:
+                self._flush()
+        finally:
+            self.writer.close()
+        return self._ctx.__exit__(*exc)
+
+
+def _previous_batches(path, drop: set[str]):
+    """The earlier records of an incremental source, less those replaced or removed."""
+    pf = pq.ParquetFile(path)
+    for rb in pf.iter_batches(batch_size=FLUSH_EVERY):
+        table = pa.Table.from_batches([rb])
+        ids = table.column("id").to_pylist()
+        mask = pa.array([i not in drop for i in ids])
+        kept = table.filter(mask)
+        if DROP_COLUMN in kept.column_names:
+            kept = kept.drop_columns([DROP_COLUMN])
+        kept = kept.append_column(DROP_COLUMN, pa.nulls(kept.num_rows, pa.string()))
+        if kept.num_rows:
+            yield kept.select(_arrow_schema().names)
