@@ -1,13 +1,135 @@
-"""Settings of labeling in Label Studio."""
+"""Settings of labeling in Label Studio (the ``label:`` section of curate.yaml).
+
+Example::
+
+    label:
+      task: response_review
+      categories:
+        - billing
+        - name: shipping
+          criteria: Delivery times, tracking, lost parcels.
+      agreement:
+        ordinal_tolerance: 1          # quality 4 vs 5 still agree
+      export_policy: adjudicated
+
+The server's URL may be given here (``url``); its API token never is: it comes from the
+environment (``CURATE_LS_TOKEN``) or from the local server started by ``curate label serve``.
+"""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from curate.agreement.rule import AgreementRule
+
+TASKS = ("response_review", "classification", "doc_qa")
+Task = Literal["response_review", "classification", "doc_qa"]
+Policy = Literal["agreed_only", "adjudicated", "majority"]
 
 
-class LabelConfig(BaseModel):
-    """Two-reviewer labeling in Label Studio."""
+class Choice(BaseModel):
+    """One option reviewers can pick, with the criteria that decide when it applies."""
 
     model_config = ConfigDict(extra="forbid")
 
-    task: str = Field(default="response_review", description="Label config template in labeling/.")
+    name: str = Field(min_length=1, max_length=200, description="The value stored in the labels (and shown to reviewers).")
+    criteria: str | None = Field(
+        default=None, max_length=2000,
+        description="When this option applies; shown as a hint and in the reviewer guidelines.",
+    )
+
+
+def _choices(value: object) -> object:
+    """Accept plain strings as well as {name, criteria} objects."""
+    if isinstance(value, list):
+        return [{"name": v} if isinstance(v, str) else v for v in value]
+    return value
+
+
+class AdjudicationConfig(BaseModel):
+    """Where disagreements go: a separate Label Studio project, one annotation per task, for a
+    third person who was not one of the task's two reviewers."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(default=True, description="Send items the reviewers disagree on to an adjudication project.")
+    on_pull: bool = Field(
+        default=True,
+        description="Queue new disagreements during `curate label pull` (otherwise run `curate label adjudicate`).",
+    )
+    project_title: str | None = Field(
+        default=None, description="Title of the adjudication project (default: '<project title> — adjudication').",
+    )
+
+
+class LabelConfig(BaseModel):
+    """Two-reviewer labeling in Label Studio, agreement and adjudication."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    task: Task = Field(
+        default="response_review",
+        description=(
+            "What reviewers do: response_review (judge the agent's reply: accept/edit/reject, category, "
+            "quality 1-5, corrected reply), classification (pick one label), doc_qa (write a question and "
+            "answer grounded in a document chunk). Picks the label config in labeling/."
+        ),
+    )
+    project_title: str | None = Field(
+        default=None, max_length=50, description="Title of the Label Studio project (default: 'curate: <run name>')."
+    )
+    url: str | None = Field(
+        default=None,
+        description="URL of an existing Label Studio server (the token comes from CURATE_LS_TOKEN). "
+        "Unset: CURATE_LS_URL, else the local server of `curate label serve`.",
+    )
+    categories: list[Choice] = Field(
+        default_factory=list,
+        description="response_review: the categories reviewers choose from (empty: no category question).",
+    )
+    labels: list[Choice] = Field(
+        default_factory=list, description="classification: the labels, each with its decision criteria."
+    )
+    template: str | None = Field(
+        default=None,
+        description="A label config (XML) of your own instead of labeling/<task>.xml; relative to the config file. "
+        "It must keep the field names of the task (verdict, category, quality, ...).",
+    )
+    guidelines: str | None = Field(
+        default=None,
+        description="Reviewer guidelines (Markdown) of your own instead of labeling/<task>.md; shown as the project's instructions.",
+    )
+    chunk_size: int = Field(default=250, ge=1, le=10_000, description="Tasks imported per request by `curate label push`.")
+    timeout: float = Field(default=30.0, gt=0, le=3600, description="Seconds to wait for an answer from Label Studio.")
+    retries: int = Field(
+        default=4, ge=0, le=20,
+        description="Retries (with exponential backoff) on connection errors, timeouts and 5xx answers.",
+    )
+    agreement: AgreementRule = Field(
+        default_factory=AgreementRule,
+        description="When two reviewers count as agreeing on an item (tolerances, text similarity, fields that never "
+        "send an item to adjudication).",
+    )
+    adjudication: AdjudicationConfig = Field(default_factory=AdjudicationConfig)
+    export_policy: Policy = Field(
+        default="adjudicated",
+        description="Which reviewed records `curate export` uses: agreed_only (both reviewers agreed), adjudicated "
+        "(also those a third person decided), majority (also those a majority of three or more reviewers decided).",
+    )
+
+    _normalise_categories = field_validator("categories", "labels", mode="before")(_choices)
+
+    @model_validator(mode="after")
+    def _check(self) -> LabelConfig:
+        for key in ("categories", "labels"):
+            names = [c.name for c in getattr(self, key)]
+            dup = sorted({n for n in names if names.count(n) > 1})
+            if dup:
+                raise ValueError(f"{key}: duplicate names: {', '.join(dup)}")
+        if self.task == "classification" and not self.labels and self.template is None:
+            raise ValueError("task classification needs `labels` (the classes reviewers choose from)")
+        if self.project_title is not None and len(self.project_title.strip()) < 3:
+            raise ValueError("project_title: at least 3 characters")
+        return self

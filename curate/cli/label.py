@@ -1,0 +1,366 @@
+"""`curate label ...`: two-reviewer labeling in Label Studio.
+
+serve → reviewers add → push → (reviewers label in the browser) → pull → adjudicate.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from curate.errors import InputError
+
+HELP = """Two-reviewer labeling in Label Studio: every selected record is reviewed by two people
+independently; disagreements go to a third.
+
+Typical session:
+
+1. `curate label serve` starts a local Label Studio (or set CURATE_LS_URL and CURATE_LS_TOKEN
+   to use an existing server).
+2. `curate label reviewers add ann@example.com bob@example.com` creates the accounts.
+3. `curate label push runs/NAME` creates the project and imports the selected records.
+4. Reviewers label in the browser.
+5. `curate label pull runs/NAME` fetches the labels, then `curate agreement runs/NAME`.
+6. Disagreements go to the adjudication project; the next pull picks the decisions up.
+7. `curate export runs/NAME -o out/` writes what the export policy accepts.
+"""
+
+label_app = typer.Typer(help=HELP, no_args_is_help=True, rich_markup_mode="markdown")
+reviewers_app = typer.Typer(help="Reviewer accounts on the Label Studio server.", no_args_is_help=True)
+label_app.add_typer(reviewers_app, name="reviewers")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(label_app, name="label")
+
+
+DATA_DIR_HELP = "Folder of the local server's state (default: $CURATE_LS_DATA_DIR or .labelstudio)."
+
+
+def _console():
+    from curate.cli.common import console
+
+    return console
+
+
+def _open_run(run_path: Path):
+    """(run folder, run name, label config, base dir) from a run folder or its curate.yaml."""
+    from curate.cli.common import open_run
+    from curate.config import load_config
+    from curate.labelstudio.config import LabelConfig
+    from curate.run import RunFolder
+
+    p = Path(run_path)
+    if p.is_file() and p.suffix in (".yaml", ".yml"):
+        cfg = load_config(p)
+        run = RunFolder(cfg.run_dir())
+        if not run.exists():
+            raise InputError(f"{p}: its run folder does not exist yet; run `curate build {p}` first")
+        return run, cfg.name, cfg.label, cfg.base_dir
+    run = open_run(p)
+    manifest = run.manifest()
+    raw = (manifest.get("config") or {}).get("label") or {}
+    try:
+        label = LabelConfig.model_validate(raw)
+    except Exception as exc:  # pydantic ValidationError: one line, naming the key
+        errors = getattr(exc, "errors", lambda: [])()
+        first = errors[0] if errors else {"loc": (), "msg": str(exc)}
+        loc = ".".join(str(x) for x in first.get("loc", ()))
+        raise InputError(f"{run.root}: label.{loc}: {first.get('msg')} (in the run's stored config)") from None
+    config_path = manifest.get("config_path")
+    base_dir = Path(config_path).parent if config_path else Path.cwd()
+    return run, manifest.get("name") or run.root.name, label, base_dir
+
+
+# -- serve ------------------------------------------------------------------------------
+
+
+@label_app.command("serve")
+def serve_cmd(
+    port: int = typer.Option(None, "--port", "-p", min=1, max=65535, help="Port on 127.0.0.1 (default: the last one used, else 8080, else a free one)."),
+    data_dir: Path = typer.Option(None, "--data-dir", help=DATA_DIR_HELP),
+    stop: bool = typer.Option(False, "--stop", help="Stop the local server."),
+    status: bool = typer.Option(False, "--status", help="Say whether the local server runs, and where."),
+) -> None:
+    """Start a local Label Studio in the background: its own virtual environment
+    (.venv-labelstudio), SQLite, loopback only, no outside connections.
+
+    The admin account comes from CURATE_LS_ADMIN_EMAIL and CURATE_LS_ADMIN_PASSWORD at the
+    first start (generated when unset, and kept in DATA_DIR/credentials.json, readable by
+    you only). The first start takes about half a minute (database setup).
+    """
+    from curate.labelstudio.server import LS_VERSION, LocalServer
+
+    console = _console()
+    server = LocalServer(data_dir)
+    if stop:
+        if server.stop():
+            console.print(f"Label Studio stopped (data kept in {server.data_dir})", highlight=False)
+        else:
+            console.print(f"no local Label Studio running from {server.data_dir}", highlight=False)
+        return
+    if status:
+        st = server.state()
+        if st is None:
+            console.print(f"not running (data folder {server.data_dir})", highlight=False)
+            raise typer.Exit(1)
+        console.print(f"running at {st.url} (pid {st.pid}, data in {server.data_dir})", highlight=False)
+        return
+    first = server.credentials(create=False) is None
+    already = server.state()
+    if not already:
+        console.print(
+            f"starting Label Studio {LS_VERSION} from {server.data_dir}"
+            + (" (first start: setting up the database, about 30 s)" if first else ""),
+            highlight=False,
+        )
+    st = server.start(port=port)
+    creds = server.credentials()
+    assert creds is not None
+    console.print(("already running" if already else "Label Studio is running") + f" at [bold]{st.url}[/]", highlight=False)
+    console.print(f"  log in as   {creds.email}", highlight=False)
+    if first and not os.environ.get("CURATE_LS_ADMIN_PASSWORD"):
+        console.print(f"  password    {creds.password}   (generated; also in {server.credentials_path})", highlight=False)
+    else:
+        console.print(f"  password    in {server.credentials_path}", highlight=False)
+    console.print(f"  stop with   curate label serve --stop" + (f" --data-dir {data_dir}" if data_dir else ""), highlight=False)
+
+
+# -- reviewers -------------------------------------------------------------------------
+
+
+@reviewers_app.command("add")
+def reviewers_add_cmd(
+    emails: list[str] = typer.Argument(..., metavar="EMAIL...", help="Email addresses of the reviewers."),
+    data_dir: Path = typer.Option(None, "--data-dir", help=DATA_DIR_HELP),
+    credentials: Path = typer.Option(
+        None, "--credentials", help="Write the new logins to this JSON file (readable by you only) instead of printing the passwords.",
+    ),
+) -> None:
+    """Create reviewer accounts and print how each logs in.
+
+    Accounts are created through the organization's invite link with a generated password
+    (the reviewer can change it under Account & Settings). Existing accounts are left as
+    they are.
+    """
+    from curate.labelstudio.connection import open_client
+    from curate.labelstudio.reviewers import add_reviewers
+    from curate.store import write_json
+
+    console = _console()
+    with open_client(None, data_dir) as client:
+        added = add_reviewers(client, emails)
+        url = client.url
+    table = Table(title=f"Reviewers — log in at {url}/user/login/", title_justify="left")
+    table.add_column("email")
+    table.add_column("account")
+    table.add_column("password")
+    for r in added:
+        if not r.created:
+            table.add_row(r.email, "exists already", "unchanged")
+        else:
+            table.add_row(r.email, "created", r.password if credentials is None else f"in {credentials}")
+    if credentials is not None:
+        write_json(credentials, {"url": url, "reviewers": [
+            {"email": r.email, "password": r.password} for r in added if r.created
+        ]})
+    console.print(table)
+
+
+@reviewers_app.command("list")
+def reviewers_list_cmd(data_dir: Path = typer.Option(None, "--data-dir", help=DATA_DIR_HELP)) -> None:
+    """List the accounts of the Label Studio organization."""
+    from curate.labelstudio.connection import open_client
+
+    with open_client(None, data_dir) as client:
+        users = client.users()
+    table = Table()
+    table.add_column("id", justify="right")
+    table.add_column("email")
+    table.add_column("last activity")
+    for u in users:
+        table.add_row(str(u.get("id")), str(u.get("email")), str(u.get("last_activity") or ""))
+    _console().print(table)
+
+
+# -- push / pull / adjudicate -----------------------------------------------------------
+
+
+@label_app.command("push")
+def push_cmd(
+    run_path: Path = typer.Argument(..., metavar="RUN", help="A run folder (runs/<name>) or its curate.yaml."),
+    data_dir: Path = typer.Option(None, "--data-dir", help=DATA_DIR_HELP),
+    limit: int = typer.Option(None, "--limit", min=1, help="Push only the first N selected records (by selection rank)."),
+) -> None:
+    """Create or update the review project and import the selected records.
+
+    Each task needs two annotations by two different reviewers. Safe to repeat: a record
+    already in the project is never imported again, so re-running after new records were
+    selected (or after an interrupted push) adds only what is missing.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from curate.labelstudio.connection import open_client
+    from curate.labelstudio.push import push
+
+    console = _console()
+    run, name, cfg, base_dir = _open_run(run_path)
+    with open_client(cfg, data_dir) as client, Progress(
+        TextColumn("importing"), BarColumn(), MofNCompleteColumn(), console=console, transient=True,
+    ) as bar:
+        task = bar.add_task("import", total=None)
+        res = push(run, name, cfg, client, base_dir=base_dir, limit=limit,
+                   progress=lambda done, total: bar.update(task, completed=done, total=total))
+    what = "created" if res.created else ("updated: " + ", ".join(res.settings_changed) if res.settings_changed else "up to date")
+    console.print(f"project {res.project_id} ({what}): {res.project_url}", highlight=False)
+    console.print(
+        f"{res.selected:,} selected records: {res.imported:,} imported, {res.already:,} already in the project"
+        + (f", {sum(res.not_reviewable.values()):,} left out (" + ", ".join(f"{k}: {v}" for k, v in res.not_reviewable.items()) + ")" if res.not_reviewable else ""),
+        highlight=False,
+    )
+    if res.no_longer_selected:
+        console.print(f"[yellow]note[/]: {res.no_longer_selected:,} tasks in the project are for records no longer selected (left in place)", highlight=False)
+    if res.duplicated_in_project:
+        console.print(f"[yellow]warning[/]: {res.duplicated_in_project:,} record ids have more than one task (imported outside curate?); pull counts the first", highlight=False)
+
+
+@label_app.command("pull")
+def pull_cmd(
+    run_path: Path = typer.Argument(..., metavar="RUN", help="A run folder (runs/<name>) or its curate.yaml."),
+    data_dir: Path = typer.Option(None, "--data-dir", help=DATA_DIR_HELP),
+    adjudicate: bool = typer.Option(None, "--adjudicate/--no-adjudicate", help="Queue new disagreements for adjudication (default: label.adjudication.on_pull)."),
+    show_warnings: int = typer.Option(10, "--warnings", min=0, help="How many warnings to print (all are in labels/pull.json)."),
+) -> None:
+    """Fetch the annotations made since the last pull and rebuild the run's labels.
+
+    Writes labels/raw/<time>.json (what was fetched), labels/labels.parquet (one row per
+    counted annotation and field), labels/fields.json (level of each field) and
+    labels/decisions.parquet (agreed / adjudicated / majority / disagreed / pending per
+    record). Only the first annotation of each of two distinct reviewers counts; extra or
+    impersonated annotations are reported.
+    """
+    from curate.labelstudio.connection import open_client
+    from curate.labelstudio.pull import pull
+
+    console = _console()
+    run, name, cfg, base_dir = _open_run(run_path)
+    with open_client(cfg, data_dir) as client:
+        res = pull(run, name, cfg, client, base_dir=base_dir, adjudicate=adjudicate)
+    changed = ", ".join(f"{k}: {v}" for k, v in res.changed.items())
+    console.print(
+        f"pulled {changed or 'nothing'} changed task(s)" + (f" → {res.raw_path}" if res.raw_path else " (no changes since the last pull)"),
+        highlight=False,
+    )
+    console.print(
+        f"{res.tasks:,} tasks, {res.annotations_counted:,} counted annotations, {res.labels:,} labels → {run.root / 'labels'}",
+        highlight=False,
+    )
+    table = Table(title="records by status", title_justify="left")
+    for s in res.status:
+        table.add_column(s, justify="right")
+    table.add_row(*(f"{v:,}" for v in res.status.values()))
+    console.print(table)
+    notable = {k: v for k, v in res.counts.items() if v}
+    if notable:
+        console.print("not counted: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(notable.items())), highlight=False)
+    for w in res.warnings[:show_warnings]:
+        console.print(f"[yellow]warning[/]: {w}", highlight=False)
+    if len(res.warnings) > show_warnings:
+        console.print(f"… {len(res.warnings) - show_warnings} more warnings in {run.root / 'labels' / 'pull.json'}", highlight=False)
+    if res.adjudication is not None and res.adjudication.project_id is not None:
+        console.print(
+            f"adjudication: {res.adjudication.queued:,} new disagreement(s) queued in project {res.adjudication.project_id}",
+            highlight=False,
+        )
+    elif res.status.get("disagreed"):
+        console.print(f"{res.status['disagreed']:,} disagreement(s): `curate label adjudicate {run_path}` sends them to a third reviewer", highlight=False)
+    console.print(f"next: curate agreement {run_path}", highlight=False)
+
+
+@label_app.command("adjudicate")
+def adjudicate_cmd(
+    run_path: Path = typer.Argument(..., metavar="RUN", help="A run folder (runs/<name>) or its curate.yaml."),
+    data_dir: Path = typer.Option(None, "--data-dir", help=DATA_DIR_HELP),
+) -> None:
+    """Send the records whose reviewers disagree (as of the last pull) to the adjudication
+    project, where a third person decides. Safe to repeat."""
+    from curate.labelstudio.adjudicate import queue
+    from curate.labelstudio.connection import open_client
+    from curate.labelstudio.counting import count_annotations
+    from curate.labelstudio.decisions import DECISIONS_FILE
+    from curate.labelstudio.state import ProjectState, labels_dir, load_snapshot
+    from curate.labelstudio.templates import FIELD_LEVELS
+
+    import polars as pl
+
+    console = _console()
+    run, name, cfg, base_dir = _open_run(run_path)
+    path = labels_dir(run.root) / DECISIONS_FILE
+    state = ProjectState.load(run.root)
+    if not path.exists() or state is None:
+        raise InputError(f"{run.root}: no labels pulled yet; run `curate label pull {run_path}` first")
+    decisions = pl.read_parquet(path)
+    users_from_raw: dict[int, str] = {}
+    snap = load_snapshot(run.root)
+    raw_dir = labels_dir(run.root) / "raw"
+    for f in sorted(raw_dir.glob("*.json")) if raw_dir.is_dir() else []:
+        users_from_raw.update({int(k): v for k, v in (json.loads(f.read_text(encoding="utf-8")).get("users") or {}).items()})
+    counted = count_annotations(snap["review"], users_from_raw, fields=set(FIELD_LEVELS[cfg.task]))
+    with open_client(cfg, data_dir) as client:
+        if state.url != client.url:
+            raise InputError(f"{run.root}: its project is on {state.url}, not on {client.url}")
+        res = queue(run.root, name, cfg, client, state, counted, decisions, base_dir=base_dir)
+    if res.project_id is None:
+        console.print("no disagreements to adjudicate", highlight=False)
+        return
+    console.print(
+        f"adjudication project {res.project_id}: {res.queued:,} queued, {res.already:,} already there "
+        f"→ {state.url}/projects/{res.project_id}/data",
+        highlight=False,
+    )
+
+
+@label_app.command("status")
+def status_cmd(
+    run_path: Path = typer.Argument(..., metavar="RUN", help="A run folder (runs/<name>) or its curate.yaml."),
+) -> None:
+    """How far labeling has come, as of the last pull (no server needed)."""
+    import polars as pl
+
+    from curate.labelstudio.state import ProjectState, labels_dir
+
+    console = _console()
+    run, _, cfg, _ = _open_run(run_path)
+    state = ProjectState.load(run.root)
+    if state is None:
+        raise InputError(f"{run.root}: nothing pushed to Label Studio yet")
+    console.print(f"project {state.project_id} on {state.url} ({state.task}), {state.pushed:,} tasks pushed", highlight=False)
+    if state.adjudication_project_id:
+        console.print(f"adjudication project {state.adjudication_project_id}", highlight=False)
+    d = labels_dir(run.root)
+    if not (d / "decisions.parquet").exists():
+        console.print("no pull yet", highlight=False)
+        return
+    dec = pl.read_parquet(d / "decisions.parquet")
+    labels = pl.read_parquet(d / "labels.parquet")
+    table = Table(title="records by status", title_justify="left")
+    table.add_column("status")
+    table.add_column("records", justify="right")
+    for s, n in dec.group_by("status").len().sort("status").iter_rows():
+        table.add_row(s, f"{n:,}")
+    console.print(table)
+    if labels.height:
+        per = labels.group_by("reviewer").agg(
+            pl.col("annotation_id").n_unique().alias("annotations"), pl.col("seconds").median().alias("median_s")
+        ).sort("reviewer")
+        t2 = Table(title="reviewers", title_justify="left")
+        for c in ("reviewer", "annotations", "median seconds"):
+            t2.add_column(c)
+        for r, n, s in per.iter_rows():
+            t2.add_row(r, f"{n:,}", f"{s:.0f}" if s is not None else "")
+        console.print(t2)
+    console.print(f"export policy: {cfg.export_policy}", highlight=False)

@@ -1,0 +1,246 @@
+"""One decision per labeled record, and the export policy that picks which ones to use.
+
+Status of a record (``labels/decisions.parquet``):
+
+- ``agreed``: its two reviewers agree on every field that counts (the agreement rule);
+- ``adjudicated``: they disagreed and a third person decided in the adjudication project;
+- ``majority``: they disagreed, nobody adjudicated yet, and three or more distinct reviewers
+  give a strict majority on each disputed field;
+- ``disagreed``: they disagreed and nothing resolved it yet (it waits for adjudication);
+- ``pending``: fewer than two reviewers so far.
+
+``load_decisions(run_dir, policy)`` is what ``curate export`` calls: ``agreed_only`` takes
+agreed records, ``adjudicated`` also adjudicated ones, ``majority`` also majority ones.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import statistics
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from curate.agreement import item_agreement
+from curate.agreement.rule import AgreementRule, FieldRule
+from curate.errors import InputError
+from curate.labelstudio.counting import Annotation, Counted
+from curate.labelstudio.state import labels_dir
+from curate.labelstudio.templates import INFORMATIONAL
+
+DECISIONS_FILE = "decisions.parquet"
+STATUSES = ("agreed", "adjudicated", "majority", "disagreed", "pending")
+POLICY_STATUSES: dict[str, tuple[str, ...]] = {
+    "agreed_only": ("agreed",),
+    "adjudicated": ("agreed", "adjudicated"),
+    "majority": ("agreed", "adjudicated", "majority"),
+}
+
+DECISION_SCHEMA: dict[str, pl.DataType] = {
+    "record_id": pl.Utf8,
+    "task_id": pl.Int64,
+    "status": pl.Utf8,
+    "decision": pl.Utf8,
+    "corrected_response": pl.Utf8,
+    "category": pl.Utf8,
+    "quality": pl.Float64,
+    "label": pl.Utf8,
+    "question": pl.Utf8,
+    "answer": pl.Utf8,
+    "reviewers": pl.List(pl.Utf8),
+    "adjudicator": pl.Utf8,
+    "disputed": pl.List(pl.Utf8),
+    "reason": pl.Utf8,
+}
+
+_VALUE_FIELDS = ("corrected_response", "category", "label", "question", "answer")
+
+
+def effective_rule(rule: AgreementRule, task: str) -> AgreementRule:
+    """The configured rule, with the task's informational fields (a note; doc_qa's
+    free-written question and answer) never sending an item to adjudication unless the
+    config says otherwise for that field."""
+    fields = dict(rule.fields)
+    for name in INFORMATIONAL.get(task, ()):
+        fields.setdefault(name, FieldRule(adjudicate=False))
+    return rule.model_copy(update={"fields": fields})
+
+
+@dataclass
+class Adjudication:
+    annotation: Annotation
+    task_id: int
+
+
+def _num(v: str | None) -> float | None:
+    try:
+        return float(v) if v not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def _merge(anns: list[Annotation], levels: dict[str, str]) -> dict[str, Any]:
+    """The values of agreeing reviewers: the shared label for categories, the mean for
+    numbers, the first reviewer's text (in annotation order) for free text."""
+    out: dict[str, Any] = {}
+    for f, level in levels.items():
+        vals = [a.values[f] for a in anns if a.values.get(f)]
+        if not vals:
+            continue
+        if level in ("ordinal", "interval", "ratio") or level.startswith("ordinal"):
+            nums = [x for x in map(_num, vals) if x is not None]
+            out[f] = sum(nums) / len(nums) if nums else vals[0]
+        else:
+            out[f] = Counter(vals).most_common(1)[0][0] if level == "nominal" else vals[0]
+    return out
+
+
+def _majority(values: list[str], level: str) -> str | float | None:
+    """A strict majority among three or more votes (the median for numbers)."""
+    if len(values) < 3:
+        return None
+    if level in ("ordinal", "interval", "ratio"):
+        nums = [x for x in map(_num, values) if x is not None]
+        return statistics.median(nums) if len(nums) >= 3 else None
+    if level == "text":
+        return None
+    value, n = Counter(values).most_common(1)[0]
+    return value if n * 2 > len(values) else None
+
+
+def _incomplete(task: str, values: dict[str, Any]) -> str | None:
+    """Why a decision cannot be used as it stands (it then needs a third person)."""
+    if task == "response_review" and values.get("verdict") == "edit" and not values.get("corrected_response"):
+        return "edit_without_correction"
+    if task == "doc_qa" and values.get("verdict") == "accept" and not (values.get("question") and values.get("answer")):
+        return "accept_without_question_and_answer"
+    return None
+
+
+def _decision(task: str, values: dict[str, Any]) -> str | None:
+    if task == "classification":
+        return "accept" if values.get("label") else None
+    return values.get("verdict")
+
+
+def _row(rid: str, task_id: int | None, status: str, task: str, values: dict[str, Any] | None,
+         reviewers: list[str], adjudicator: str | None = None, disputed: list[str] | None = None,
+         reason: str | None = None) -> dict[str, Any]:
+    values = values or {}
+    decision = _decision(task, values) if status in POLICY_STATUSES["majority"] else None
+    row: dict[str, Any] = {
+        "record_id": rid, "task_id": task_id, "status": status, "decision": decision,
+        "reviewers": reviewers, "adjudicator": adjudicator, "disputed": disputed or [], "reason": reason,
+        "quality": None,
+    }
+    for f in _VALUE_FIELDS:
+        row[f] = None
+    if decision is not None:
+        for f in _VALUE_FIELDS:
+            v = values.get(f)
+            row[f] = str(v) if v not in (None, "") else None
+        q = values.get("quality")
+        row["quality"] = float(q) if isinstance(q, (int, float)) else _num(q)
+        if task == "response_review" and decision != "edit":
+            row["corrected_response"] = None
+    return row
+
+
+def disputes(counted: Counted, levels: dict[str, str], rule: AgreementRule) -> dict[str, list[str]]:
+    """Record id -> the fields its two reviewers disagree on that need a third person."""
+    labels = counted.labels()
+    if labels.height == 0:
+        return {}
+    items = item_agreement(labels, levels, rule)
+    bad = items.filter(pl.col("adjudicate") & (pl.col("agree") == False))  # noqa: E712
+    out: dict[str, list[str]] = {}
+    for rid, f in bad.select("record_id", "field").iter_rows():
+        out.setdefault(rid, []).append(f)
+    return out
+
+
+def build_decisions(
+    counted: Counted,
+    levels: dict[str, str],
+    rule: AgreementRule,
+    task: str,
+    adjudications: dict[str, Adjudication] | None = None,
+) -> pl.DataFrame:
+    """One row per record of the review project (see the module docstring)."""
+    adjudications = adjudications or {}
+    rule = effective_rule(rule, task)
+    disputed = disputes(counted, levels, rule)
+    rows = []
+    for rid, anns in counted.counted.items():
+        tid = counted.task_of.get(rid)
+        reviewers = [a.reviewer for a in anns]
+        if len(anns) < 2:
+            rows.append(_row(rid, tid, "pending", task, None, reviewers, reason=f"{len(anns)} of 2 reviews"))
+            continue
+        fields = sorted(disputed.get(rid, []))
+        merged = _merge(anns, levels)
+        reason = None
+        if not fields:
+            reason = _incomplete(task, merged)
+            if reason is None:
+                rows.append(_row(rid, tid, "agreed", task, merged, reviewers))
+                continue
+        adj = adjudications.get(rid)
+        if adj is not None:
+            values = dict(merged)
+            values.update(_merge([adj.annotation], levels))
+            if task == "response_review" and values.get("verdict") == "edit" and not adj.annotation.values.get("corrected_response"):
+                # the adjudicator chose edit without writing one: use a reviewer's correction
+                values["corrected_response"] = next(
+                    (a.values["corrected_response"] for a in anns if a.values.get("corrected_response")), None
+                )
+            if _incomplete(task, values) is None:
+                rows.append(_row(rid, tid, "adjudicated", task, values, reviewers, adj.annotation.reviewer, fields))
+                continue
+        voters = anns + counted.extra.get(rid, [])
+        if fields and len(voters) >= 3:
+            values = dict(merged)
+            ok = True
+            for f in fields:
+                m = _majority([a.values[f] for a in voters if a.values.get(f)], levels[f])
+                if m is None:
+                    ok = False
+                    break
+                values[f] = m
+            if ok and task == "response_review" and values.get("verdict") == "edit":
+                values["corrected_response"] = next(
+                    (a.values["corrected_response"] for a in voters
+                     if a.values.get("verdict") == "edit" and a.values.get("corrected_response")), None,
+                )
+            if ok and _incomplete(task, values) is None:
+                rows.append(_row(rid, tid, "majority", task, values, [a.reviewer for a in voters], None, fields))
+                continue
+        rows.append(_row(rid, tid, "disagreed", task, None, reviewers, None, fields, reason))
+    if not rows:
+        return pl.DataFrame(schema=DECISION_SCHEMA)
+    return pl.DataFrame(rows, schema=DECISION_SCHEMA).sort("record_id")
+
+
+def order_for_adjudication(rid: str, anns: list[Annotation]) -> list[Annotation]:
+    """The two reviewers in an order that does not depend on who was first (shown as A
+    and B), stable for a record."""
+    return sorted(anns, key=lambda a: hashlib.sha256(f"{rid}\0{a.reviewer}".encode()).hexdigest())
+
+
+def load_decisions(run_dir: Path, policy: str) -> pl.DataFrame | None:
+    """The decisions of a run that ``policy`` accepts (None when the run has no labels).
+
+    policy: ``agreed_only`` | ``adjudicated`` | ``majority``."""
+    if policy not in POLICY_STATUSES:
+        raise InputError(f"unknown label policy {policy!r}; expected one of {', '.join(POLICY_STATUSES)}")
+    path = labels_dir(Path(run_dir)) / DECISIONS_FILE
+    if not path.exists():
+        return None
+    try:
+        df = pl.read_parquet(path)
+    except Exception as exc:  # a damaged file: say which, no traceback
+        raise InputError(f"{path}: cannot read ({type(exc).__name__}); pull the labels again") from None
+    return df.filter(pl.col("status").is_in(list(POLICY_STATUSES[policy])) & pl.col("decision").is_not_null())

@@ -1,0 +1,222 @@
+"""Label configs (XML) and reviewer guidelines (Markdown) from ``labeling/``, filled in
+with the configured categories or labels.
+
+Values from the configuration are added as XML attributes through ElementTree (so they are
+escaped), and the Markdown guidelines become the project's instructions with raw HTML
+disabled. Record text is never part of a label config: it reaches Label Studio as task
+data, shown by ``<Text>`` tags (plain text), never ``<HyperText>``.
+"""
+
+from __future__ import annotations
+
+import html
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+
+from curate.errors import ConfigError
+from curate.labelstudio.config import Choice, LabelConfig
+
+#: Where the shipped label configs and guidelines live (the repository's labeling/).
+LABELING_DIR = Path(__file__).resolve().parents[2] / "labeling"
+
+#: Tags that render task data as HTML: never used for untrusted text.
+UNSAFE_TAGS = frozenset({"HyperText", "HTML", "Markdown"})
+
+#: Field name -> level of measurement (the agreement statistics read these), per task.
+FIELD_LEVELS: dict[str, dict[str, str]] = {
+    "response_review": {
+        "verdict": "nominal",
+        "category": "nominal",
+        "quality": "ordinal",
+        "corrected_response": "text",
+        "note": "text",
+    },
+    "classification": {"label": "nominal", "note": "text"},
+    "doc_qa": {"verdict": "nominal", "question": "text", "answer": "text", "note": "text"},
+}
+
+#: Fields that are informational: scored, but a disagreement never needs a third person.
+INFORMATIONAL: dict[str, frozenset[str]] = {
+    "response_review": frozenset({"note"}),
+    "classification": frozenset({"note"}),
+    # two reviewers write different, equally valid questions; the verdict is what must agree
+    "doc_qa": frozenset({"note", "question", "answer"}),
+}
+
+#: The task data keys each template reads (``$name``), besides ``record_id``.
+DATA_KEYS: dict[str, tuple[str, ...]] = {
+    "response_review": ("title", "conversation", "response"),
+    "classification": ("title", "text"),
+    "doc_qa": ("title", "text"),
+}
+
+
+@dataclass(frozen=True)
+class Template:
+    """A ready label config and its instructions."""
+
+    task: str
+    label_config: str
+    instructions_html: str
+    fields: dict[str, str]
+
+
+def _resolve(path: str, base_dir: Path) -> Path:
+    p = Path(path)
+    return p if p.is_absolute() else base_dir / p
+
+
+def _read(path: Path, what: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"label.{what}: file not found: {path}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"label.{what}: not a UTF-8 text file: {path}") from None
+
+
+def _fill_choices(root: ET.Element, name: str, choices: list[Choice]) -> bool:
+    """Add <Choice> children to the Choices tag ``name``; False when there is none."""
+    tag = next((el for el in root.iter("Choices") if el.get("name") == name), None)
+    if tag is None:
+        return False
+    if choices:
+        for child in list(tag):
+            tag.remove(child)
+        for c in choices:
+            attrs = {"value": c.name}
+            if c.criteria:
+                attrs["hint"] = " ".join(c.criteria.split())
+            ET.SubElement(tag, "Choice", attrs)
+    return True
+
+
+def _remove_block(root: ET.Element, class_name: str) -> None:
+    for parent in root.iter():
+        for child in list(parent):
+            if child.tag == "View" and child.get("className") == class_name:
+                parent.remove(child)
+
+
+def build_label_config(cfg: LabelConfig, base_dir: Path | None = None, *, adjudication: bool = False) -> str:
+    """The label config of the task: the template with the configured choices, plus (for
+    the adjudication project) a block showing what the two reviewers answered."""
+    base_dir = base_dir or Path.cwd()
+    src = _resolve(cfg.template, base_dir) if cfg.template else LABELING_DIR / f"{cfg.task}.xml"
+    text = _read(src, "template")
+    try:
+        root = ET.fromstring(text)
+    except ET.ParseError as exc:
+        raise ConfigError(f"{src}: not valid XML ({exc})") from None
+    if cfg.task == "response_review":
+        if cfg.categories:
+            _fill_choices(root, "category", cfg.categories)
+        else:
+            _remove_block(root, "curate-category")
+    elif cfg.task == "classification" and cfg.labels:
+        if not _fill_choices(root, "label", cfg.labels):
+            raise ConfigError(f"{src}: no <Choices name=\"label\"> to put the labels in")
+    for el in root.iter():
+        if el.get("className", "").startswith("curate-"):
+            del el.attrib["className"]
+    if adjudication:
+        block = ET.Element("View")
+        ET.SubElement(block, "Header", {"value": "What the two reviewers answered", "size": "5"})
+        ET.SubElement(block, "Text", {"name": "reviews", "value": "$reviews"})
+        # after the item, before the questions: the adjudicator reads the item first
+        anchor = max((i for i, el in enumerate(list(root)) if el.tag == "Text"), default=-1)
+        root.insert(anchor + 1, block)
+    ET.indent(root, space="  ")
+    out = ET.tostring(root, encoding="unicode")
+    problems = check_label_config(out, cfg.task)
+    if problems:
+        raise ConfigError(f"{src}: " + "; ".join(problems))
+    return out
+
+
+def check_label_config(xml: str, task: str) -> list[str]:
+    """Problems that would make a label config unsafe or unreadable by curate."""
+    try:
+        root = ET.fromstring(xml)
+    except ET.ParseError as exc:
+        return [f"not valid XML ({exc})"]
+    problems: list[str] = []
+    if root.tag != "View":
+        problems.append("the root element must be <View>")
+    unsafe = sorted({el.tag for el in root.iter() if el.tag in UNSAFE_TAGS})
+    if unsafe:
+        problems.append(
+            f"uses {', '.join('<' + t + '>' for t in unsafe)}, which renders task data as HTML; "
+            "show untrusted text with <Text>"
+        )
+    controls = {el.get("name") for el in root.iter() if el.get("toName")}
+    objects = {el.get("name") for el in root.iter() if el.get("value", "").startswith("$")}
+    known = set(FIELD_LEVELS.get(task, {}))
+    unknown = sorted(c for c in controls if c not in known)
+    if unknown:
+        problems.append(
+            f"control(s) {', '.join(unknown)} are not fields of task {task} ({', '.join(sorted(known))})"
+        )
+    for el in root.iter():
+        to = el.get("toName")
+        if to and to not in objects:
+            problems.append(f"<{el.tag} name=\"{el.get('name')}\"> points to toName=\"{to}\", which shows no task data")
+    for el in root.iter("Choices"):
+        if not list(el.iter("Choice")) and el.get("name"):
+            problems.append(f"<Choices name=\"{el.get('name')}\"> has no choices")
+    return problems
+
+
+def _choices_markdown(choices: list[Choice]) -> str:
+    if not choices:
+        return "_(no categories configured)_"
+    lines = []
+    for c in choices:
+        lines.append(f"- **{_md_escape(c.name)}**" + (f": {_md_escape(c.criteria)}" if c.criteria else ""))
+    return "\n".join(lines)
+
+
+def _md_escape(text: str) -> str:
+    out = " ".join(text.split())
+    for ch in "\\`*_[]<>#|":
+        out = out.replace(ch, "\\" + ch)
+    return out
+
+
+def guidelines_markdown(cfg: LabelConfig, base_dir: Path | None = None, *, adjudication: bool = False) -> str:
+    base_dir = base_dir or Path.cwd()
+    src = _resolve(cfg.guidelines, base_dir) if cfg.guidelines else LABELING_DIR / f"{cfg.task}.md"
+    md = _read(src, "guidelines")
+    md = md.replace("{{categories}}", _choices_markdown(cfg.categories))
+    md = md.replace("{{labels}}", _choices_markdown(cfg.labels))
+    if adjudication:
+        md = _read(LABELING_DIR / "adjudication.md", "guidelines") + "\n\n---\n\n" + md
+    return md
+
+
+def markdown_to_html(md: str) -> str:
+    """Markdown → HTML with raw HTML escaped (guidelines may quote config values)."""
+    try:
+        from markdown_it import MarkdownIt
+    except ImportError:  # pragma: no cover - markdown-it-py comes with rich
+        return "<pre>" + html.escape(md) + "</pre>"
+    return MarkdownIt("commonmark", {"html": False}).enable("table").render(md)
+
+
+def build_template(cfg: LabelConfig, base_dir: Path | None = None, *, adjudication: bool = False) -> Template:
+    return Template(
+        task=cfg.task,
+        label_config=build_label_config(cfg, base_dir, adjudication=adjudication),
+        instructions_html=markdown_to_html(guidelines_markdown(cfg, base_dir, adjudication=adjudication)),
+        fields=dict(FIELD_LEVELS[cfg.task]),
+    )
+
+
+def field_levels(cfg: LabelConfig) -> dict[str, str]:
+    """Level of each field of the task, for ``labels/fields.json``. Without categories the
+    category question is not asked, so the field is left out."""
+    levels = dict(FIELD_LEVELS[cfg.task])
+    if cfg.task == "response_review" and not cfg.categories:
+        levels.pop("category", None)
+    return levels
