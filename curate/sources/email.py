@@ -509,7 +509,9 @@ def strip_signature(text: str, extra: list[re.Pattern[str]]) -> str:
     return text
 
 
-def clean_body(text: str, quotes: bool, signatures: bool, extra: list[re.Pattern[str]]) -> str:
+def clean_body(text: str, quotes: bool, signatures: bool, extra: list[re.Pattern[str] | str]) -> str:
+    """A message's own words: quotes and signature removed, blank runs collapsed."""
+    extra = [re.compile(p) if isinstance(p, str) else p for p in extra]
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if quotes:
         text = strip_quotes(text)

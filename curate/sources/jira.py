@@ -305,6 +305,7 @@ class JiraSource(Source):
         turns: list[dict[str, str]] = []
         attachments = len(f.get("attachment") or [])
         desc = f.get("description")
+        attachments += _adf_media(desc)
         if desc:
             turns.append({"role": "user" if not self.config.agent_accounts or reporter not in self.config.agent_accounts else "assistant",
                           "content": adf_to_text(desc)})
