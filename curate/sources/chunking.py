@@ -113,11 +113,11 @@ def _overlap(blocks: list[str], n: int) -> list[str]:
     if out:
         return out
     last = blocks[-1]
-    if last.lstrip().startswith(("```", "~~~")):
-        return []
+    if last.lstrip().startswith(("```", "~~~")) or n < 40:
+        return []  # no half code blocks, no word fragments
     cut = last[-n:]
     sp = cut.find(" ")
-    return [cut[sp + 1:] if 0 <= sp < len(cut) // 2 else cut]
+    return [cut[sp + 1:]] if 0 <= sp < len(cut) // 2 else []
 
 
 def chunk_section(sec: Section, max_chars: int, overlap_chars: int) -> list[str]:

@@ -587,6 +587,8 @@ def pdf_sections(path: Path, stem: str) -> tuple[dict[str, Any], list[Section]]:
     except Exception:
         outline = []
     root = [doc_title] if doc_title else []
+    if outline and doc_title and min(outline, key=lambda x: (x[2], x[0]))[1] == doc_title:
+        root = []  # the outline starts with the title itself
     if not outline:
         secs = [Section(root + [f"page {i + 1}"], f"page={i + 1}", _pdf_blocks(t), 1) for i, t in enumerate(pages)]
         return meta, [s for s in secs if s.blocks]
@@ -727,6 +729,11 @@ class DocsSource(Source):
         except ValueError:
             return str(f)
 
+    def _page(self, f: Path) -> str:
+        """The file's path below ``path`` (its name when ``path`` is the file itself)."""
+        root = self.resolve(self.config.path)
+        return f.relative_to(root).as_posix() if root.is_dir() else f.name
+
     def fingerprint(self) -> dict[str, Any]:
         return {
             "config": self.config.model_dump(mode="json"),
@@ -795,7 +802,7 @@ class DocsSource(Source):
                     "section_parts": ch.parts,
                 }
                 if cfg.base_url:
-                    page = re.sub(r"\.(mdx?|markdown|html?|xhtml)$", "", rel)
+                    page = re.sub(r"\.(mdx?|markdown|html?|xhtml)$", "", self._page(f))
                     cmeta["url"] = cfg.base_url.rstrip("/") + "/" + page + (f"#{ch.anchor}" if ch.anchor and not ch.anchor.startswith("page=") else "")
                 try:
                     yield make_record(
