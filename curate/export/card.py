@@ -53,7 +53,7 @@ def fmt_value(v: Any) -> str:
             return f"{int(v):,}"
         text = f"{v:,.3f}" if abs(v) < 1000 else f"{v:,.1f}"
         return text.rstrip("0").rstrip(".") if "." in text else text
-    if v is None:
+    if v is None or v == {}:
         return "—"
     if isinstance(v, (list, tuple)):
         if all(not isinstance(x, (dict, list)) for x in v):
@@ -241,29 +241,56 @@ def _stage_settings(cfg: dict[str, Any], key: str) -> dict[str, Any]:
     return sec if isinstance(sec, dict) else {}
 
 
+#: figures that describe how long or where a stage ran, not the data: left to manifest.json
+_NOISE = ("seconds", "device", "parameters", "cache_file", "docs_per_second", "backend")
+
+
+def _quiet(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in d.items() if not any(n in str(k) for n in _NOISE)}
+
+
+def _top_settings(d: dict[str, Any]) -> dict[str, Any]:
+    """The top-level settings (nested sections are in manifest.json)."""
+    return {k: v for k, v in d.items() if k != "enabled" and not isinstance(v, dict)}
+
+
 def _section_pii(c: CardInput, stages: dict[str, Any]) -> list[str]:
     out = ["## Personal data (PII)", ""]
     entry = stages.get("redact") or {}
     settings = _stage_settings(c.config, "redact")
+    stats = entry.get("stats") or {}
+    exported = c.export.get("pii") or {}
     if entry.get("status") != "done":
         why = "was disabled" if entry.get("status") == "disabled" or settings.get("enabled") is False else "did not run"
         out += [f"**Redaction {why} for this build: the examples may contain personal data.**", ""]
     else:
         out += ["Personal data was detected with Presidio and replaced before anything left the run "
                 "(only the run's ingest table holds raw text).", ""]
-        if settings:
-            out += ["Policy (the `redact:` settings):", ""] + figures_table(settings) + [""]
-        stats = entry.get("stats") or {}
-        if stats:
-            out += ["Redaction figures over the whole build (as the redact stage reports them):", ""]
-            out += figures_table(stats) + [""]
-    pii = c.export.get("pii") or {}
-    if pii:
-        out += ["Replaced entities in the exported examples:", ""]
-        out += table(["entity", "replaced"], sorted(pii.items(), key=lambda kv: (-kv[1], kv[0])))
-        out.append("")
-    elif entry.get("status") == "done":
-        out += ["The exported examples carry no per-record PII counts.", ""]
+        policy = []
+        if settings.get("entities"):
+            policy.append(f"entities: {fmt_value(settings['entities'])}")
+        op = settings.get("default_operator")
+        if isinstance(op, dict) and op.get("type"):
+            policy.append(f"operator: {op['type']}" + (" (numbered placeholders)" if op.get("numbered") else ""))
+        if settings.get("score_threshold") is not None:
+            policy.append(f"score threshold: {fmt_value(settings['score_threshold'])}")
+        model = stats.get("model")
+        if not model and isinstance(settings.get("model"), dict):
+            model = settings["model"].get("name")
+        if model:
+            policy.append(f"model: {model}")
+        if settings.get("on_residual"):
+            policy.append(f"residual PII after redaction: {settings['on_residual']}")
+        if policy:
+            out += ["Policy — " + "; ".join(policy) + " (all settings: `redact:` in `manifest.json`).", ""]
+    built = stats.get("entities") if isinstance(stats.get("entities"), dict) else {}
+    names = sorted(set(built) | set(exported), key=lambda k: (-(built.get(k) or 0), k))
+    if names:
+        out += table(["entity", "replaced in the build", "in the exported examples"],
+                     [(n, built.get(n, "—"), exported.get(n, 0)) for n in names]) + [""]
+    rest = _quiet({k: v for k, v in stats.items() if k not in ("entities", "operators", "model")})
+    if rest:
+        out += ["Other redaction figures (as the redact stage reports them):", ""] + figures_table(rest) + [""]
     return out
 
 
@@ -278,10 +305,14 @@ def _section_stage(title: str, key: str, cfg: dict[str, Any], stages: dict[str, 
         out += [note, ""]
     out += [f"{fmt_value(entry.get('records_in', 0))} records in, {fmt_value(entry.get('records_out', 0))} out"
             + (f"; dropped: {_dropped(entry.get('dropped'))}" if entry.get("dropped") else "") + ".", ""]
-    settings = {k: v for k, v in _stage_settings(cfg, key).items() if k != "enabled"}
+    if key == "select":
+        emb = (stages.get("embed") or {}).get("stats") or {}
+        if emb.get("model"):
+            out += [f"Embeddings: {emb['model']}" + (f" ({emb['dim']} dimensions)" if emb.get("dim") else "") + ".", ""]
+    settings = _top_settings(_stage_settings(cfg, key))
     if settings:
-        out += ["Settings:", ""] + figures_table(settings) + [""]
-    stats = entry.get("stats") or {}
+        out += ["Settings (nested ones in `manifest.json`):", ""] + figures_table(settings) + [""]
+    stats = {k: v for k, v in _quiet(entry.get("stats") or {}).items() if k not in settings or settings[k] != v}
     if stats:
         out += ["Figures (as the stage reports them):", ""] + figures_table(stats) + [""]
     return out
