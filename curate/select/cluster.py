@@ -219,7 +219,9 @@ def _assign_torch(xt, xn, c, labels, mind) -> None:
 
 
 def _kmeanspp_torch(xt, k: int, rng: np.random.Generator, sample: int):
-    """k-means++ seeding on a seeded sample of the rows (the draws come from ``rng``)."""
+    """Greedy k-means++ seeding (as scikit-learn: 2 + log k candidates per step, the one
+    that lowers the potential most wins) on a seeded sample of the rows. Every random
+    draw comes from ``rng`` (numpy), so CPU and GPU make the same choices."""
     import torch
 
     n = xt.shape[0]
@@ -229,19 +231,25 @@ def _kmeanspp_torch(xt, k: int, rng: np.random.Generator, sample: int):
     else:
         xs = xt
     m = xs.shape[0]
+    trials = 2 + int(math.log(k)) if k > 1 else 1
     xsn = (xs * xs).sum(1)
-    chosen = [int(rng.integers(m))]
-    d2 = (xsn - 2.0 * (xs @ xs[chosen[0]]) + xsn[chosen[0]]).clamp(min=0)
+    first = int(rng.integers(m))
+    chosen = [first]
+    d2 = (xsn - 2.0 * (xs @ xs[first]) + xsn[first]).clamp(min=0)
     for _ in range(1, k):
         cum = torch.cumsum(d2.double(), 0)
         total = float(cum[-1])
         if total <= 0:  # fewer distinct points than k: take the next unused rows
-            nxt = next(i for i in range(m) if i not in set(chosen))
-        else:
-            u = torch.tensor([rng.random() * total], dtype=torch.float64, device=xs.device)
-            nxt = int(torch.searchsorted(cum, u, right=True).clamp(max=m - 1))
-        chosen.append(nxt)
-        d2 = torch.minimum(d2, (xsn - 2.0 * (xs @ xs[nxt]) + xsn[nxt]).clamp(min=0))
+            used = set(chosen)
+            chosen.append(next(i for i in range(m) if i not in used))
+            continue
+        u = torch.from_numpy(rng.random(trials) * total).to(xs.device)
+        cand = torch.searchsorted(cum, u, right=True).clamp(max=m - 1)
+        dc = (xsn[:, None] - 2.0 * (xs @ xs[cand].T) + xsn[cand][None, :]).clamp(min=0)
+        pot = torch.minimum(d2[:, None], dc).double().sum(0)
+        best = int(torch.argmin(pot))
+        chosen.append(int(cand[best]))
+        d2 = torch.minimum(d2, dc[:, best])
     return xs[torch.tensor(chosen, device=xs.device)].clone()
 
 

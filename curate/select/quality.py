@@ -2,7 +2,8 @@
 dropped before selection, each with a reason (``drop_reason``) and an explanation
 (``why``) that quotes figures, never text.
 
-Checks, cheapest first (the first that fails is the reason): ``too_short``,
+Lengths count the characters of the turns (not the role prefixes of ``text``). Checks,
+cheapest first (the first that fails is the reason): ``too_short``,
 ``too_long``, ``no_agent_reply``, ``boilerplate``, ``wrong_language``."""
 
 from __future__ import annotations
@@ -76,6 +77,13 @@ def message_boilerplate_share(messages: list[dict[str, Any]] | None, text: str) 
     return boiler / total if total else 0.0
 
 
+def content_chars(messages: list[dict[str, Any]] | None, text: str) -> int:
+    """Characters of what was said (the turns, without the role prefixes of ``text``)."""
+    if not messages:
+        return len(text.strip())
+    return sum(len((m.get("content") or "").strip()) for m in messages)
+
+
 def has_agent_reply(messages: list[dict[str, Any]] | None) -> bool:
     return any(m.get("role") == "assistant" and (m.get("content") or "").strip() for m in messages or [])
 
@@ -136,7 +144,7 @@ def quality_filter(df: pl.DataFrame, cfg: QualityConfig) -> QualityResult:
     why: list[str | None] = [None] * n
     for i in range(n):
         text = texts[i]
-        size = len(text.strip())
+        size = content_chars(messages[i], text)
         if size < cfg.min_chars:
             reasons[i], why[i] = "too_short", f"too short: {size:,} characters (minimum {cfg.min_chars:,})"
             continue

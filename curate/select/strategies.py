@@ -49,27 +49,38 @@ def allocate(sizes: Sequence[int], budget: int, alpha: float = 0.5) -> np.ndarra
         by_size = nonempty[np.lexsort((nonempty, -sizes[nonempty]))]
         quota[by_size[:budget]] = 1
         return quota
-    quota[nonempty] = 1
-    left = budget - nonempty.size
-    while left > 0:
-        room = sizes - quota
-        open_ = np.flatnonzero(room > 0)
-        w = sizes[open_].astype(np.float64) ** alpha
-        share = left * w / w.sum()
-        add = np.minimum(np.floor(share).astype(np.int64), room[open_])
-        quota[open_] += add
-        left -= int(add.sum())
-        if left <= 0:
-            break
-        # largest remainders get one more each (only groups with room)
-        room = sizes - quota
-        rem = share - np.floor(share)
-        cand = [i for i in np.lexsort((open_, -rem)) if room[open_[i]] > 0]
-        for i in cand[:left]:
-            quota[open_[i]] += 1
-            left -= 1
-        if not cand:
-            break
+    # continuous shares clip(lam * w, 1, size) with lam set so they sum to the budget
+    # (water-filling: a full group's excess moves to the others), then whole numbers by
+    # largest remainder
+    w = np.zeros(sizes.size, dtype=np.float64)
+    w[nonempty] = sizes[nonempty].astype(np.float64) ** alpha
+    lo_b, hi_b = 1, sizes.astype(np.float64)
+
+    def shares(lam: float) -> np.ndarray:
+        out = np.zeros(sizes.size)
+        out[nonempty] = np.clip(lam * w[nonempty], lo_b, hi_b[nonempty])
+        return out
+
+    lo, hi = 0.0, 1.0
+    while shares(hi).sum() < budget:
+        hi *= 2.0
+    for _ in range(100):
+        mid = (lo + hi) / 2
+        if shares(mid).sum() < budget:
+            lo = mid
+        else:
+            hi = mid
+    ideal = shares(hi)
+    quota = np.minimum(np.floor(ideal + 1e-9).astype(np.int64), sizes)
+    left = budget - int(quota.sum())
+    if left > 0:
+        rem = ideal - quota
+        order = [i for i in np.lexsort((np.arange(sizes.size), -rem)) if quota[i] < sizes[i]]
+        for i in order[:left]:
+            quota[i] += 1
+    elif left < 0:  # floating error: take back from the largest shares
+        for i in np.lexsort((np.arange(sizes.size), -(quota - ideal)))[: -left]:
+            quota[i] -= 1
     return quota
 
 
