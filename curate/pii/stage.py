@@ -1,0 +1,176 @@
+"""The redact stage: every text field of every record through Presidio and curate's
+recognizers, replaced by the configured operators, then checked again by an independent
+residual pass. Adds ``pii`` (entity type -> count, JSON) and ``pii_residual`` (the same
+for what the residual check found) and sets ``drop_reason = "pii_residual"`` on
+quarantined records."""
+
+from __future__ import annotations
+
+import json
+import logging
+from importlib import metadata
+from pathlib import Path
+from typing import Any, ClassVar
+
+import polars as pl
+
+from curate.errors import StageError
+from curate.pii.config import RedactConfig
+from curate.records import DROP_COLUMN, MESSAGE_DTYPE, content_hash, flatten, meta_dumps, meta_loads
+from curate.stages.base import BatchStage, Resources
+
+log = logging.getLogger("curate.pii")
+
+RESIDUAL_REASON = "pii_residual"
+
+
+def model_version(config: RedactConfig) -> str:
+    """Name and version of the configured model, for the fingerprint (no model loaded)."""
+    name = config.model.name
+    p = Path(name)
+    if p.exists():
+        meta = p / "meta.json"
+        if meta.exists():
+            try:
+                m = json.loads(meta.read_text())
+                return f"{m.get('lang')}_{m.get('name')}-{m.get('version')}"
+            except (OSError, ValueError):
+                pass
+        return str(p.resolve())
+    try:
+        return f"{name}-{metadata.version(name)}"
+    except metadata.PackageNotFoundError:
+        try:
+            return f"{name}-{metadata.version(name.replace('_', '-'))}"
+        except metadata.PackageNotFoundError:
+            return name
+
+
+class RedactStage(BatchStage):
+    name: ClassVar[str] = "redact"
+    config_key: ClassVar[str | None] = "redact"
+    config: RedactConfig
+
+    def __init__(self, config):
+        super().__init__(config)
+        self._redactor = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        # sent to worker processes before setup(): never the loaded engine
+        state = dict(self.__dict__)
+        state["_redactor"] = None
+        return state
+
+    def resources(self) -> Resources:
+        return Resources(cpus=1.0, batch_size=256)
+
+    def fingerprint(self) -> dict[str, Any]:
+        from curate.pii.secrets import key_id, read_key, read_salt
+
+        fp = super().fingerprint()
+        fp["model"] = model_version(self.config)
+        # a new salt or key changes the output: only their public ids enter the fingerprint
+        if self.config.needs_salt():
+            fp["salt_id"] = key_id(read_salt(self.config.salt_env))
+        if self.config.needs_key():
+            fp["key_id"] = key_id(read_key(self.config.key_env))
+        return fp
+
+    def setup(self) -> None:
+        if self._redactor is None:
+            from curate.pii.redactor import Redactor
+
+            self._redactor = Redactor(self.config)
+
+    def process(self, batch: pl.DataFrame) -> pl.DataFrame:
+        from curate.pii.redactor import RecordIn
+
+        self.setup()
+        assert self._redactor is not None
+        rows = batch.select("id", "title", "messages", "text", "meta").to_dicts()
+        ins = []
+        for r in rows:
+            msgs = [dict(m) for m in (r["messages"] or [])]
+            # a record with text but no turns is redacted as its text, which is kept as such
+            r["text_only"] = not any(m.get("content") for m in msgs) and bool(r["text"])
+            if r["text_only"]:
+                msgs = [{"role": "user", "content": r["text"]}]
+            ins.append(RecordIn(r["title"], msgs, meta_loads(r["meta"]) if r["meta"] else {}))
+        outs = self._redactor.redact(ins)
+        titles, messages, texts, metas, hashes, pii, residual, drops = [], [], [], [], [], [], [], []
+        flagged: list[tuple[str, dict[str, int]]] = []
+        for r, o in zip(rows, outs):
+            if r["text_only"]:
+                text = o.messages[0]["content"]
+                o.messages = []
+            else:
+                text = flatten(o.messages, o.title)
+            titles.append(o.title)
+            messages.append(o.messages)
+            texts.append(text)
+            metas.append(meta_dumps(o.meta) if r["meta"] is not None else None)
+            hashes.append(content_hash(text))
+            pii.append(json.dumps(o.pii, sort_keys=True))
+            residual.append(json.dumps(o.residual, sort_keys=True))
+            if o.residual:
+                flagged.append((r["id"], o.residual))
+            drops.append(RESIDUAL_REASON if o.residual and self.config.on_residual == "quarantine" else None)
+        if flagged:
+            self._on_residual(flagged)
+        out = batch.with_columns(
+            pl.Series("title", titles, dtype=pl.Utf8),
+            pl.Series("messages", messages, dtype=pl.List(MESSAGE_DTYPE)),
+            pl.Series("text", texts, dtype=pl.Utf8),
+            pl.Series("meta", metas, dtype=pl.Utf8),
+            pl.Series("content_hash", hashes, dtype=pl.Utf8),
+            pl.Series("pii", pii, dtype=pl.Utf8),
+            pl.Series("pii_residual", residual, dtype=pl.Utf8),
+            pl.Series(DROP_COLUMN, drops, dtype=pl.Utf8),
+        )
+        return out
+
+    def _on_residual(self, flagged: list[tuple[str, dict[str, int]]]) -> None:
+        shown = "; ".join(f"{rid} ({', '.join(sorted(t))})" for rid, t in flagged[:10])
+        more = f" and {len(flagged) - 10} more" if len(flagged) > 10 else ""
+        if self.config.on_residual == "fail":
+            raise StageError(
+                f"redact: the residual check still finds PII in {len(flagged)} record(s) after redaction: "
+                f"{shown}{more}. Add a pattern or deny-list entry, or set redact.on_residual to quarantine or warn"
+            )
+        if self.config.on_residual == "warn":
+            log.warning("redact: residual PII kept (on_residual: warn) in %d record(s): %s%s", len(flagged), shown, more)
+        else:
+            log.info("redact: %d record(s) quarantined for residual PII: %s%s", len(flagged), shown, more)
+
+    def stats(self, output: pl.LazyFrame) -> dict[str, Any]:
+        df = output.select("pii", "pii_residual", DROP_COLUMN).collect()
+        totals: dict[str, int] = {}
+        residual: dict[str, int] = {}
+        with_pii = with_residual = 0
+        for p, r in zip(df["pii"].to_list(), df["pii_residual"].to_list()):
+            counts = json.loads(p) if p else {}
+            if counts:
+                with_pii += 1
+                for k, v in counts.items():
+                    totals[k] = totals.get(k, 0) + int(v)
+            res = json.loads(r) if r else {}
+            if res:
+                with_residual += 1
+                for k, v in res.items():
+                    residual[k] = residual.get(k, 0) + int(v)
+        quarantined = int((df[DROP_COLUMN] == RESIDUAL_REASON).sum())
+        ops = {e: self.config.operator_for(e).type for e in self.config.all_entities()}
+        return {
+            "records": df.height,
+            "records_with_pii": with_pii,
+            "entities": dict(sorted(totals.items())),
+            "total": sum(totals.values()),
+            "residual": {
+                "action": self.config.on_residual,
+                "records": with_residual,
+                "quarantined": quarantined,
+                "by_type": dict(sorted(residual.items())),
+            },
+            "model": model_version(self.config),
+            "operators": ops,
+        }
