@@ -23,6 +23,24 @@ StatFn = Callable[[np.ndarray], np.ndarray]
 CHUNK_CELLS = 4_000_000
 
 
+#: a column block is multiplied densely above this share of non-zero cells
+DENSE_SHARE = 0.03
+#: cells of one densified column block
+BLOCK_CELLS = 2_000_000
+
+
+def _column_blocks(s: sp.csc_matrix) -> list[tuple[int, int, sp.csc_matrix, bool]]:
+    """Split the columns into blocks of bounded dense size, each marked dense or sparse."""
+    n, p = s.shape
+    width = max(1, BLOCK_CELLS // max(n, 1))
+    out = []
+    for start in range(0, p, width):
+        stop = min(p, start + width)
+        block = s[:, start:stop]
+        out.append((start, stop, block, block.nnz > DENSE_SHARE * n * (stop - start)))
+    return out
+
+
 @dataclass
 class Estimate:
     """A point estimate and its bootstrap percentile interval (NaN where undefined)."""
@@ -99,9 +117,7 @@ class Resampler:
         n = self.n_items
         if self.samples > 0 and n > 0:
             rng = np.random.default_rng(self.seed)
-            s_t = s_all.T.tocsr()
-            dense = s_all.nnz > 0.25 * s_all.shape[0] * s_all.shape[1]
-            s_dense = s_all.toarray() if dense else None
+            blocks = _column_blocks(s_all)
             chunk = max(1, min(self.samples, CHUNK_CELLS // max(n, 1)))
             done = 0
             while done < self.samples:
@@ -109,7 +125,10 @@ class Resampler:
                 draws = rng.integers(0, n, size=(b, n))
                 draws += (np.arange(b, dtype=np.int64) * n)[:, None]
                 w = np.bincount(draws.ravel(), minlength=b * n).reshape(b, n).astype(np.float64)
-                sums = w @ s_dense if dense else np.asarray((s_t @ w.T).T)
+                sums = np.empty((b, s_all.shape[1]))
+                for start, stop, block, dense in blocks:
+                    # dense BLAS beats a sparse product well before the block is full
+                    sums[:, start:stop] = w @ block.toarray() if dense else np.asarray((block.T @ w.T).T)
                 for name, v in self._evaluate(sums).items():
                     reps[name].append(v)
                 done += b
