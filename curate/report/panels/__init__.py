@@ -1,0 +1,1 @@
+"""The report's panels, one module each; every ``build(data)`` returns a Panel."""

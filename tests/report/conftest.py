@@ -1,0 +1,8 @@
+"""Report tests: make the shared helpers (report_synth.py, report_browser.py) importable."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
