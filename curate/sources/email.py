@@ -35,6 +35,7 @@ Example::
 from __future__ import annotations
 
 import email
+import email.errors
 import email.message
 import email.utils
 import fnmatch
@@ -42,8 +43,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from email import policy
-from email.message import EmailMessage
+from email.header import decode_header, make_header
+from email.message import Message
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -192,12 +193,19 @@ class Mail:
     html_only: bool = False
 
 
-def _header(msg: EmailMessage, name: str) -> str | None:
-    try:
-        value = msg.get(name)
-    except Exception:  # the stdlib header parser fails in many ways on bad input
-        raise Malformed(f"unparseable {name.title()} header") from None
+def _header(msg: Message, name: str) -> str | None:
+    """A header's raw value (the compat32 parser leaves headers unparsed: fast, and no
+    structured-header parser to trip over)."""
+    value = msg.get(name)
     return None if value is None else str(value)
+
+
+def _decoded(value: str) -> str:
+    """RFC 2047 encoded words decoded (a Subject)."""
+    try:
+        return str(make_header(decode_header(value)))
+    except (LookupError, UnicodeError, ValueError, email.errors.HeaderParseError):
+        return value
 
 
 def parse_message(raw: bytes, locator: str, order: int, max_bytes: int, check_duplicates: bool) -> Mail:
@@ -211,8 +219,7 @@ def parse_message(raw: bytes, locator: str, order: int, max_bytes: int, check_du
         raise Malformed("not an email message (no header block)")
     if b"\x00" in raw[:4096]:
         raise Malformed("binary data, not an email message")
-    msg = email.message_from_bytes(raw, policy=policy.default)
-    assert isinstance(msg, EmailMessage)
+    msg = email.message_from_bytes(raw)
     if check_duplicates:
         for name in _ONCE:
             values = [v for k, v in msg.raw_items() if k.lower() == name]
@@ -235,7 +242,7 @@ def parse_message(raw: bytes, locator: str, order: int, max_bytes: int, check_du
     irt = _MSGID.findall(_header(msg, "in-reply-to") or "")
     parents = list(dict.fromkeys(irt[:1] + refs[::-1]))
     date = _parse_date(_header(msg, "date"))
-    subject = " ".join((_header(msg, "subject") or "").split())
+    subject = " ".join(_decoded(_header(msg, "subject") or "").split())
 
     body = _Body()
     _walk(msg, body, top=True)
@@ -279,7 +286,7 @@ class _Body:
         self.types[ctype] = self.types.get(ctype, 0) + 1
 
 
-def _walk(part: EmailMessage, body: _Body, top: bool = False) -> None:
+def _walk(part: Message, body: _Body, top: bool = False) -> None:
     ctype = part.get_content_type()
     for defect in part.defects:
         name = type(defect).__name__
@@ -295,7 +302,7 @@ def _walk(part: EmailMessage, body: _Body, top: bool = False) -> None:
         body.attach(ctype)
         return
     if part.is_multipart():
-        subs = [p for p in part.iter_parts()]
+        subs = [p for p in part.get_payload() if isinstance(p, Message)]
         if ctype == "multipart/encrypted":
             body.encrypted = True
             return
@@ -328,7 +335,7 @@ def _walk(part: EmailMessage, body: _Body, top: bool = False) -> None:
     body.texts.append(text)
 
 
-def _pick_alternative(parts: list[EmailMessage]) -> EmailMessage | None:
+def _pick_alternative(parts: list[Message]) -> Message | None:
     for want in ("text/plain", "text/html"):
         for p in parts:
             if p.get_content_type() == want and p.get_content_disposition() != "attachment":
@@ -339,20 +346,25 @@ def _pick_alternative(parts: list[EmailMessage]) -> EmailMessage | None:
     return None
 
 
-def _decode_text(part: EmailMessage) -> str:
-    try:
-        text = part.get_content()
-    except (LookupError, UnicodeError, AssertionError, ValueError):
-        payload = part.get_payload(decode=True) or b""
-        text = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else str(payload)
+def _decode_text(part: Message) -> str:
+    """A text part's content: transfer encoding undone, then its charset decoded (unknown
+    or wrong charsets fall back to UTF-8, then Latin-1, never failing)."""
+    payload = part.get_payload(decode=True)
     for defect in part.defects:
         name = type(defect).__name__
         if name in _BAD_TEXT:
             raise Malformed(_BAD_TEXT[name])
-    if not isinstance(text, str):
-        text = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
-    # undecodable 8-bit bytes come back as surrogates: replace them
-    return text.encode("utf-8", "replace").decode("utf-8")
+    if not isinstance(payload, bytes):
+        return str(payload or "")
+    charset = (part.get_content_charset() or "").strip().strip('"') or "utf-8"
+    if charset in ("us-ascii", "ascii"):
+        charset = "utf-8"  # 8-bit text mislabelled as ASCII is common
+    for enc in (charset, "utf-8"):
+        try:
+            return payload.decode(enc)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return payload.decode("latin-1")
 
 
 # -- quotes and signatures -----------------------------------------------------------------
