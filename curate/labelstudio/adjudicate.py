@@ -79,9 +79,10 @@ def queue(
     *,
     base_dir: Path | None = None,
 ) -> QueueResult:
-    """Send every ``disagreed`` record without an adjudication task to the adjudication
-    project (created on first use). Idempotent by record id."""
-    todo = decisions.filter(pl.col("status") == "disagreed")
+    """Send every record whose reviewers disagree (``disagreed``, and ``majority``: a vote
+    is a fallback, a third person's decision is better) and that has no adjudication task
+    yet to the adjudication project (created on first use). Idempotent by record id."""
+    todo = decisions.filter(pl.col("status").is_in(["disagreed", "majority"]))
     if todo.height == 0 and state.adjudication_project_id is None:
         return QueueResult(project_id=None)
     template = build_template(cfg, base_dir, adjudication=True)

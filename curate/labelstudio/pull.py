@@ -154,7 +154,7 @@ def pull(
         status=status, counts=counts, warnings=warnings,
     )
     do_queue = cfg.adjudication.enabled and (cfg.adjudication.on_pull if adjudicate is None else adjudicate)
-    if do_queue and status["disagreed"]:
+    if do_queue and (status["disagreed"] or status["majority"]):
         result.adjudication = queue(run.root, run_name, cfg, client, state, counted, decisions, base_dir=base_dir)
     write_json(out / "pull.json", {
         "pulled_at": now_iso(), "url": client.url, "project_id": state.project_id,

@@ -1,0 +1,73 @@
+"""A real Label Studio server for the tests marked ``labelstudio``: started once per test
+session from ``.venv-labelstudio`` by ``curate label serve`` (on a free loopback port, in a
+temporary data folder, offline) and stopped at the end."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+VENV = ROOT / ".venv-labelstudio"
+
+
+def curate(*args: str, cwd: Path, env: dict[str, str], timeout: int = 600) -> subprocess.CompletedProcess:
+    """The real `curate` command; fails the test with its output when it fails."""
+    r = subprocess.run([sys.executable, "-m", "curate", *args], cwd=cwd, env=env, capture_output=True,
+                       text=True, timeout=timeout)
+    assert r.returncode == 0, f"curate {' '.join(args)} exited {r.returncode}\nstdout:\n{r.stdout}\nstderr:\n{r.stderr}"
+    return r
+
+
+@dataclass
+class LabelStudio:
+    url: str
+    data_dir: Path
+    admin_email: str
+    admin_token: str = field(repr=False)
+    env: dict[str, str] = field(repr=False)
+    outputs: list[str] = field(default_factory=list, repr=False)
+
+    def cli(self, *args: str, cwd: Path) -> subprocess.CompletedProcess:
+        r = curate(*args, cwd=cwd, env=self.env)
+        self.outputs += [r.stdout, r.stderr]
+        return r
+
+
+@pytest.fixture(scope="session")
+def label_studio(tmp_path_factory) -> LabelStudio:
+    if not (VENV / "bin" / "label-studio").exists():
+        pytest.fail(
+            f"Label Studio is not installed in {VENV}: run scripts/install-labelstudio.sh "
+            "(the labelstudio tests need a real server)",
+            pytrace=False,
+        )
+    from curate.labelstudio.server import free_port
+
+    data_dir = tmp_path_factory.mktemp("labelstudio") / "state"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CURATE_LS_")}
+    env.update({
+        "CURATE_LS_DATA_DIR": str(data_dir),
+        "CURATE_LS_VENV": str(VENV),
+        "CURATE_LS_ADMIN_EMAIL": "lead@curate-test.org",
+        "COLUMNS": "200",
+        "HF_HUB_OFFLINE": "1",
+    })
+    port = free_port()
+    cwd = data_dir.parent
+    r = curate("label", "serve", "--port", str(port), cwd=cwd, env=env, timeout=300)
+    creds = json.loads((data_dir / "credentials.json").read_text())
+    ls = LabelStudio(url=f"http://127.0.0.1:{port}", data_dir=data_dir, admin_email=creds["email"],
+                     admin_token=creds["token"], env=env, outputs=[r.stdout, r.stderr])
+    assert ls.url in r.stdout and "lead@curate-test.org" in r.stdout
+    try:
+        yield ls
+    finally:
+        subprocess.run([sys.executable, "-m", "curate", "label", "serve", "--stop"], cwd=cwd, env=env,
+                       capture_output=True, timeout=60)
