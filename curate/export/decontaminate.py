@@ -1,8 +1,9 @@
 """Decontamination: leave out training examples that overlap an evaluation or benchmark
 set, by word n-gram overlap (as GPT-3 and most data papers do).
 
-Texts are NFKC-normalised, case-folded and split into words (``\\w+``); an example's
-n-grams are hashed (xxh3-64) and looked up in the benchmark's. An example is contaminated
+Texts are NFKC-normalised, lower-cased and split into words (``\\w+``); an example's
+n-grams are hashed and joined with the benchmark's, all in polars (Rust), so a large
+benchmark or export is never split into n-grams in Python. An example is contaminated
 when it shares at least ``min_shared`` n-grams and at least ``min_fraction`` of its own.
 A text shorter than n words cannot share an n-gram, so short texts are also compared
 whole (an exact match of the normalised text counts as contaminated).
@@ -22,35 +23,77 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import xxhash
+import polars as pl
 
 from curate.errors import InputError
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+_WORD_PATTERN = r"\w+"
 #: the shortest text (in words) compared whole when it is shorter than n
 MIN_WHOLE_WORDS = 4
 
 
 def words(text: str) -> list[str]:
-    return _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
+    """The words of a text as the index sees them (NFKC, lower case, ``\\w+``)."""
+    return _WORD.findall(unicodedata.normalize("NFKC", text).lower())
 
 
-def ngram_hashes(tokens: list[str], n: int) -> set[int]:
-    if len(tokens) < n:
-        return set()
-    h = xxhash.xxh3_64_intdigest
-    return {h(" ".join(tokens[i : i + n]).encode("utf-8")) for i in range(len(tokens) - n + 1)}
+def _words_frame(texts: list[str], owners: list[int]) -> pl.DataFrame:
+    """One row per text: its owner (an example or a benchmark row) and its words."""
+    return (
+        pl.DataFrame({"owner": owners, "text": texts}, schema={"owner": pl.Int64, "text": pl.Utf8})
+        .with_row_index("t")
+        .with_columns(pl.col("text").str.normalize("NFKC").str.to_lowercase().str.extract_all(_WORD_PATTERN).alias("w"))
+        .with_columns(pl.col("w").list.len().alias("len"))
+        .drop("text")
+        .filter(pl.col("len") > 0)
+    )
 
 
-def _whole(tokens: list[str]) -> int:
-    return xxhash.xxh3_64_intdigest("\x1f".join(tokens).encode("utf-8"))
+def _splitmix(x: int) -> int:
+    x = (x + 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & 0xFFFFFFFFFFFFFFFF
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & 0xFFFFFFFFFFFFFFFF
+    return x ^ (x >> 31)
+
+
+_MULT = [_splitmix(k) | 1 for k in range(64)]
+
+
+def _grams(wf: pl.DataFrame, n: int) -> pl.DataFrame:
+    """(t, owner, gram): the distinct word n-grams of each text, hashed (in Rust: the
+    texts are never split into n-grams in Python)."""
+    long = wf.filter(pl.col("len") >= n).select("t", "owner", "w").explode("w")
+    if long.height == 0:
+        return pl.DataFrame(schema={"t": pl.UInt32, "owner": pl.Int64, "gram": pl.UInt64})
+    # an n-gram's hash: the word hashes combined with a fixed odd multiplier per position
+    # (u64 arithmetic wraps), which spares building n-gram strings
+    hw = pl.col("w").hash()
+    gram = hw * pl.lit(_MULT[0], dtype=pl.UInt64)
+    for k in range(1, n):
+        gram = gram + hw.shift(-k) * pl.lit(_MULT[k], dtype=pl.UInt64)
+    return (
+        long.with_columns(
+            gram.alias("gram"),
+            (pl.col("t").shift(-(n - 1)) == pl.col("t")).alias("full"),
+        )
+        .filter(pl.col("full"))
+        .select("t", "owner", "gram")
+        .unique(["t", "gram"])
+    )
+
+
+def _wholes(wf: pl.DataFrame, n: int) -> pl.DataFrame:
+    """(t, owner, whole): texts too short for an n-gram, compared whole."""
+    short = wf.filter((pl.col("len") < n) & (pl.col("len") >= MIN_WHOLE_WORDS))
+    return short.select("t", "owner", pl.col("w").list.join("\x1f").hash().alias("whole"))
 
 
 @dataclass(frozen=True)
 class Match:
     shared: int
     total: int
-    where: str  # benchmark file:row of the first shared n-gram
+    where: str  # the first benchmark row (file:row) that shares an n-gram
 
     @property
     def fraction(self) -> float:
@@ -58,50 +101,62 @@ class Match:
 
 
 class NgramIndex:
-    """n-gram hashes of a set of texts, each remembering the first place it came from."""
+    """The n-grams of a set of texts (a benchmark, the train split), each remembering the
+    first place it came from. Hashes are computed by polars in this process only."""
 
     def __init__(self, n: int):
         self.n = n
-        self.grams: dict[int, str] = {}
-        self.wholes: dict[int, str] = {}
-        self.texts = 0
+        self._texts: list[str] = []
+        self._where: list[str] = []
+        self._grams: pl.DataFrame | None = None
+        self._wholes: pl.DataFrame | None = None
 
     def add(self, text: str, where: str) -> None:
-        toks = words(text)
-        if not toks:
+        self._texts.append(text)
+        self._where.append(where)
+        self._grams = None
+
+    def add_many(self, texts: list[str], where: list[str]) -> None:
+        self._texts.extend(texts)
+        self._where.extend(where)
+        self._grams = None
+
+    @property
+    def texts(self) -> int:
+        """How many texts with words the index holds."""
+        self._build()
+        return self._count
+
+    def _build(self) -> None:
+        if self._grams is not None:
             return
-        self.texts += 1
-        for g in ngram_hashes(toks, self.n):
-            self.grams.setdefault(g, where)
-        if len(toks) >= MIN_WHOLE_WORDS:
-            self.wholes.setdefault(_whole(toks), where)
+        wf = _words_frame(self._texts, list(range(len(self._texts))))
+        self._count = wf.height
+        self._grams = _grams(wf, self.n).group_by("gram").agg(pl.col("owner").min().alias("src"))
+        self._wholes = _wholes(wf, self.n).group_by("whole").agg(pl.col("owner").min().alias("src"))
+
+    def match_many(self, examples: list[list[str]]) -> list[Match | None]:
+        """The overlap of each example (its texts, e.g. its turns) with the index."""
+        self._build()
+        assert self._grams is not None and self._wholes is not None
+        texts = [t for ex in examples for t in ex]
+        owners = [i for i, ex in enumerate(examples) for _ in ex]
+        wf = _words_frame(texts, owners)
+        g = _grams(wf, self.n).join(self._grams, on="gram", how="left")
+        w = _wholes(wf, self.n).join(self._wholes, on="whole", how="left")
+        both = pl.concat([g.select("owner", "src"), w.select("owner", "src")])
+        per = (
+            both.group_by("owner")
+            .agg(pl.len().alias("total"), pl.col("src").count().alias("shared"), pl.col("src").min().alias("src"))
+            .filter(pl.col("shared") > 0)
+        )
+        out: list[Match | None] = [None] * len(examples)
+        for owner, total, shared, src in per.iter_rows():
+            out[owner] = Match(int(shared), int(total), self._where[src])
+        return out
 
     def match(self, texts: Iterable[str]) -> Match | None:
-        """Overlap of an example (its texts, e.g. its turns) with the index."""
-        shared = total = 0
-        where: str | None = None
-        for text in texts:
-            toks = words(text)
-            if not toks:
-                continue
-            if len(toks) < self.n:
-                if len(toks) >= MIN_WHOLE_WORDS:
-                    total += 1
-                    w = self.wholes.get(_whole(toks))
-                    if w is not None:
-                        shared += 1
-                        where = where or w
-                continue
-            grams = ngram_hashes(toks, self.n)
-            total += len(grams)
-            for g in grams:
-                w = self.grams.get(g)
-                if w is not None:
-                    shared += 1
-                    where = where or w
-        if not shared:
-            return None
-        return Match(shared, total, where or "")
+        return self.match_many([list(texts)])[0]
 
 
 # -- reading benchmark files ---------------------------------------------------------------
@@ -176,9 +231,13 @@ def build_index(files: list[Path], n: int, fields: list[str] | None = None) -> N
     for path in files:
         if not path.is_file():
             raise InputError(f"decontaminate: {path}: file not found")
+        texts: list[str] = []
+        where: list[str] = []
         for row_no, row in benchmark_rows(path):
             for text in _row_texts(row, fields):
-                index.add(text, f"{path.name}:{row_no}")
+                texts.append(text)
+                where.append(f"{path.name}:{row_no}")
+        index.add_many(texts, where)
     return index
 
 

@@ -159,8 +159,7 @@ def run_export(table: pl.LazyFrame, job: ExportJob, out_dir: Path) -> ExportOutc
         decon["files"] = [{"name": p.name, "sha256": sha256_file(p)} for p in paths]
         decon["benchmark_texts"] = index.texts
         kept = []
-        for it in items:
-            m = index.match(it.texts)
+        for it, m in zip(items, index.match_many([it.texts for it in items])):
             if is_contaminated(m, cfg.decontaminate.min_shared, cfg.decontaminate.min_fraction):
                 assert m is not None
                 drops.append(Drop(it.example.id, "decontaminated",
@@ -174,13 +173,18 @@ def run_export(table: pl.LazyFrame, job: ExportJob, out_dir: Path) -> ExportOutc
     counter = job.counter or resolve_counter(cfg.tokens.tokenizer, job.base_dir)
     kept = []
     assistant_tokens: dict[str, int] = {}
+    lengths = counter.texts([m["content"] for it in items for m in it.example.messages])
+    pos = 0
     for it in items:
-        it.tokens = counter.chat(it.example.messages)
+        msgs = it.example.messages
+        lens = lengths[pos : pos + len(msgs)]
+        pos += len(msgs)
+        it.tokens = counter.chat(msgs, lens)
         if cfg.tokens.max_tokens is not None and it.tokens > cfg.tokens.max_tokens:
             drops.append(Drop(it.example.id, "too_long", {"tokens": it.tokens, "max_tokens": cfg.tokens.max_tokens}))
             continue
         assistant_tokens[it.example.id] = sum(
-            counter.text(m["content"]) for m in it.example.messages if m["role"] == "assistant" and m.get("weight", 1)
+            n for m, n in zip(msgs, lens) if m["role"] == "assistant" and m.get("weight", 1)
         )
         kept.append(it)
     items = kept
@@ -299,20 +303,12 @@ def _previous_files(out_dir: Path) -> set[str]:
 def _leak_check(items: list[Item]) -> dict[str, Any]:
     """How many held-out examples mostly consist of n-grams that occur in train."""
     index = NgramIndex(LEAK_N)
-    for it in items:
-        if it.split == TRAIN:
-            for t in it.texts:
-                index.add(t, it.example.id)
-    near = 0
-    held = 0
-    for it in items:
-        if it.split == TRAIN:
-            continue
-        held += 1
-        m = index.match(it.texts)
-        if m is not None and m.fraction >= LEAK_FRACTION:
-            near += 1
-    return {"n": LEAK_N, "min_fraction": LEAK_FRACTION, "held_out": held, "eval_near_train": near}
+    train = [it for it in items if it.split == TRAIN]
+    index.add_many([t for it in train for t in it.texts], [it.example.id for it in train for _ in it.texts])
+    held = [it for it in items if it.split != TRAIN]
+    matches = index.match_many([it.texts for it in held])
+    near = sum(1 for m in matches if m is not None and m.fraction >= LEAK_FRACTION)
+    return {"n": LEAK_N, "min_fraction": LEAK_FRACTION, "held_out": len(held), "eval_near_train": near}
 
 
 class ExportStage(SinkStage):
