@@ -22,13 +22,12 @@ import polars as pl
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from agreement_common import machine, write_section  # noqa: E402
+from agreement_common import machine, write_section
 
-from curate.agreement import compute_agreement, item_agreement  # noqa: E402
+from curate.agreement import compute_agreement, item_agreement
 
 LEVELS = {"verdict": "nominal", "category": "nominal", "quality": "ordinal", "corrected": "text", "note": "text"}
-WORDS = ("please restart the router then check the cable and update the firmware before you call "
-         "support again we refund the order within five days once the parcel is back").split()
+WORDS = ["please", "restart", "the", "router", "then", "check", "the", "cable", "and", "update", "the", "firmware", "before", "you", "call", "support", "again", "we", "refund", "the", "order", "within", "five", "days", "once", "the", "parcel", "is", "back"]
 
 
 def generate(n_items: int, seed: int = 0) -> pl.DataFrame:
@@ -119,7 +118,7 @@ def main() -> None:
     ]
 
     full, full_s = timed(compute_agreement, df, LEVELS, bootstrap=args.bootstrap)
-    nob, nob_s = timed(compute_agreement, df, LEVELS, bootstrap=0)
+    _, nob_s = timed(compute_agreement, df, LEVELS, bootstrap=0)
     items, items_s = timed(item_agreement, df, LEVELS)
     lines += [
         f"**Whole report, all {len(LEVELS)} fields** ({n:,} labels):",

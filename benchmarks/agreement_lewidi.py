@@ -22,9 +22,9 @@ import polars as pl
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from agreement_common import machine, write_section  # noqa: E402
+from agreement_common import machine, write_section
 
-from curate.agreement import compute_agreement  # noqa: E402
+from curate.agreement import compute_agreement
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "lewidi-multiannotator"
 

@@ -23,7 +23,17 @@ _EXPORTS = {
 }
 _RENAMED = {"LEVELS": "KINDS"}
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "LEVELS",
+    "AgreementRule",
+    "FieldRule",
+    "cohen_kappa",
+    "compute_agreement",
+    "fleiss_kappa",
+    "item_agreement",
+    "items_to_adjudicate",
+    "krippendorff_alpha",
+]
 
 if TYPE_CHECKING:  # pragma: no cover
     from curate.agreement.coefficients import cohen_kappa, fleiss_kappa, krippendorff_alpha

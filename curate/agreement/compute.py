@@ -22,9 +22,7 @@ from curate.agreement.coefficients import (
     alpha_from_coincidences,
     alpha_from_disagreement,
     alpha_interval,
-    fixed_delta,
     fleiss_from_sums,
-    ordinal_delta,
 )
 from curate.agreement.levels import Level
 from curate.agreement.pairs import group_sizes, unit_pairs
@@ -105,7 +103,7 @@ class _FieldReport:
             "items": items_rated,
             "items_compared": int(self.pairable.sum()),
             "ratings": int(fd.n),
-            "reviewers": int(len(self.raters)),
+            "reviewers": len(self.raters),
             "ratings_per_item": {
                 "min": int(self.m[self.m > 0].min()) if items_rated else 0,
                 "max": int(self.m.max()) if items_rated else 0,
@@ -564,6 +562,8 @@ class _ReviewerReport:
                     f = {"percent_agreement": e[4 * i].to_json()}
                     if fr.fd.level.categorical and len(fr.fd.categories) <= MAX_LABELS:
                         f["kappa"] = e[4 * i + 1].to_json()
+                        if fr.fd.level.kind == "ordinal":
+                            f["weighted_kappa"] = {"linear": e[4 * i + 2].to_json(), "quadratic": e[4 * i + 3].to_json()}
                     per_field[fr.fd.name] = f
             entry["fields"] = per_field
             if "r:accept" in est:
@@ -575,4 +575,4 @@ class _ReviewerReport:
         return out
 
 
-__all__ = ["compute_agreement", "pair_rule", "Level"]
+__all__ = ["Level", "compute_agreement", "pair_rule"]

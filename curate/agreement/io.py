@@ -82,9 +82,13 @@ def read_label_file(
         value_cols = [c for c in df.columns if c not in skip]
         if not value_cols:
             raise InputError(f"{path}: no field columns besides the item and rater")
-        df = df.select(*base, *keep_seconds, *[_to_text(df, c) for c in value_cols])
+        # field columns may be called anything, "field" and "value" included: unpivot
+        # under private names, then strip the prefix
+        tmp = [f"\x00{c}" for c in value_cols]
+        df = df.select(*base, *keep_seconds, *[_to_text(df, c).alias(t) for c, t in zip(value_cols, tmp)])
         index = ["record_id", "reviewer", *(["seconds"] if seconds else [])]
-        return df.unpivot(index=index, on=value_cols, variable_name="field", value_name="value")
+        long = df.unpivot(index=index, on=tmp, variable_name="field", value_name="value")
+        return long.with_columns(pl.col("field").str.strip_prefix("\x00")).select("record_id", "reviewer", "field", "value", *(["seconds"] if seconds else []))
     need(value, "value (use --value-col)")
     if field is not None and field in df.columns:
         fcol = pl.col(field).cast(pl.Utf8).alias("field")

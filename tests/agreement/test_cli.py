@@ -6,7 +6,6 @@ import json
 
 import polars as pl
 import pytest
-
 from helpers import run_cli
 
 ROWS = [
@@ -113,21 +112,41 @@ def test_labels_file_wide_with_default_level(tmp_path):
     assert report["reviewers"]["ana"]["median_seconds"] == pytest.approx(23.5)
 
 
+def _in_process(*args: str):
+    """The command in this process (fast): (exit code, stdout, error message)."""
+    from typer.testing import CliRunner
+
+    from curate.cli.main import app
+    from curate.errors import CurateError
+
+    res = CliRunner().invoke(app, list(args))
+    if isinstance(res.exception, CurateError):
+        return res.exception.exit_code, res.output, res.exception.message
+    assert res.exception is None or isinstance(res.exception, SystemExit), res.exception
+    return res.exit_code, res.output, ""
+
+
 def test_labels_file_errors(tmp_path):
     path = tmp_path / "l.csv"
     pl.DataFrame({"record_id": ["a", "a"], "reviewer": ["x", "y"], "field": ["q", "q"], "value": ["1", "2"]}).write_csv(path)
+    # as a user sees it: one line, exit code 2, no traceback
     no_level = run_cli("agreement", "--labels", str(path))
-    assert no_level.returncode == 2 and "--level" in no_level.stderr
-    wrong = run_cli("agreement", "--labels", str(path), "--level", "q=ordinal", "--level", "z=nominal")
-    assert wrong.returncode == 2 and "z" in wrong.stderr
-    bad = run_cli("agreement", "--labels", str(path), "--level", "q")
-    assert bad.returncode == 2 and "FIELD=LEVEL" in bad.stderr
-    col = run_cli("agreement", "--labels", str(path), "--rater-col", "annotator", "--level", "q=ordinal")
-    assert col.returncode == 2 and "annotator" in col.stderr
-    both = run_cli("agreement", str(tmp_path), "--labels", str(path))
-    assert both.returncode == 2 and "either" in both.stderr
-    missing = run_cli("agreement", "--labels", str(tmp_path / "nope.csv"), "--level", "q=ordinal")
-    assert missing.returncode == 2 and "not found" in missing.stderr
+    assert no_level.returncode == 2 and "--level" in no_level.stderr and "Traceback" not in no_level.stderr
+    code, _, msg = _in_process("agreement", "--labels", str(path), "--level", "q=ordinal", "--level", "z=nominal")
+    assert code == 2 and "z" in msg
+    code, _, msg = _in_process("agreement", "--labels", str(path), "--level", "q")
+    assert code == 2 and "FIELD=LEVEL" in msg
+    code, _, msg = _in_process("agreement", "--labels", str(path), "--rater-col", "annotator", "--level", "q=ordinal")
+    assert code == 2 and "annotator" in msg
+    code, _, msg = _in_process("agreement", str(tmp_path), "--labels", str(path))
+    assert code == 2 and "either" in msg
+    code, _, msg = _in_process("agreement", "--labels", str(tmp_path / "nope.csv"), "--level", "q=ordinal")
+    assert code == 2 and "not found" in msg
+    # wide: every column besides item and rater is a field, here "field" and "value"
+    code, _, msg = _in_process("agreement", "--labels", str(path), "--level", "q=ordinal", "--wide")
+    assert code == 2 and "no --level for field(s) field, value" in msg
+    code, out, _ = _in_process("agreement", "--labels", str(path), "--wide", "--default-level", "nominal", "--json", "--bootstrap", "0")
+    assert code == 0 and set(json.loads(out)["fields"]) == {"field", "value"}
 
 
 def test_help_explains_the_command():
@@ -135,3 +154,13 @@ def test_help_explains_the_command():
     assert res.returncode == 0
     for word in ("--labels", "--level", "ordinal:low,medium,high", "agreement.json"):
         assert word in res.stdout
+
+
+def test_run_uses_the_rule_of_its_config(run_dir):
+    (run_dir / "manifest.json").write_text(json.dumps({"stages": {}, "config": {"label": {"agreement": {"ordinal_tolerance": 0}}}}))
+    res = run_cli("agreement", str(run_dir), "--json", "--bootstrap", "0")
+    assert res.returncode == 0, res.stderr
+    report = json.loads(res.stdout)
+    assert report["rule"]["ordinal_tolerance"] == 0
+    q = report["fields"]["quality"]
+    assert q["within_tolerance"]["value"] == q["percent_agreement"]["value"] == pytest.approx(2 / 6)

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from agreement_data import long_from_counts, long_from_matrix, reference, value
 
 from curate.agreement import cohen_kappa, compute_agreement, fleiss_kappa, krippendorff_alpha
-
-from agreement_data import long_from_counts, long_from_matrix, reference, value
 
 REF = reference()
 ALPHA_CASES = [

@@ -5,7 +5,13 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from curate.agreement import AgreementRule, FieldRule, compute_agreement, item_agreement, items_to_adjudicate
+from curate.agreement import (
+    AgreementRule,
+    FieldRule,
+    compute_agreement,
+    item_agreement,
+    items_to_adjudicate,
+)
 from curate.agreement.levels import parse_level
 from curate.agreement.text import edit_similarity, normalise, token_f1
 from curate.errors import InputError
@@ -98,7 +104,7 @@ def test_seed_makes_intervals_reproducible():
     a = compute_agreement(df, {"v": "nominal"}, bootstrap=100, seed=1)
     b = compute_agreement(df, {"v": "nominal"}, bootstrap=100, seed=1)
     c = compute_agreement(df, {"v": "nominal"}, bootstrap=100, seed=2)
-    ci = lambda r: r["fields"]["v"]["krippendorff_alpha"]["ci"]  # noqa: E731
+    ci = lambda r: r["fields"]["v"]["krippendorff_alpha"]["ci"]
     assert ci(a) == ci(b) and ci(a) != ci(c)
     lo, hi = ci(a)
     assert lo <= a["fields"]["v"]["krippendorff_alpha"]["value"] <= hi
