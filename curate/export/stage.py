@@ -326,7 +326,8 @@ class ExportStage(SinkStage):
         base = self._base_dir()
         files = [_resolve(base, f) for f in self.config.decontaminate.files]
         files += tokenizer_files(self.config.tokens.tokenizer, base)
-        run_root = self.run_config.run_dir()
+        # the pipeline may tell the stage its run folder (--runs-dir); else the config's
+        run_root = getattr(self, "run_root", None) or self.run_config.run_dir()
         label_files = []
         if run_root.is_dir():
             label_files = [p for p in sorted((run_root / "labels").rglob("*")) if p.is_file()] if (run_root / "labels").is_dir() else []

@@ -115,7 +115,7 @@ def _rows(path: Path) -> Iterator[tuple[int, Any, str | None]]:
                 yield n, None, "not valid UTF-8"
                 continue
             try:
-                yield n, json.loads(text), None
+                yield n, json.loads(text.rstrip("\r\n")), None
             except json.JSONDecodeError as exc:
                 yield n, None, f"invalid JSON: {exc.msg} (column {exc.colno})"
 

@@ -177,3 +177,18 @@ def test_unknown_column_to_export_is_an_input_error(tmp_path):
                                                 schema_overrides={"drop_reason": pl.Utf8}))
     with pytest.raises(InputError, match="need the columns id and messages"):
         export(run, tmp_path / "o")
+
+
+def test_new_labels_or_agreement_redo_the_export_in_a_build(project):
+    import yaml
+
+    data = yaml.safe_load((project / "curate.yaml").read_text())
+    data["runs_dir"] = str(project / "runs")  # the run folder the stage looks for labels in
+    write_config(project / "curate.yaml", data)
+    first = build(load_config(project / "curate.yaml"))
+    assert {o.name: o.status for o in first.outcomes}["export"] == "done"
+    assert {o.name: o.status for o in build(load_config(project / "curate.yaml")).outcomes}["export"] == "skipped"
+    (first.run.root / "agreement.json").write_text(json.dumps({"fields": {"verdict": {"cohen_kappa": 0.7}}}))
+    again = build(load_config(project / "curate.yaml"))
+    assert {o.name: o.status for o in again.outcomes}["export"] == "done"
+    assert "| `fields.verdict.cohen_kappa` | 0.7 |" in (again.run.root / "export" / "README.md").read_text()
