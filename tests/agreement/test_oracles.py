@@ -301,3 +301,31 @@ def test_long_table_with_polars_types():
     base = compute_agreement(df, {"x": "ordinal"}, bootstrap=20)
     assert compute_agreement(as_int, {"x": "ordinal"}, bootstrap=20) == base
     assert compute_agreement(as_float, {"x": "ordinal"}, bootstrap=20) == base
+
+
+@pytest.mark.parametrize("level", ["nominal", "ordinal", "interval"])
+@SETTINGS
+@given(data=reliability(max_raters=4, max_units=25), tolerance=st.sampled_from([0, 1, 2.5]))
+def test_item_agreement_matches_pairwise_loop(level, data, tolerance):
+    from curate.agreement import AgreementRule, item_agreement
+
+    rule = AgreementRule(ordinal_tolerance=tolerance, numeric_tolerance=tolerance)
+    t = item_agreement(long_from_matrix(data), {"x": level}, rule)
+    rows = {r["record_id"]: r for r in t.iter_rows(named=True)}
+    for u in range(data.shape[1]):
+        col = [v for v in data[:, u] if not np.isnan(v)]
+        key = f"u{u:04d}"
+        if not col:
+            assert key not in rows
+            continue
+        row = rows[key]
+        assert row["ratings"] == len(col)
+        if len(col) < 2:
+            assert row["agree"] is None
+            continue
+        pairs = list(itertools.combinations(col, 2))
+        ok = [(x == y) if level == "nominal" else abs(x - y) <= tolerance for x, y in pairs]
+        assert row["agree"] == all(ok)
+        assert row["pair_agreement"] == pytest.approx(sum(ok) / len(ok))
+        if level != "nominal":
+            assert row["spread"] == pytest.approx(max(col) - min(col))

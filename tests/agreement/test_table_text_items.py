@@ -210,3 +210,18 @@ def test_rule_is_reported_and_validated():
 def test_item_agreement_of_empty_labels():
     t = item_agreement(labels([]), {"v": "nominal"})
     assert t.height == 0 and "agree" in t.columns
+
+
+def test_empty_labels_give_an_empty_report():
+    rep = compute_agreement(labels([]), {"v": "nominal"}, bootstrap=10)
+    assert rep["summary"]["labels"] == 0 and rep["fields"]["v"]["ratings"] == 0
+    assert rep["reviewers"] == {}
+
+
+def test_report_is_strict_json():
+    import json
+
+    df = labels([(i, r, f, v) for i in "abcdef" for r in "xyz" for f, v in (("v", "accept" if i < "e" else r), ("q", "3"), ("t", "same text"))])
+    rep = compute_agreement(df, {"v": "nominal", "q": "ordinal", "t": "text"}, bootstrap=50)
+    text = json.dumps(rep, allow_nan=False)  # NaN never leaks: undefined is null
+    assert json.loads(text) == rep
