@@ -112,6 +112,12 @@ def fmt_seconds(s: Any) -> str:
     return f"{h} h {m:02d} min"
 
 
+def plural(n: Any, one: str, many: str | None = None) -> str:
+    """``3 groups``, ``1 group``."""
+    word = one if n == 1 else (many or one + "s")
+    return f"{fmt_int(n)} {word}"
+
+
 def shorten(text: Any, n: int) -> str:
     """One line, at most ``n`` characters."""
     if text is None:

@@ -88,7 +88,7 @@ def write_run(root: Path, *, n: int = 60, redact: bool = True, seed: int = 0, ag
     stages["ingest"] = _entry("ingest.parquet", None, n + 2, n, {"no_text": 1}, {"sources": {"csv:desk": {"records": n}}}, 0.2, 1)
     prev = "ingest"
     if redact:
-        df = pl.DataFrame(red)
+        df = pl.DataFrame(red, infer_schema_length=None)
         df = df.with_columns(pl.lit(None, dtype=pl.Utf8).alias("drop_reason"))
         df.write_parquet(root / "redact.parquet")
         stages["redact"] = _entry("redact.parquet", "ingest", n, n, {}, {"operator": "replace", "records_with_pii": n // 5}, 3.5)
@@ -106,7 +106,7 @@ def write_run(root: Path, *, n: int = 60, redact: bool = True, seed: int = 0, ag
                      "dup_kind": ("exact" if i % 2 else "near") if dup else None,
                      "is_representative": not dup,
                      "drop_reason": ("exact_duplicate" if i % 2 else "near_duplicate") if dup else None})
-    ddf = pl.DataFrame(rows)
+    ddf = pl.DataFrame(rows, infer_schema_length=None)
     ddf.write_parquet(root / "dedupe.parquet")
     dropped = ddf.filter(pl.col("drop_reason").is_not_null()).group_by("drop_reason").len()
     dd = {r: int(c) for r, c in dropped.iter_rows()}
@@ -133,10 +133,13 @@ def write_run(root: Path, *, n: int = 60, redact: bool = True, seed: int = 0, ag
         pl.Series("why", [f"cluster {clusters[i]} quota" if selected[i] else None for i in range(m)], dtype=pl.Utf8),
         pl.Series("proj_x", [cx[c][0] + rng.gauss(0, 0.6) for c in clusters], dtype=pl.Float32),
         pl.Series("proj_y", [cx[c][1] + rng.gauss(0, 0.6) for c in clusters], dtype=pl.Float32),
-        pl.Series("drop_reason", [None if s else "not_selected" for s in selected], dtype=pl.Utf8),
+        # records 20 and 25 (cluster 0) are semantic duplicates; 25 is dropped as one
+        pl.Series("semantic_group", [0 if i in (20, 25) else -1 for i in range(m)], dtype=pl.Int64),
+        pl.Series("drop_reason", [None if s else "semantic_duplicate" if i == 25 else "not_selected"
+                                  for i, s in enumerate(selected)], dtype=pl.Utf8),
     )
     sel.write_parquet(root / "select.parquet")
-    stages["select"] = _entry("select.parquet", "embed", m, budget, {"not_selected": m - budget},
+    stages["select"] = _entry("select.parquet", "embed", m, budget, {"not_selected": m - budget - 1, "semantic_duplicate": 1},
                               {"strategy": "cluster_balanced", "budget": budget, "candidates": m, "selected": budget,
                                "k": 5, "clusters_covered": 5}, 4.0)
 

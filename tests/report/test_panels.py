@@ -48,7 +48,7 @@ def test_funnel_counts_drops_and_rejects(page):
     s = text_of(section(page, "funnel"))
     for stage, flow in (("ingest", "62 → 60"), ("dedupe", "60 → 48"), ("select", "48 → 15"), ("export", "15 → 15")):
         assert stage in s and flow in s
-    assert "not_selected: 33" in s and "exact_duplicate: 6" in s and "near_duplicate: 6" in s
+    assert "not_selected: 32" in s and "semantic_duplicate: 1" in s and "exact_duplicate: 6" in s and "near_duplicate: 6" in s
     assert "missing id" in s and "no_text" in s  # rejects.jsonl by reason
     assert "✗" not in s  # every stage adds up
 
@@ -72,8 +72,10 @@ def test_duplicates_histogram_and_largest_groups_side_by_side(page):
     assert "6 groups of 2 or more" in s and "18 records in them" in s
     assert "<svg" in sec and "records in the group" in s
     assert s.count("3 records") >= 4  # the four largest groups
-    assert sec.count('class="rec dup"') == 12 and sec.count("badge keep") == 4
+    assert sec.count('class="rec dup"') == 12 + 2 and sec.count("badge keep") == 4 + 1
     assert "--dup-group g0000" in s
+    assert "Semantic duplicates" in s and "1 group; 1 record dropped as semantic_duplicate" in s
+    assert "dropped: semantic_duplicate" in s
 
 
 def test_cluster_map_colours_clusters_and_highlights_selected(page):

@@ -3,12 +3,14 @@ side (representative first)."""
 
 from __future__ import annotations
 
+import math
+
 import polars as pl
 
 from curate.records import DROP_COLUMN
 from curate.report.charts import histogram
 from curate.report.data import RunData
-from curate.report.html import Html, fmt_int, fmt_pct, join, tag
+from curate.report.html import Html, fmt_int, fmt_pct, join, plural, tag
 from curate.report.panels.base import Panel, details, kpis, not_run, note, stats_table
 from curate.report.panels.cards import record_card
 
@@ -16,6 +18,7 @@ from curate.report.panels.cards import record_card
 BINS = (2, 3, 4, 5, 10, 20, 50, 100, 1000, 10_000, 100_000)
 LARGEST = 4  # groups shown side by side
 MEMBERS = 6  # members shown per group
+SEMANTIC = "semantic_duplicate"  # the select stage's drop reason
 
 
 def _bin_label(lo: int, hi: int) -> str:
@@ -86,7 +89,11 @@ def build(data: RunData) -> Panel:
                       aria="number of duplicate groups by size", log=max(sizes) > 50 and len(sizes) > 20),
             tag("h3", f"The {min(LARGEST, groups.height)} largest groups"),
         ]
-        body.append(_largest(data, lf, groups.head(LARGEST)["dup_group"].to_list(), groups.head(LARGEST)["size"].to_list()))
+        top = groups.head(LARGEST)
+        body.append(_largest(data, "dedupe", "dup_group", top["dup_group"].to_list(), top["size"].to_list()))
+    sem = _semantic(data)
+    if sem is not None:
+        body.append(sem)
     st = data.stats("dedupe")
     if st:
         body.append(details("Figures of the dedupe stage", stats_table(st)))
@@ -95,41 +102,76 @@ def build(data: RunData) -> Panel:
                       "representative of each group is kept and the others are dropped.")
 
 
-def _largest(data: RunData, lf: pl.LazyFrame, ids: list[str], sizes: list[int]) -> Html:
-    show_text = data.redacted("dedupe")
-    cols = ["id", "dup_group", "dup_kind", "is_representative", DROP_COLUMN]
+def _largest(data: RunData, stage: str, group_col: str, ids: list, sizes: list[int],
+             dropped_as: tuple[str, ...] | None = None) -> Html:
+    """The given groups side by side, kept members first. ``dropped_as``: the drop
+    reasons that mean "a duplicate" (other drops, e.g. not_selected, count as kept
+    here); None: any drop."""
+    show_text = data.redacted(stage)
+    cols = ["id", group_col, "dup_kind", "is_representative", "dup_similarity", DROP_COLUMN]
     if show_text:
         cols += ["title", "messages", "text"]
-    members = (
-        data.scan("dedupe", cols)
-        .with_columns(pl.col("dup_group").cast(pl.Utf8))  # type: ignore[union-attr]
-        .filter(pl.col("dup_group").is_in(ids))
-        .collect()
-    )
-    has_rep = "is_representative" in members.columns
+    lf = data.scan(stage, cols)
+    assert lf is not None
+    ids = [str(i) for i in ids]
+    members = lf.with_columns(pl.col(group_col).cast(pl.Utf8)).filter(pl.col(group_col).is_in(ids)).collect()
+
+    def is_dup(reason: str | None) -> bool:
+        return reason is not None and (dropped_as is None or reason in dropped_as)
+
     blocks = []
     for gid, size in zip(ids, sizes):
-        g = members.filter(pl.col("dup_group") == gid)
-        if has_rep:
-            g = g.sort(["is_representative", "id"], descending=[True, False], nulls_last=True)
+        rows = members.filter(pl.col(group_col) == gid).to_dicts()
+        rows.sort(key=lambda r: (is_dup(r.get(DROP_COLUMN)), not r.get("is_representative"), str(r["id"])))
         cards = []
-        for row in g.head(MEMBERS).iter_rows(named=True):
-            kept = row.get(DROP_COLUMN) is None
+        for row in rows[:MEMBERS]:
+            kept = not is_dup(row.get(DROP_COLUMN))
             kind = row.get("dup_kind")
             label = "kept" if kept else f"dropped: {row.get(DROP_COLUMN)}"
-            badge = tag("span", label + (f" · {kind}" if kind and not kept else ""), class_=f"badge {'keep' if kept else 'drop'}")
+            if kind and not kept and f"{kind}_duplicate" != row.get(DROP_COLUMN):
+                label += f" · {kind}"
+            sim = row.get("dup_similarity")
+            if not kept and isinstance(sim, float) and not math.isnan(sim) and kind != "exact":
+                label += f" · similarity {sim:.2f}"
+            badge = tag("span", label, class_=f"badge {'keep' if kept else 'drop'}")
             if show_text:
                 cards.append(record_card(row, badge, limit=600, cls="dup"))
             else:
                 cards.append(tag("div", tag("div", badge, tag("span", row.get("id") or "", class_="rec-id"), class_="rec-head"),
                                  tag("div", "text hidden: this table is not redacted", class_="muted"), class_="rec dup"))
         more = size - min(size, MEMBERS)
+        hint = (tag("code", f"curate inspect {data.root} --dup-group {gid}") if group_col == "dup_group"
+                else tag("code", f"curate inspect {data.root} --stage {stage}"))
         blocks.append(tag(
             "div",
             tag("div", tag("b", f"group {gid}"), f" · {fmt_int(size)} records",
-                f" (showing {MEMBERS})" if more > 0 else "", " · ",
-                tag("code", f"curate inspect {data.root} --dup-group {gid}"), class_="group-head"),
+                f" (showing {MEMBERS})" if more > 0 else "", " · ", hint, class_="group-head"),
             tag("div", join(cards), class_="side-by-side"),
             class_="dup-group",
         ))
     return join(blocks)
+
+
+def _semantic(data: RunData) -> Html | None:
+    """Semantic duplicates, found by the select stage inside clusters (``semantic_group``)."""
+    if data.entry("select") is None or "semantic_group" not in data.columns("select"):
+        return None
+    lf = data.scan("select", ["semantic_group", DROP_COLUMN])
+    assert lf is not None
+    groups = (
+        lf.filter(pl.col("semantic_group").is_not_null() & (pl.col("semantic_group") >= 0))
+        .group_by("semantic_group").agg(pl.len().alias("size"))
+        .filter(pl.col("size") >= 2)
+        .sort(["size", "semantic_group"], descending=[True, False])
+        .collect()
+    )
+    dropped = int(lf.filter(pl.col(DROP_COLUMN) == SEMANTIC).select(pl.len()).collect().item()) \
+        if DROP_COLUMN in data.columns("select") else 0
+    body = [tag("h3", "Semantic duplicates"),
+            note(f"Found by the select stage: records in one cluster whose embeddings are nearly the same. "
+                 f"{plural(groups.height, 'group')}; {plural(dropped, 'record')} dropped as {SEMANTIC}.")]
+    if groups.height:
+        top = groups.head(2)
+        body.append(_largest(data, "select", "semantic_group", top["semantic_group"].to_list(), top["size"].to_list(),
+                             dropped_as=(SEMANTIC,)))
+    return join(body)
