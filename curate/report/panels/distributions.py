@@ -89,13 +89,15 @@ def build(data: RunData) -> Panel:
         lead = f"Share of each value among the records left after the {stage} stage (the select stage has not run)."
 
     blocks: list[Html] = []
+    single: list[str] = []
     shown = 0
     for f in fields:
         if shown >= MAX_FIELDS:
             break
         b = _shares(before, f)
         if len(b) <= 1 and f in ("source", "kind"):
-            continue  # a single source or kind says nothing
+            single.extend(f"{f}: {v}" for v in b)  # one value says nothing as a chart
+            continue
         a = _shares(after, f) if after is not None else {}
         order = sorted(b, key=lambda v: (-b[v], v))
         top, rest = order[:TOP], order[TOP:]
@@ -106,10 +108,12 @@ def build(data: RunData) -> Panel:
         blocks.append(tag("div", tag("h3", f.removeprefix("meta."), tag("small", f" ({len(b)} values)")), chart, class_="dist"))
         shown += 1
     if not blocks:
-        msg = "Every record has the same source and kind"
+        msg = "Every record has the same " + (", ".join(single) if single else "source and kind")
         msg += "." if meta_ok else "; metadata is shown from redacted tables only, and redaction did not run."
         return Panel("distributions", title, note(msg), lead=lead)
     body = [tag("div", join(blocks), class_="dist-grid")]
+    if single:
+        body.append(note("Every record has the same " + ", ".join(single) + "."))
     if not meta_ok:
         body.append(note("Metadata fields (category, priority, …) are shown from redacted tables only; "
                          "redaction did not run in this build."))
