@@ -46,7 +46,7 @@ DATA = ROOT.parent / "shared" / "data"
 RESULTS = ROOT / "benchmarks" / "results"
 sys.path.insert(0, str(ROOT))
 
-from curate.sources.base import Reject, Skip, SourceState, get_source_class  # noqa: E402
+from curate.sources.base import Reject, Skip, SourceState, get_source_class
 
 
 def machine() -> dict[str, str]:

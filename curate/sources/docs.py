@@ -46,7 +46,15 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from curate.errors import require
 from curate.records import RecordError, make_record
-from curate.sources.base import Event, Reject, Skip, Source, SourceConfig, SourceState, register_source
+from curate.sources.base import (
+    Event,
+    Reject,
+    Skip,
+    Source,
+    SourceConfig,
+    SourceState,
+    register_source,
+)
 from curate.sources.chunking import Section, make_chunks, slugify
 from curate.store import sha256_file
 
@@ -142,8 +150,8 @@ _TAG_TEMPLATE_ATTR = re.compile(r"<[A-Za-z][\w.:\-]*\s[^<>]*=\{`[^`]*`\}[^<>]*>"
 _RULE = re.compile(r"^\s{0,3}([-*_])(\s*\1){2,}\s*$")
 _SELF_CLOSING = re.compile(r"^\s*<([A-Z]\w*)\s*/>\s*$")
 _ADMONITION = re.compile(r"^\s*:::(\w+)?\s*(.*)$")
-_HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
-_JSX_COMMENT = re.compile(r"\{/\*.*?\*/\}", re.S)
+_HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+_JSX_COMMENT = re.compile(r"\{/\*.*?\*/\}", re.DOTALL)
 _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
 _CODE_SPAN = re.compile(r"(`+)(.+?)\1")
@@ -609,7 +617,7 @@ def pdf_sections(path: Path, stem: str) -> tuple[dict[str, Any], list[Section]]:
         pos = start_text.find(title)
         body_start = pos + len(title) if pos >= 0 else 0
         if k + 1 < len(outline):
-            nlevel, ntitle, npage = outline[k + 1]
+            _, ntitle, npage = outline[k + 1]
             if npage == page:
                 npos = start_text.find(ntitle, body_start)
                 text = start_text[body_start: npos if npos >= 0 else None]
@@ -821,7 +829,7 @@ class DocsSource(Source):
 
 def _decode_html(raw: bytes, default: str) -> str:
     head = raw[:2048].decode("ascii", "ignore")
-    m = re.search(r"""<meta[^>]+charset\s*=\s*["']?([\w\-]+)""", head, re.I)
+    m = re.search(r"""<meta[^>]+charset\s*=\s*["']?([\w\-]+)""", head, re.IGNORECASE)
     enc = m.group(1) if m else default
     try:
         return raw.decode(enc, errors="replace")
@@ -829,4 +837,4 @@ def _decode_html(raw: bytes, default: str) -> str:
         return raw.decode(default, errors="replace")
 
 
-__all__ = ["DocsSource", "DocsSourceConfig", "MarkdownReader", "HtmlReader"]
+__all__ = ["DocsSource", "DocsSourceConfig", "HtmlReader", "MarkdownReader"]

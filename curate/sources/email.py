@@ -46,13 +46,22 @@ from datetime import datetime, timezone
 from email.header import decode_header, make_header
 from email.message import Message
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 
 import xxhash
 from pydantic import Field, ValidationInfo, field_validator
 
 from curate.records import RecordError, make_record
-from curate.sources.base import Event, Reject, Skip, Source, SourceConfig, SourceState, check_path, register_source
+from curate.sources.base import (
+    Event,
+    Reject,
+    Skip,
+    Source,
+    SourceConfig,
+    SourceState,
+    check_path,
+    register_source,
+)
 from curate.sources.htmltext import html_to_text
 from curate.store import sha256_file
 
@@ -152,7 +161,7 @@ def _join_mbox(lines: list[bytes]) -> bytes:
 #: headers RFC 5322 (section 3.6) allows at most once
 _ONCE = ("from", "sender", "reply-to", "to", "cc", "bcc", "message-id", "in-reply-to", "references", "subject", "date")
 _MSGID = re.compile(r"<([^<>\s]+)>")
-_SUBJECT_PREFIX = re.compile(r"^\s*((re|fw|fwd|aw|wg|sv|vs|antw|tr|rif|ref)\s*(\[\d+\])?\s*:\s*)+", re.I)
+_SUBJECT_PREFIX = re.compile(r"^\s*((re|fw|fwd|aw|wg|sv|vs|antw|tr|rif|ref)\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE)
 _BAD_MIME = {
     "NoBoundaryInMultipartDefect": "multipart message without a boundary",
     "StartBoundaryNotFoundDefect": "multipart boundary never found",
@@ -369,17 +378,17 @@ def _decode_text(part: Message) -> str:
 
 # -- quotes and signatures -----------------------------------------------------------------
 
-_ATTRIBUTION = re.compile(r"(wrote|writes|schrieb|a écrit|escribió|scrisse|skrev|napisał)\s*:\s*$", re.I)
+_ATTRIBUTION = re.compile(r"(wrote|writes|schrieb|a écrit|escribió|scrisse|skrev|napisał)\s*:\s*$", re.IGNORECASE)
 _OUTLOOK = re.compile(
     r"^\s*(-{3,}\s*(Original Message|Ursprüngliche Nachricht|Message d'origine|Mensaje original)\s*-{3,}|_{20,})\s*$",
-    re.I,
+    re.IGNORECASE,
 )
-_FORWARD_MARK = re.compile(r"^\s*-{3,}\s*(Forwarded (message|by)|Begin forwarded message|Weitergeleitete Nachricht)", re.I)
-_HEADER_IN_BODY = re.compile(r"^\s*\*?(From|Sent|To|Cc|Date|Subject|Von|Gesendet|An|Betreff|De|Envoyé|À|Objet)\s*:\*?", re.I)
+_FORWARD_MARK = re.compile(r"^\s*-{3,}\s*(Forwarded (message|by)|Begin forwarded message|Weitergeleitete Nachricht)", re.IGNORECASE)
+_HEADER_IN_BODY = re.compile(r"^\s*\*?(From|Sent|To|Cc|Date|Subject|Von|Gesendet|An|Betreff|De|Envoyé|À|Objet)\s*:\*?", re.IGNORECASE)
 _SIG_DEFAULTS = [
     re.compile(r"^--\s?$"),
-    re.compile(r"^\s*Sent from my \w+", re.I),
-    re.compile(r"^\s*(Get Outlook for|Sent from Mail for Windows|Von meinem \w+ gesendet)", re.I),
+    re.compile(r"^\s*Sent from my \w+", re.IGNORECASE),
+    re.compile(r"^\s*(Get Outlook for|Sent from Mail for Windows|Von meinem \w+ gesendet)", re.IGNORECASE),
 ]
 _LIST_FOOTER = re.compile(r"^_{10,}\s*$")
 
@@ -468,7 +477,7 @@ def _attribution_above(lines: list[str], i: int) -> int:
     block = " ".join(lines[top:k])
     if top < k and (_DATEISH.search(block) or "@" in block):
         return top
-    return k if k < i else i
+    return min(i, k)
 
 
 _DATEISH = re.compile(r"\d{1,2}[/:.]\d{2}")
@@ -725,4 +734,4 @@ def _is_mbox(path: Path) -> bool:
         return fh.read(5) == b"From "
 
 
-__all__ = ["EmailSource", "EmailSourceConfig", "split_mbox", "parse_message", "clean_body", "group_threads"]
+__all__ = ["EmailSource", "EmailSourceConfig", "clean_body", "group_threads", "parse_message", "split_mbox"]

@@ -351,4 +351,4 @@ class ParquetSource(FileSource):
                 yield f"{rel}#{n}", n, row
 
 
-__all__ = ["CsvSource", "JsonlSource", "ParquetSource", "FieldMap", "FileSourceConfig"]
+__all__ = ["CsvSource", "FieldMap", "FileSourceConfig", "JsonlSource", "ParquetSource"]

@@ -32,14 +32,23 @@ from __future__ import annotations
 import csv
 import sys
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any, Literal
 
 import httpx
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from curate.records import RecordError, make_record
-from curate.sources.base import Event, Reject, Skip, Source, SourceConfig, SourceState, check_path, register_source
+from curate.sources.base import (
+    Event,
+    Reject,
+    Skip,
+    Source,
+    SourceConfig,
+    SourceState,
+    check_path,
+    register_source,
+)
 from curate.sources.http import ApiClient, ApiError, env_secret
 from curate.store import sha256_file
 
@@ -149,7 +158,7 @@ def _adf(node: Any, out: list[str], depth: int) -> None:
     elif t == "date":
         ts = attrs.get("timestamp")
         try:
-            out.append(datetime.utcfromtimestamp(int(ts) / 1000).date().isoformat())
+            out.append(datetime.fromtimestamp(int(ts) / 1000, timezone.utc).date().isoformat())
         except (TypeError, ValueError, OverflowError):
             pass
     elif t == "rule":
@@ -255,7 +264,7 @@ class JiraSource(Source):
                     page = api.request("POST", "/rest/api/2/search", json={
                         "jql": self._jql(since), "startAt": start, "maxResults": self.config.page_size, "fields": fields})
                 if not isinstance(page, dict) or not isinstance(page.get("issues"), list):
-                    raise ApiError(f"{api.url('/rest/api/%d/search' % v)}: unexpected answer (no issues list)")
+                    raise ApiError(f"{api.url(f'/rest/api/{v}/search')}: unexpected answer (no issues list)")
                 for issue in page["issues"]:
                     if not isinstance(issue, dict):
                         continue

@@ -39,7 +39,16 @@ import httpx
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from curate.records import RecordError, make_record
-from curate.sources.base import Event, Reject, Skip, Source, SourceConfig, SourceState, check_path, register_source
+from curate.sources.base import (
+    Event,
+    Reject,
+    Skip,
+    Source,
+    SourceConfig,
+    SourceState,
+    check_path,
+    register_source,
+)
 from curate.sources.htmltext import html_to_text
 from curate.sources.http import ApiClient, env_secret
 from curate.store import sha256_file

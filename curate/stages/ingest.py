@@ -179,7 +179,7 @@ class _KeptRecords:
             self.writer.write_table(pl.DataFrame(self.buf, schema=TABLE_SCHEMA).to_arrow().cast(self.schema))
             self.buf.clear()
 
-    def __exit__(self, *exc: Any) -> Any:
+    def __exit__(self, *exc: object) -> Any:
         try:
             if exc[0] is None:
                 self._flush()

@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from source_api_server import ApiServer  # noqa: E402
+from source_api_server import ApiServer
 
 
 @pytest.fixture

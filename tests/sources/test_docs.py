@@ -11,7 +11,7 @@ import pytest
 
 from curate.config import load_config
 from curate.errors import ConfigError
-from curate.sources.base import Reject, Skip, SourceState, get_source_class
+from curate.sources.base import Skip, SourceState, get_source_class
 from curate.sources.chunking import Section, chunk_section, make_chunks
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures/sources/docs"

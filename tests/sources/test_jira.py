@@ -76,7 +76,7 @@ def test_incremental_jql_and_merge(jira, api_server, tmp_path):
     c = [jira_comment("c9", "agent-8", "Try clearing cookies."), jira_comment("c10", "cust-1", "That fixed it.")]
     jira.add(jira_issue("10002", "SUP-2", "Login loop", "2024-03-10T10:00:00.000+0000", c), c)
     df = ingest(tmp_path, source(api_server))
-    search = [r for r in api_server.log[n:] if r.path.endswith("search/jql")][0]
+    search = next(r for r in api_server.log[n:] if r.path.endswith("search/jql"))
     assert 'updated >= "2024/03/03 10:00"' in search.body["jql"]  # the cursor less a day
     rows = {r["id"]: r for r in df.to_dicts()}
     assert len(rows) == 3
