@@ -110,8 +110,10 @@ def test_agreement_per_field_confusion_and_reviewers(synth_run, page):
     assert sec.count('class="tbl confusion"') == 3
     counts = rep["fields"]["verdict"]["confusion"]["counts"]
     assert str(counts[0][0]) in s
-    for reviewer in rep["reviewers"]:
+    for reviewer, v in rep["reviewers"].items():
         assert reviewer in s
+        assert f"{v['fields']['quality']['weighted_kappa']['quadratic']['value']:.2f}" in s
+        assert f"{v['accept_rate']['value']:.2f}" in s
 
 
 def test_export_tokens_histogram_and_cost(page):

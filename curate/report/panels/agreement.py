@@ -205,12 +205,13 @@ def _reviewer_table(revs: list[tuple[str, dict[str, Any]]], field_names: list[st
         fv = v.get("fields") if isinstance(v.get("fields"), dict) else {}
         for f in per_field:
             e = fv.get(f) if isinstance(fv.get(f), dict) else {}
-            val = e.get("kappa", e.get("percent_agreement", e.get("edit_similarity")))
+            val = next((_get(e, k) for k in ("weighted_kappa.quadratic", "kappa", "percent_agreement", "edit_similarity")
+                        if _get(e, k) is not None), None)
             cells.append(estimate_text(val))
         rows.append(cells)
     header = ["reviewer", "items", "ratings", "agreement with others", "accept rate", "median time",
               *[f"{f}" for f in per_field]]
     return Html(table(header, rows, num=range(1, len(header)))
-                + note("Per field: κ with the others for categorical fields, agreement for numeric ones, "
-                       "similarity for free text." if per_field else "")) if rows else Html("")
+                + note("Per field: κ with the others (quadratic-weighted for ordinal fields), percent agreement "
+                       "for numeric fields, edit similarity for free text." if per_field else "")) if rows else Html("")
 
