@@ -26,6 +26,9 @@ class EmbedConfig(BaseModel):
     device: Literal["auto", "cpu", "cuda", "mps"] = Field(
         default="auto", description="Where to run the model: auto picks cuda (fp16), then mps, then cpu."
     )
+    precision: Literal["auto", "fp32", "fp16"] = Field(
+        default="auto", description="Model weights: auto = fp16 on cuda, fp32 elsewhere (vectors are always stored as float32)."
+    )
     input: Literal["request", "text", "first_request"] = Field(
         default="request",
         description=(

@@ -131,6 +131,7 @@ class Embedder:
 
     model: str = DEFAULT_MODEL
     device: str = "auto"
+    precision: str = "auto"
     batch_size: int = 64
     sort_by_length: bool = True
     max_seq_length: int | None = None
@@ -140,7 +141,7 @@ class Embedder:
     @classmethod
     def from_config(cls, cfg: EmbedConfig) -> Embedder:
         return cls(
-            model=cfg.model, device=cfg.device, batch_size=cfg.batch_size, sort_by_length=cfg.sort_by_length,
+            model=cfg.model, device=cfg.device, precision=cfg.precision, batch_size=cfg.batch_size, sort_by_length=cfg.sort_by_length,
             max_seq_length=cfg.max_seq_length, threads=cfg.threads,
         )
 
@@ -165,7 +166,8 @@ class Embedder:
         if device == "cpu":
             # keep torch's pool below the free cores; other processes share this machine
             torch.set_num_threads(self.threads or free_cores())
-        self._st = load_model(self.model, device, fp16=(device == "cuda"))
+        fp16 = self.precision == "fp16" or (self.precision == "auto" and device == "cuda")
+        self._st = load_model(self.model, device, fp16=fp16)
         own = self._st._curate_max_len
         self._max_len = min(self.max_seq_length, own) if self.max_seq_length is not None else own
 

@@ -116,8 +116,14 @@ class EmbedStage(GlobalStage):
         return {"config": self.config.model_dump(mode="json", exclude={"threads", "cache"})}
 
     def resources(self) -> Resources:
-        return Resources(cpus=1.0, gpus=1.0 if self.config.device in ("auto", "cuda") else 0.0,
-                         batch_size=self.config.batch_size, concurrency=1)
+        gpus = 0.0
+        if self.config.device == "cuda":
+            gpus = 1.0
+        elif self.config.device == "auto":
+            from curate.select.cluster import cuda_available
+
+            gpus = 1.0 if cuda_available() else 0.0
+        return Resources(cpus=1.0, gpus=gpus, batch_size=self.config.batch_size, concurrency=1)
 
     def embedder(self) -> Embedder:
         return Embedder.from_config(self.config)

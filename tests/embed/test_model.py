@@ -77,3 +77,13 @@ def test_device_resolution():
             resolve_device("cuda")
     assert resolve_device("cpu") == "cpu"
     assert 1 <= free_cores()
+
+
+def test_fp16_weights_used_on_cuda_give_the_same_directions(embedder, bitext_rows):
+    # the CUDA path runs the model in fp16; torch runs fp16 on the CPU too (slowly)
+    texts = [r["messages"][0]["content"] for r in bitext_rows[:24]]
+    full = embedder.embed(texts)
+    half = Embedder(device="cpu", precision="fp16").embed(texts)
+    assert half.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(half, axis=1), 1.0, atol=1e-5)
+    assert float((full * half).sum(1).min()) > 0.999
