@@ -170,9 +170,12 @@ def run_stage(
             table = stage.output_file
         elif isinstance(stage, SinkStage):
             assert input_path is not None
-            from curate.engines.local import live_scan
+            from curate.engines.local import count_live, live_scan
 
+            ctx.progress.start(stage.name, count_live(input_path))
             result = stage.run(ctx, live_scan(input_path))
+            ctx.progress.advance(result.records_in)
+            ctx.progress.finish()
             table = None
         else:
             assert input_path is not None

@@ -22,7 +22,7 @@ def project(tmp_path: Path) -> Path:
     (tmp_path / "t.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n{oops\n")
     write_config(tmp_path / "curate.yaml", {
         "name": "p", "sources": [{"type": "jsonl", "path": "t.jsonl", "fields": {"id": "id", "user": "q", "assistant": "a"}}],
-        **NO_MODELS, "export": {"system_prompt": "Be brief."},
+        **NO_MODELS, "export": {"system_prompt": "Be brief.", "split": {"eval": 0}},
     })
     return tmp_path
 
