@@ -178,7 +178,8 @@ def cluster_balanced(
             else:
                 why[p] = f"{head}: {_ordinal(j + 1)} pick, covers most of what the earlier picks left uncovered (mean distance now {g:.2f})"
         chosen = set(picks.tolist())
-        rest = f"{head}: quota filled by more central or more distinct records" if q else (
+        better = "more representative" if spread == "coverage" else "more central or more distinct"
+        rest = f"{head}: quota filled by {better} records" if q else (
             f"cluster {c} ({sizes[c]:,} records): no quota, the budget is smaller than the number of clusters"
         )
         for m in members:
