@@ -20,9 +20,9 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-import polars as pl  # noqa: E402
+import polars as pl
 
-from curate.embed.model import Embedder, free_cores  # noqa: E402
+from curate.embed.model import Embedder, free_cores
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data" / "bitext-support" / "bitext_customer_support_training.csv"

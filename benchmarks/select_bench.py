@@ -22,14 +22,14 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-import numpy as np  # noqa: E402
-import polars as pl  # noqa: E402
+import numpy as np
+import polars as pl
 
-from curate.embed.model import Embedder  # noqa: E402
-from curate.embed.stage import embed_input  # noqa: E402
-from curate.select.cluster import derive_k, kmeans  # noqa: E402
-from curate.select.coverage import coverage_distances, group_coverage  # noqa: E402
-from curate.select.strategies import cluster_balanced, k_center, random_sample  # noqa: E402
+from curate.embed.model import Embedder
+from curate.embed.stage import embed_input
+from curate.select.cluster import derive_k, kmeans
+from curate.select.coverage import coverage_distances, group_coverage
+from curate.select.strategies import cluster_balanced, k_center, random_sample
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data" / "bitext-support" / "bitext_customer_support_training.csv"
@@ -117,14 +117,14 @@ def main() -> None:
     (RESULTS / "select.json").write_text(json.dumps(result, indent=2) + "\n")
     lines = [
         "# Selection benchmark", "",
-        f"`{Path(__file__).name}`, run {info['date']} on {info['cpu']}, {info['cores']} cores, {info['ram']} RAM, "
+        (f"`{Path(__file__).name}`, run {info['date']} on {info['cpu']}, {info['cores']} cores, {info['ram']} RAM, "
         f"torch {info['torch']} ({'GPU ' + info['gpu'] if info['gpu'] else 'no GPU'}). The machine was shared with "
         f"other developers' work (load average {info['load_average_at_start']} at the start, "
-        f"{info['load_average_at_end']} at the end): timings are noisy, compare within a table.", "",
-        f"## Coverage: Bitext, {cov['records']:,} requests, 27 intents, budget {cov['budget']} (2%), "
-        f"mean of {cov['seeds']} seeds", "",
-        f"Vectors: all-MiniLM-L6-v2 on the customer's request (the default `embed.input`), "
-        f"embedded in {cov['embed_seconds']} s. k = {cov['k']} (derived: min(budget, ⌈√n⌉)).", "",
+        f"{info['load_average_at_end']} at the end): timings are noisy, compare within a table."), "",
+        (f"## Coverage: Bitext, {cov['records']:,} requests, 27 intents, budget {cov['budget']} (2%), "
+        f"mean of {cov['seeds']} seeds"), "",
+        (f"Vectors: all-MiniLM-L6-v2 on the customer's request (the default `embed.input`), "
+        f"embedded in {cov['embed_seconds']} s. k = {cov['k']} (derived: min(budget, ⌈√n⌉))."), "",
         "| strategy | intents covered | worst seed | mean cosine distance to nearest selected | vs random |",
         "|---|---|---|---|---|",
     ]
@@ -136,10 +136,10 @@ def main() -> None:
     d = cov["strategies"]["cluster_balanced (default: k derived, alpha 0.5, spread coverage)"]
     lines += [
         "",
-        f"Targets: ≥ 95% of intents covered ({d['intents_covered_share']:.1%}) and a mean distance ≥ 15% lower than "
+        (f"Targets: ≥ 95% of intents covered ({d['intents_covered_share']:.1%}) and a mean distance ≥ 15% lower than "
         f"random ({d['distance_reduction_vs_random']:.1%} lower). k_center minimises the worst-case distance, not the "
         "mean, so it reaches outliers first and scores worse than random on the mean; `spread: farthest` (outliers "
-        "first inside each cluster) gives up part of the gain for reach.", "",
+        "first inside each cluster) gives up part of the gain for reach."), "",
         f"## k-means: {km['n']:,} × {km['dim']} synthetic unit vectors, k = {km['k']}, {km['iterations']} iterations, CPU", "",
         "| backend | seconds | inertia |", "|---|---|---|",
     ]
@@ -149,10 +149,10 @@ def main() -> None:
         lines.append(f"| {label} | {v['seconds']} | {v['inertia']} |")
     lines += [
         "",
-        "GPU figures (embedding ≥ 10k docs/s, k-means of 1M × 384 with k = 1,000 in < 30 s) were not measured: "
+        ("GPU figures (embedding ≥ 10k docs/s, k-means of 1M × 384 with k = 1,000 in < 30 s) were not measured: "
         "no GPU was available to this run. The torch k-means and k-center are the code that runs on CUDA "
         "(`select.clusters.backend: auto` picks it when a GPU is present); their CPU runs are checked against "
-        "scikit-learn and numpy in tests/select.", "",
+        "scikit-learn and numpy in tests/select."), "",
     ]
     md = "\n".join(lines)
     (RESULTS / "select.md").write_text(md)

@@ -23,7 +23,13 @@ from curate.select.config import VECTOR_STRATEGIES, SelectConfig
 from curate.select.coverage import coverage_distances, group_coverage
 from curate.select.projection import fit_pca_2d, project
 from curate.select.quality import quality_filter
-from curate.select.strategies import Selection, cluster_balanced, k_center, random_sample, stratified
+from curate.select.strategies import (
+    Selection,
+    cluster_balanced,
+    k_center,
+    random_sample,
+    stratified,
+)
 from curate.stages.base import GlobalStage, Resources, StageContext
 
 NOT_SELECTED = "not_selected"

@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
+from helpers import write_config
 
 from curate.config import load_config
 from curate.embed.stage import embed_input
 from curate.embed.vectors import to_numpy
 from curate.pipeline import build
-from helpers import write_config
 
 
 def _project(tmp_path: Path, rows: list[dict], **embed) -> Path:
@@ -40,7 +40,7 @@ def built(tmp_path_factory, bitext_rows, embedder):
 
 
 def test_every_live_record_gets_a_unit_vector(built):
-    root, result = built
+    _, result = built
     df = pl.read_parquet(result.run.path("embed.parquet"))
     assert df.height == 60 and df["drop_reason"].null_count() == 60
     v = to_numpy(df["embedding"])
@@ -53,7 +53,7 @@ def test_every_live_record_gets_a_unit_vector(built):
 
 
 def test_vectors_are_of_the_customer_request(built, embedder):
-    root, result = built
+    _, result = built
     df = pl.read_parquet(result.run.path("embed.parquet")).head(3)
     expect = embedder.embed([m[0]["content"] for m in df["messages"].to_list()])
     np.testing.assert_allclose(to_numpy(df["embedding"]), expect, atol=1e-5)

@@ -4,17 +4,15 @@ fixture (270 records, 27 intents) for the strategies and the stage."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
-
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 # select_testdata.py (blob generator) beside this file
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "select" / "bitext_270.jsonl"
+from select_testdata import FIXTURE
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 
@@ -13,3 +15,7 @@ def blobs(n: int = 3000, centres: int = 12, dim: int = 32, seed: int = 0, noise:
     x = c[truth] / np.linalg.norm(c[truth], axis=1, keepdims=True) + noise / np.sqrt(dim) * rng.normal(size=(n, dim))
     x /= np.linalg.norm(x, axis=1, keepdims=True)
     return x.astype(np.float32), truth
+
+
+#: 270 Bitext tickets (see tests/fixtures/select/SOURCE.md)
+FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "select" / "bitext_270.jsonl"

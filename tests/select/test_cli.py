@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import polars as pl
+from helpers import run_cli
+from select_testdata import FIXTURE
 
 from curate.embed.vectors import to_series
-from helpers import run_cli
-from conftest import FIXTURE
 
 
 def test_select_embeds_and_writes_the_ranked_selection(tmp_path):

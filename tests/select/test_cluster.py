@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from select_testdata import blobs
 from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score
 
 from curate.select.cluster import canonical_labels, derive_k, kmeans, kmeans_torch, pick_backend
-from select_testdata import blobs
 
 
 def test_torch_lloyd_equals_sklearn_from_the_same_start():
@@ -55,7 +55,7 @@ def test_torch_quality_matches_the_cpu_libraries():
 def test_empty_clusters_are_reseeded():
     x, _ = blobs(n=500, centres=5, seed=6)
     init = np.repeat(x[:1], 5, axis=0)  # five identical starting centroids: four go empty
-    labels, centroids = kmeans_torch(x, 5, init=init, iterations=20, device="cpu")
+    labels, _ = kmeans_torch(x, 5, init=init, iterations=20, device="cpu")
     assert np.bincount(labels, minlength=5).min() > 0
 
 

@@ -4,9 +4,9 @@ farthest-point property."""
 from __future__ import annotations
 
 import numpy as np
+from select_testdata import blobs
 
 from curate.select.kcenter import k_center_greedy, nearest_to_mean
-from select_testdata import blobs
 
 
 def test_each_pick_is_the_farthest_from_the_earlier_ones():
@@ -35,7 +35,7 @@ def test_torch_path_equals_numpy_path():
 def test_preselected_records_count_as_covered():
     x, _ = blobs(n=300, seed=5)
     picks, _, _ = k_center_greedy(x, 10)
-    more, gaps, _ = k_center_greedy(x, 5, preselected=picks[:10])
+    more, _, _ = k_center_greedy(x, 5, preselected=picks[:10])
     assert not set(more.tolist()) & set(picks.tolist())
     np.testing.assert_array_equal(more, k_center_greedy(x, 15)[0][10:])
 

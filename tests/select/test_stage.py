@@ -6,14 +6,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import polars as pl
 import pytest
+from helpers import write_config
 
 from curate.config import load_config
 from curate.errors import CurateError
 from curate.pipeline import build
-from helpers import write_config
 
 
 def project(root: Path, rows: list[dict], select: dict, embed: bool = True, dedupe: dict | None = None) -> Path:
@@ -50,7 +49,7 @@ def balanced(tmp_path_factory, bitext_rows, bitext_vectors):
 
 
 def test_columns_and_accounting(balanced):
-    root, res, df = balanced
+    _, res, df = balanced
     assert df.height == 272
     for col, dtype in {"cluster": pl.Int32, "selected": pl.Boolean, "rank": pl.Int32, "strategy": pl.Utf8,
                        "why": pl.Utf8, "proj_x": pl.Float32, "proj_y": pl.Float32}.items():
@@ -67,7 +66,7 @@ def test_columns_and_accounting(balanced):
 
 
 def test_stats_for_the_report(balanced):
-    root, res, df = balanced
+    _, res, _ = balanced
     stats = res.run.manifest()["stages"]["select"]["stats"]
     assert stats["strategy"] == "cluster_balanced" and stats["budget"] == 27 and stats["selected"] == 27
     assert stats["candidates"] == 270 and stats["k"] == 17  # min(budget, ceil(sqrt(270)))

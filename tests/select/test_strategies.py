@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from select_testdata import blobs
 
 from curate.select.cluster import kmeans
 from curate.select.coverage import coverage_distances, group_coverage
-from curate.select.strategies import allocate, cluster_balanced, k_center, random_sample, spread_within, stratified
-from select_testdata import blobs
+from curate.select.strategies import (
+    allocate,
+    cluster_balanced,
+    k_center,
+    random_sample,
+    spread_within,
+    stratified,
+)
 
 
 def test_allocate_sums_to_the_budget_and_respects_sizes():
