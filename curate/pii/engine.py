@@ -295,6 +295,8 @@ def _plausible_ner(entity: str, value: str) -> bool:
     words ("helpline"), fragments of two letters, template braces."""
     if len(value) < 3 or "{" in value or "}" in value or not any(c.isupper() for c in value):
         return False
+    if entity == "PERSON" and any(c.isdigit() for c in value):
+        return False
     if entity in ("PERSON", "LOCATION") and not_a_name(value):
         return False
     return True

@@ -96,6 +96,16 @@ class Redactor:
 
     # -- public -----------------------------------------------------------------------
     def redact(self, records: list[RecordIn]) -> list[RecordOut]:
+        texts, layout, dets = self._detect(records)
+        return [self._record(rec, fields, texts, d) for rec, fields, d in zip(records, layout, dets)]
+
+    def detect(self, records: list[RecordIn]) -> list[list[tuple[str, list[Detection]]]]:
+        """What would be redacted: per record, (field text, detections) for the title,
+        each message and the configured metadata values, in that order."""
+        texts, layout, dets = self._detect(records)
+        return [[(texts[idx], d[idx]) for _, _, idx in fields] for fields, d in zip(layout, dets)]
+
+    def _detect(self, records: list[RecordIn]):
         texts: list[str] = []
         layout: list[list[tuple[str, Any, int]]] = []  # per record: (kind, where, text index)
         for rec in records:
@@ -110,8 +120,14 @@ class Redactor:
                 fields.append(("meta", path, len(texts)))
                 texts.append(value)
             layout.append(fields)
-        detections = self.analyzer.analyze_texts(texts)
-        return [self._record(rec, fields, texts, detections) for rec, fields in zip(records, layout)]
+        found = self.analyzer.analyze_texts(texts)
+        per_record = []
+        for fields in layout:
+            dets = {idx: list(found[idx]) for _, _, idx in fields}
+            if self.config.propagate:
+                self._propagate(dets, texts)
+            per_record.append(dets)
+        return texts, layout, per_record
 
     def redact_text(self, text: str) -> tuple[str, dict[str, int], dict[str, int]]:
         """One text as a one-turn record: (redacted text, counts, residual counts)."""
@@ -119,10 +135,7 @@ class Redactor:
         return out.messages[0]["content"], out.pii, out.residual
 
     # -- one record ---------------------------------------------------------------------
-    def _record(self, rec: RecordIn, fields, texts: list[str], detections: list[list[Detection]]) -> RecordOut:
-        dets = {idx: list(detections[idx]) for _, _, idx in fields}
-        if self.config.propagate:
-            self._propagate(dets, texts)
+    def _record(self, rec: RecordIn, fields, texts: list[str], dets: dict[int, list[Detection]]) -> RecordOut:
         ops = self.operators.for_record()
         mentions = [(d.entity, texts[idx][d.start:d.end]) for _, _, idx in fields for d in dets[idx]]
         ops.prepare(mentions)

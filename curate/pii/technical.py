@@ -13,12 +13,12 @@ NEVER_TECHNICAL = frozenset({"SECRET", "EMAIL_ADDRESS", "CREDIT_CARD", "IBAN_COD
 _PATTERNS = [
     # versions and builds: v2.4.1, 3.8.18, 10.0.19045.3693 after "version", 1.2.3-beta.1
     r"(?<![\w.])[vV]\d+(?:\.\d+){0,3}(?:[\-+][\w.]+)?(?![\w])",
-    r"(?i:version|ver\.?|build|release|firmware|patch|revision|rev\.?|kernel|bios)[ \t:#]*\d+(?:[.\-]\d+)*[A-Za-z]?\d*",
+    r"(?<![\w])(?i:version|ver\.?|build|release|firmware|patch|revision|rev\.?|kernel|bios)[ \t:#]*\d+(?:[.\-]\d+)*[A-Za-z]?\d*",
     # error and status codes: 0x80070005, ERR_CONNECTION_REFUSED, E1234, HTTP 503, KB5034441, CVE-2024-12345
     r"(?<![\w])0[xX][0-9A-Fa-f]{2,16}(?![\w])",
     r"(?<![\w])[A-Z][A-Z0-9]*_[A-Z0-9_]{2,}(?![\w])",
     r"(?<![\w])(?:[A-Z]{1,5}[\-_]?\d{2,7}(?:[\-_]\d+)*|CVE-\d{4}-\d{4,7})(?![\w])",
-    r"(?i:http|status|error|code|exit code|errno|sqlstate)[ \t:#]*\d{3,5}",
+    r"(?<![\w])(?i:http|status|error|code|exit code|errno|sqlstate)[ \t:#]*\d{3,5}",
     # hashes, commit ids, UUIDs
     r"(?<![\w])(?=[0-9a-f]*[a-f])(?=[0-9a-f]*\d)[0-9a-f]{7,64}(?![\w])",
     r"(?<![\w])[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(?![\w])",
@@ -41,7 +41,7 @@ Ansible Jenkins GitHub GitLab Bitbucket Git npm PyPI Python Java JavaScript Type
 Angular Vue Django Flask Rails Ruby PHP Go Rust Kotlin Swift PostgreSQL Postgres MySQL MariaDB SQLite
 MongoDB Redis Elasticsearch Kafka RabbitMQ Nginx Apache Tomcat IIS Cloudflare Heroku Vercel Netlify
 Firebase Supabase Okta Auth0 LDAP Active Directory Entra OAuth SAML SSO VPN Wi-Fi WiFi Bluetooth USB HDMI
-iPhone iPad MacBook iMac Pixel Galaxy Surface ThinkPad Kindle Alexa Siri Cortana Copilot ChatGPT OpenAI
+Sonoma Ventura Monterey Catalina Sequoia Big Sur iPhone iPad MacBook iMac Pixel Galaxy Surface ThinkPad Kindle Alexa Siri Cortana Copilot ChatGPT OpenAI
 Dropbox Box WhatsApp Telegram Signal Instagram Facebook Twitter LinkedIn YouTube TikTok Spotify Netflix
 Uber Airbnb Amazon Prime Apple Microsoft Google Meta IBM Oracle SAP Adobe Photoshop Acrobat Reader
 QuickBooks Xero Workday Tableau Power BI Snowflake Databricks Airflow Grafana Prometheus Datadog Splunk
@@ -80,5 +80,13 @@ def excused(entity: str, start: int, end: int, spans: list[tuple[int, int, bool]
     return False
 
 
+_PRODUCT_WORDS = frozenset(w.lower() for p in PRODUCT_NAMES for w in p.split())
+
+
 def is_product_name(value: str) -> bool:
-    return bool(_PRODUCT_RE.fullmatch(value.strip()))
+    """A product name, or words that are all product names ("macOS Sonoma")."""
+    v = value.strip()
+    if _PRODUCT_RE.fullmatch(v):
+        return True
+    words = [w.strip(".,'’") for w in v.split()]
+    return bool(words) and all(w.lower() in _PRODUCT_WORDS for w in words)

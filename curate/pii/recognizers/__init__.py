@@ -10,7 +10,7 @@ from curate.pii.recognizers.address import StreetAddressRecognizer
 from curate.pii.recognizers.cards import card_recognizer
 from curate.pii.recognizers.custom import deny_list_recognizers, pattern_recognizers
 from curate.pii.recognizers.ids import id_recognizer
-from curate.pii.recognizers.names import NameListRecognizer, name_recognizer
+from curate.pii.recognizers.names import NameListRecognizer, OrgAsPersonRecognizer, TranscriptRecognizer, name_recognizer
 from curate.pii.recognizers.network import ip_recognizer, username_recognizer
 from curate.pii.recognizers.phone import phone_recognizer
 from curate.pii.recognizers.secrets import secret_recognizer
@@ -22,6 +22,8 @@ def support_recognizers(config: RedactConfig) -> list[EntityRecognizer]:
     recs: list[EntityRecognizer] = [
         name_recognizer(lang),
         NameListRecognizer(lang),
+        OrgAsPersonRecognizer(lang),
+        TranscriptRecognizer(lang),
         StreetAddressRecognizer(lang),
         phone_recognizer(lang),
         card_recognizer(lang),

@@ -63,6 +63,12 @@ _UK_POSTCODE = re.compile(r"(?<![\w])(?:[A-Z]{1,2}\d[A-Z\d]?[ \t]\d[A-Z]{2}|GIR[
 # "lives at 172 Maneeži 75" - a number, capitalised words, a number: needs context
 _NUM_WORDS_NUM = re.compile(rf"(?<![\w.,\-])\d{{1,6}}[ \t]+\p{{Lu}}[\p{{L}}'’\-]+(?:[ \t]+[\p{{L}}'’\-]+){{0,3}}[ \t]+\d{{1,4}}[A-Za-z]?(?![\w])")
 
+# "My new address is rue Alves, 41199 Marques-sur-Pineau." - what follows an address label
+_LABELLED = re.compile(
+    r"(?<![\w])(?i:(?:home|new|billing|shipping|delivery|postal|mailing|street)?[ \t]*address(?:[ \t]+is)?|"
+    r"ship(?:ping)?[ \t]+(?:it[ \t]+)?to|send[ \t]+(?:it[ \t]+)?to|deliver[ \t]+(?:it[ \t]+)?to|lives?[ \t]+at|"
+    r"moved[ \t]+to)[ \t]*:?[ \t]*(?P<v>[^\n.;!?@]{0,40}?\d[^\n;!?@]{0,60}?)(?=\.(?:[ \t]|\n|$)|\n|;|!|\?|$)"
+)
 _CONTEXT = words_regex(
     """address addresses adress addr lives live living lived located location ship shipping shipped deliver
     delivery delivered billing mailing mail post postal residence resides reside home house moved move
@@ -91,7 +97,7 @@ class StreetAddressRecognizer(EntityRecognizer):
 
     def __init__(self, supported_language: str = "en", score: float = 0.75):
         self.score = score
-        super().__init__(supported_entities=[self.ENTITY], name="StreetAddressRecognizer", supported_language=supported_language)
+        super().__init__(supported_entities=[self.ENTITY, "PERSON"], name="StreetAddressRecognizer", supported_language=supported_language)
 
     def load(self) -> None:
         pass
@@ -113,6 +119,11 @@ class StreetAddressRecognizer(EntityRecognizer):
         for m in _UK_POSTCODE.finditer(text):
             near = _CONTEXT.search(text, max(0, m.start() - 60), m.start())
             spans.append((m.start(), m.end(), 0.7 if near else 0.5))
+        for m in _LABELLED.finditer(text):
+            v = m.group("v")
+            if re.search(r"\p{Lu}\p{Ll}", v) and not re.fullmatch(r"[\d.:/a-fA-F\s]+", v) and "://" not in v \
+                    and not re.search(r"(?i:ip|mac|email|e-mail|web)[ \t]*$", text[max(0, m.start() - 8):m.start()]):
+                spans.append((m.start("v"), m.end("v"), 0.7))
         for m in _NUM_WORDS_NUM.finditer(text):
             near = _CONTEXT.search(text, max(0, m.start() - 40), m.start())
             if near:
@@ -120,16 +131,39 @@ class StreetAddressRecognizer(EntityRecognizer):
         if not spans:
             return []
         spans = self._grow(text, spans)
-        return [
-            RecognizerResult(
-                self.ENTITY, s, e, sc,
-                recognition_metadata={
-                    RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
-                    RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
-                },
-            )
-            for s, e, sc in spans
-        ]
+        meta = {RecognizerResult.RECOGNIZER_NAME_KEY: self.name, RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id}
+        out = [RecognizerResult(self.ENTITY, s, e, sc, recognition_metadata=dict(meta)) for s, e, sc in spans]
+        if not entities or "PERSON" in entities:
+            for s, e in self._addressee(text, [sp for sp in spans if sp[2] >= 0.6]):
+                out.append(RecognizerResult("PERSON", s, e, 0.65, recognition_metadata=dict(meta)))
+        return out
+
+    @staticmethod
+    def _addressee(text: str, spans) -> list[tuple[int, int]]:
+        """The name line heading an address block ("Dreux Joly\nPaxata\nPSC 3294, Box
+        9168"): one of the two lines above a street line, two or three name words."""
+        from curate.pii.recognizers.names import NAME, not_a_name
+
+        name_line = re.compile(rf"^[ \t>|*]*(?P<v>{NAME})[ \t]*$")
+        out = []
+        for s, _e, _sc in spans:
+            line_start = text.rfind("\n", 0, s) + 1
+            if text[line_start:s].strip(" \t>|*:") and not text[line_start:s].rstrip().endswith(":"):
+                continue  # the street is not at the start of its line
+            pos = line_start - 1
+            for _ in range(3):
+                if pos <= 0:
+                    break
+                prev_start = text.rfind("\n", 0, pos) + 1
+                line = text[prev_start:pos]
+                m = name_line.match(line)
+                if m and len(m.group("v").split()) >= 2 and not not_a_name(m.group("v")):
+                    out.append((prev_start + m.start("v"), prev_start + m.end("v")))
+                    break
+                if len(line.strip()) > 40:
+                    break
+                pos = prev_start - 1
+        return out
 
     @staticmethod
     def _grow(text: str, spans: list[tuple[int, int, float]]) -> list[tuple[int, int, float]]:

@@ -13,7 +13,8 @@ from curate.pii.recognizers.base import RegexRecognizer, Rule
 # A capitalised name word: Maria, O'Brien, McDonald, Jean-Luc, Željko; an initial: J.
 _TOK = r"\p{Lu}[\p{Ll}\p{Lu}'’\-]*\p{Ll}[\p{Ll}'’\-]*"
 _INITIAL = r"\p{Lu}\.?"
-NAME = rf"(?:{_TOK})(?:[ \t]+(?:{_INITIAL}[ \t]+)?(?:{_TOK})){{0,2}}"
+_PARTICLE = r"(?:de|da|di|del|della|der|den|van|von|la|le|du|dos|das|do|bin|ibn|al|el|ten|ter|y|zu)"
+NAME = rf"(?:{_TOK})(?:[ \t]+(?:(?:{_INITIAL}|{_PARTICLE})[ \t]+){{0,2}}(?:{_TOK})){{0,2}}"
 _TITLE = r"(?:(?i:Mr|Mrs|Ms|Mx|Miss|Dr|Prof|Sir|Madam)\.?[ \t]+)?"
 
 #: Words that follow a greeting or sit on a sign-off line but are not names.
@@ -61,6 +62,26 @@ def _name_ok(value: str, text: str, start: int, end: int) -> float | None:
     return None if not_a_name(value) else 0.0
 
 
+_RELATION = (
+    r"kid|kids|son|daughter|child|wife|husband|partner|spouse|mother|father|mom|mum|dad|brother|sister|friend|"
+    r"colleague|coworker|co-worker|boss|manager|supervisor|assistant|neighbor|neighbour|uncle|aunt|cousin|"
+    r"grandson|granddaughter|grandmother|grandfather|grandma|grandpa|fiancé|fiancée|fiance|fiancee|girlfriend|"
+    r"boyfriend|tenant|landlord|roommate|flatmate|nephew|niece|teammate|client|accountant|lawyer|doctor"
+)
+
+
+def _common(value: str) -> bool:
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    words = value.lower().split()
+    return any(w in STOP_WORDS or w in NOT_NAMES or w in _NOT_LOWER_NAMES for w in words)
+
+
+_NOT_LOWER_NAMES = frozenset(
+    "wrong incorrect missing spelled misspelled correct listed shown displayed changed different unknown "
+    "blank empty invalid right fine ok okay here there".split()
+)
+
 _GREETING = r"(?:hi|hello|hey|hiya|howdy|dear|greetings|good[ \t]+(?:morning|afternoon|evening|day)|morning|evening)"
 _SIGNOFF = (
     r"(?:thanks|thank[ \t]+you|thanks[ \t]+again|many[ \t]+thanks|thanks[ \t]+so[ \t]+much|thx|ty|cheers|"
@@ -69,6 +90,7 @@ _SIGNOFF = (
     r"take[ \t]+care|talk[ \t]+soon|br|kr|rgds|with[ \t]+thanks|greetings)"
 )
 _LINE_START = r"(?:^|(?<=\n))[ \t>]*"
+_FIELD_START = r"(?:(?:^|(?<=\n))[ \t>]*|(?<=[.!?;][ \t]))"
 _INTRO = (
     r"(?:my[ \t]+name[ \t]+is|my[ \t]+name's|name[ \t]+is|this[ \t]+is|it's|it[ \t]+is|i[ \t]+am|i'm|im|"
     r"speaking[ \t]+with|talking[ \t]+to|spoke[ \t]+(?:with|to)|signed|attn\.?|attention|c/o|"
@@ -78,7 +100,9 @@ _FIELD = (
     r"(?:name|full[ \t]+name|first[ \t]+name|last[ \t]+name|surname|customer[ \t]+name|contact[ \t]+name|"
     r"contact|requester|requested[ \t]+by|reported[ \t]+by|submitted[ \t]+by|account[ \t]+holder|"
     r"card[ \t]*holder|name[ \t]+on[ \t]+(?:the[ \t]+)?card|beneficiary|recipient|addressee|"
-    r"employee|patient|customer|caller|sender|author|assignee|agent[ \t]+name)"
+    r"employee|patient|customer|caller|sender|author|assignee|agent[ \t]+name|billing[ \t]+address|"
+    r"shipping[ \t]+address|mailing[ \t]+address|ship[ \t]+to|deliver[ \t]+to|bill[ \t]+to|user|"
+    r"(?:directed|written|created|approved|signed|prepared|handled|escalated)[ \t]+by|owner|manager)"
 )
 
 NAME_RULES = [
@@ -133,10 +157,65 @@ NAME_RULES = [
         ),
         0.75, group="v", validate=_name_ok, name="introduction",
     ),
+    Rule(  # Maria Lopez lives at ... / resides in ...
+        "PERSON",
+        re.compile(rf"(?<![\w])(?P<v>{NAME})[ \t]+(?i:lives|lived|resides|resided|is[ \t]+living|moved|relocated)[ \t]+(?i:at|in|on|to)(?![\w])"),
+        0.7, group="v", validate=_name_ok, name="lives_at",
+    ),
+    Rule(  # a friend named Maria Lopez / under my partner's name Shane Culp
+        "PERSON",
+        re.compile(rf"(?<![\w])(?i:named|called|(?:under|in)[ \t]+(?:the[ \t]+|my[ \t]+|his[ \t]+|her[ \t]+)?(?:[\w]+'s[ \t]+)?name)[ \t]+{_TITLE}(?P<v>{NAME})"),
+        0.65, group="v", validate=_name_ok, name="named",
+    ),
     Rule(  # Name: Maria Lopez   (form fields, signatures)
         "PERSON",
-        re.compile(rf"{_LINE_START}(?i:{_FIELD})[ \t]*[:=\-][ \t]*{_TITLE}(?P<v>{NAME})[ \t]*(?=[\n,;(<]|$)"),
+        re.compile(rf"{_FIELD_START}(?i:{_FIELD})[ \t]*[:=\-][ \t]*{_TITLE}(?P<v>{NAME})[ \t]*(?=[\n,;(<]|$)"),
         0.8, group="v", validate=_name_ok, name="form_field",
+    ),
+    Rule(  # my name is lena andersson (lower case, only after this phrase)
+        "PERSON",
+        re.compile(r"(?<![\w])(?i:my[ \t]+name[ \t]+is|calls?[ \t]+me)[ \t]+(?P<v>[\p{Ll}][\p{Ll}'’\-]{1,}(?:[ \t]+[\p{Ll}][\p{Ll}'’\-]{1,}){0,2})(?=[ \t]*(?:[.,!?;]|$|\n|(?:and|but)(?![\w])))"),
+        0.7, group="v", validate=lambda v, t, s, e: None if _common(v) else 0.0, name="my_name_is_lower",
+    ),
+    Rule(  # everyone calls me Maria
+        "PERSON",
+        re.compile(rf"(?<![\w])(?i:calls?[ \t]+me|known[ \t]+as|goes[ \t]+by)[ \t]+(?P<v>{NAME})"),
+        0.7, group="v", validate=_name_ok, name="call_me",
+    ),
+    Rule(  # Warrane, can I please speak to your boss?
+        "PERSON",
+        re.compile(rf"{_FIELD_START}(?P<v>{NAME}),[ \t]+(?i:can|could|would|will|please|thanks|thank[ \t]+you|i|we|any|do|did|is|are)(?![\w])"),
+        0.6, group="v", validate=_name_ok, name="vocative",
+    ),
+    Rule(  # a contact card opening with the person's name ("Lara Fiorentino\n\nNurse\n\nPhone: ...")
+        "PERSON",
+        re.compile(rf"\A[ \t>]*(?P<v>{_TOK}(?:[ \t]+(?:(?:{_INITIAL}|{_PARTICLE})[ \t]+){{0,2}}{_TOK}){{1,2}})[ \t]*\n"),
+        0.3, group="v", validate=_name_ok, name="card_heading",
+        context=re.compile(r"(?i:phone|e-mail|email|mobile|address|personal[ \t]+info|tel)[ \t]*:"), boost=0.35, before=0, after=250,
+    ),
+    Rule(  # my kid Mario / our colleague Maria Lopez
+        "PERSON",
+        re.compile(rf"(?<![\w])(?i:my|our|his|her|their)[ \t]+(?i:{_RELATION})[ \t]+(?:,[ \t]*)?(?P<v>{NAME})"),
+        0.75, group="v", validate=_name_ok, name="relation",
+    ),
+    Rule(  # said Željko to Teresa / shouted at Tiffany / asked Maria about
+        "PERSON",
+        re.compile(
+            rf"(?<![\w])(?i:said|says|asked|asks|told|tells|shouted|yelled|replied|whispered|wrote|texted|emailed|"
+            rf"messaged|thanked|met|helped|cc'd|cc|forwarded|spoke|speaking|talked)[ \t]+(?:(?i:at|to|with)[ \t]+)?(?P<v>{NAME})"
+            rf"(?=[ \t]*(?:[:,.!?;\n]|$)|[ \t]+(?i:and|about|that|for|yesterday|today|earlier|on|in|to|from)(?![\w]))"
+        ),
+        0.6, group="v", validate=_name_ok, name="speech_verb",
+    ),
+    Rule(  # What's your last name? Baba / Surname is Nielsen
+        "PERSON",
+        re.compile(rf"(?<![\w])(?i:last[ \t]+name|first[ \t]+name|full[ \t]+name|surname|maiden[ \t]+name|family[ \t]+name|given[ \t]+name)(?:[ \t]+(?i:is))?[ \t]*[:?=\-]?[ \t]*(?P<v>{NAME})"),
+        0.75, group="v", validate=_name_ok, name="name_field",
+    ),
+    Rule(  # dialogue: Elizabeth: "I'm Amanda's daughter"
+        "PERSON",
+        re.compile(rf"{_LINE_START}(?P<v>{NAME})[ \t]*:[ \t]*[\"“]"),
+        0.7, group="v", validate=_name_ok, name="dialogue_speaker",
     ),
     Rule(  # [10:32] Maria: ...   10:32 AM John Smith: ...
         "PERSON",
@@ -152,9 +231,100 @@ def name_recognizer(language: str = "en") -> RegexRecognizer:
 
 _LIST_ITEM = rf"{_TOK}(?:[ \t]+{_TOK})?"
 _NAME_LIST = re.compile(
-    rf"(?<![\w])(?:{_LIST_ITEM})(?:[ \t]*,[ \t]*(?:{_LIST_ITEM})){{1,12}},?[ \t]+(?:and|&|or)[ \t]+(?:{_LIST_ITEM})(?![\w])"
+    rf"(?<![\w])(?:{_LIST_ITEM})(?:[ \t]*,[ \t]*(?:{_LIST_ITEM})){{0,12}},?[ \t]+(?:and|&|or)[ \t]+(?:{_LIST_ITEM})(?![\w])"
 )
 _ITEM = re.compile(_LIST_ITEM)
+
+
+_ORG_WORDS = frozenset(
+    """
+    inc inc. ltd ltd. llc llp plc corp corp. corporation company co co. group bank university college school
+    hospital clinic foundation association institute partners solutions systems technologies technology
+    services agency labs lab software studio studios media network networks consulting capital holdings
+    international global center centre club council department ministry office store shop market cloud
+    data digital insurance energy health care motors airlines air airways logistics foods pharma
+    pharmaceuticals industries enterprises ventures analytics security financial finance trust fund
+    gmbh ag sa sas srl bv ab oy as kg
+    """.split()
+)
+_PERSONLIKE = re.compile(rf"^{_TOK}(?:[ \t]+(?:{_INITIAL}[ \t]+)?{_TOK}){{1,2}}$")
+
+
+class OrgAsPersonRecognizer(EntityRecognizer):
+    """The small English model labels many people ORG ("Sigrid Nyström", "Irenke
+    Sörös"). An ORG span of two or three capitalised words with no company word in it
+    (Inc, Bank, Solutions, ...) and no product name is taken for a person."""
+
+    def __init__(self, supported_language: str = "en", score: float = 0.6):
+        self.score = score
+        super().__init__(supported_entities=["PERSON"], name="OrgAsPersonRecognizer", supported_language=supported_language)
+
+    def load(self) -> None:
+        pass
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts=None) -> list[RecognizerResult]:
+        if nlp_artifacts is None or not nlp_artifacts.entities:
+            return []
+        from curate.pii.technical import is_product_name
+
+        out = []
+        for e in nlp_artifacts.entities:
+            if e.label_ != "ORGANIZATION":
+                continue
+            value = text[e.start_char:e.end_char]
+            if not _PERSONLIKE.match(value) or not_a_name(value) or is_product_name(value):
+                continue
+            if any(w.lower().strip(".,") in _ORG_WORDS for w in value.split()):
+                continue
+            out.append(
+                RecognizerResult(
+                    "PERSON", e.start_char, e.end_char, self.score,
+                    recognition_metadata={
+                        RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                        RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+                    },
+                )
+            )
+        return out
+
+
+_SPEAKER = re.compile(rf"(?m)^[ \t>]*(?P<v>{_TOK}(?:[ \t]+{_TOK})?)[ \t]*:[ \t]*[\"“]?(?P<u>[^\n]*)")
+_LABELS = frozenset(
+    """resolution environment impact workaround severity component reporter platform device model serial location
+    company title department website mobile fax tel office role position job reference ref attachment attachments
+    cause solution fix symptom symptoms problem request response reply comment comments details detail type kind
+    steps expected actual observed when where what why how who tip hint example output input note ps""".split()
+)
+
+
+class TranscriptRecognizer(EntityRecognizer):
+    """Chat transcripts and dialogue: lines opening with "Maria: ...". Two or more
+    distinct speakers, each saying something, one of whom NER knows for a person."""
+
+    def __init__(self, supported_language: str = "en", score: float = 0.6):
+        self.score = score
+        super().__init__(supported_entities=["PERSON"], name="TranscriptRecognizer", supported_language=supported_language)
+
+    def load(self) -> None:
+        pass
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts=None) -> list[RecognizerResult]:
+        if ":" not in text or "\n" not in text or nlp_artifacts is None:
+            return []
+        lines = [
+            m for m in _SPEAKER.finditer(text)
+            if len(m.group("u").split()) >= 2 and not not_a_name(m.group("v"))
+            and not any(w.lower() in _LABELS for w in m.group("v").split())
+        ]
+        if len({m.group("v") for m in lines}) < 2:
+            return []
+        persons = [(e.start_char, e.end_char) for e in nlp_artifacts.entities if e.label_ == "PERSON"]
+        speakers = {m.group("v") for m in lines}
+        known = any(text[s:e] in speakers or any(text[s:e] in sp for sp in speakers) for s, e in persons)
+        if not known:
+            return []
+        meta = {RecognizerResult.RECOGNIZER_NAME_KEY: self.name, RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id}
+        return [RecognizerResult("PERSON", m.start("v"), m.end("v"), self.score, recognition_metadata=dict(meta)) for m in lines]
 
 
 class NameListRecognizer(EntityRecognizer):

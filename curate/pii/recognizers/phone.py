@@ -32,12 +32,13 @@ NEGATIVE = words_regex(
 )
 
 _EXT = r"(?:[ \t]*(?:x|ext\.?|extension)[ \t]*\d{1,5})?"
+_NO_EXT = re.compile(r"[ \t]*(?:x|ext\.?|extension)[ \t]*\d{1,5}$")
 _DATE = re.compile(r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}$|^\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}$")
 
 
 def _check(lo: int, hi: int):
     def validate(value: str, text: str, start: int, end: int) -> float | None:
-        n = len(digits_of(value))
+        n = len(digits_of(_NO_EXT.sub("", value)))
         if not lo <= n <= hi:
             return None
         core = value.strip()
@@ -60,6 +61,11 @@ def _check(lo: int, hi: int):
 
 
 PHONE_RULES = [
+    Rule(  # 07.1141.8886 / 0456.872.655: dotted, needs a phone word nearby
+        "PHONE_NUMBER",
+        re.compile(rf"(?<![\w.\-])\d{{2,4}}\.\d{{3,4}}\.\d{{3,4}}{_EXT}(?![\w]|[.\-]\d)"),
+        0.3, validate=_check(9, 12), context=CONTEXT, boost=0.45, negative=NEGATIVE, name="dotted",
+    ),
     Rule(  # +44 20 7946 0958 / 0049 30 1234567 / +41 (0)62 585 51 90 / +1-903-140-4508x769
         "PHONE_NUMBER",
         re.compile(
@@ -80,13 +86,13 @@ PHONE_RULES = [
     ),
     Rule(  # 737 219 628 / 71-33-52-22 / 07700 900 461 / 668 5702: needs a phone word nearby
         "PHONE_NUMBER",
-        re.compile(rf"(?<![\w.\-/:,])\d{{2,5}}(?:[ \t\-]\d{{2,5}}){{1,5}}{_EXT}(?![\w]|[.\-/:,]\d)"),
+        re.compile(rf"(?<![\w.\-/:,])\d{{2,5}}(?:[ \t\-]\d{{2,8}}){{1,5}}{_EXT}(?![\w]|[.\-/:,]\d)"),
         0.3, validate=_check(7, 14), context=CONTEXT, boost=0.45, negative=NEGATIVE, name="grouped",
     ),
     Rule(  # 5403926876 / 07700900461: a bare run of digits, only next to a phone word
         "PHONE_NUMBER",
-        re.compile(rf"(?<![\w.\-/:,#])0?\d{{9,11}}{_EXT}(?![\w]|[.\-/:,]\d)"),
-        0.15, validate=_check(9, 12), context=STRONG_CONTEXT, boost=0.5, negative=NEGATIVE, name="digits",
+        re.compile(rf"(?<![\w.\-/:,#])\d{{9,14}}{_EXT}(?![\w]|[.\-/:,]\d)"),
+        0.15, validate=_check(9, 14), context=STRONG_CONTEXT, boost=0.5, negative=NEGATIVE, name="digits",
     ),
 ]
 
