@@ -82,10 +82,23 @@ def naive_alpha_bootstrap(df: pl.DataFrame, field: str, level: str, samples: int
     return point, lo, hi
 
 
+REPEATS = 3
+
+
+CPU: dict[str, float] = {}
+
+
 def timed(fn, *a, **k):
-    t = time.perf_counter()
-    out = fn(*a, **k)
-    return out, time.perf_counter() - t
+    """Result and the median wall time of REPEATS calls (the machine is shared); the median
+    CPU time of the process is kept in CPU[fn name] (steadier when other jobs compete)."""
+    times, cpu = [], []
+    for _ in range(REPEATS):
+        t, c = time.perf_counter(), time.process_time()
+        out = fn(*a, **k)
+        times.append(time.perf_counter() - t)
+        cpu.append(time.process_time() - c)
+    CPU["last"] = float(np.median(cpu))
+    return out, float(np.median(times))
 
 
 def main() -> None:
@@ -97,37 +110,42 @@ def main() -> None:
 
     df = generate(args.items)
     n = df.height
-    lines = ["## Speed on 100k labels", "", f"Machine: {machine()}.", "",
+    lines = ["## Speed on 100k labels", "", f"Machine: {machine()}. Times: median of {REPEATS} runs; CPU s is the process's CPU time (BLAS may use both cores), steadier than wall time while other jobs share the machine.", "",
              f"Generated labels: {n:,} rows, {args.items:,} items, 4 reviewers (2 per item), fields {', '.join(f'{k} ({v})' for k, v in LEVELS.items())}.", ""]
 
     # baseline and ours on the same statistic: alpha of the quality field with an interval
     (b_point, b_lo, b_hi), base_s = timed(naive_alpha_bootstrap, df, "quality", "ordinal", args.baseline_samples)
+    base_cpu = CPU["last"]
     one = df.filter(pl.col("field") == "quality")
     rep_one, one_s = timed(compute_agreement, one, {"quality": "ordinal"}, bootstrap=args.baseline_samples)
+    one_cpu = CPU["last"]
     a = rep_one["fields"]["quality"]["krippendorff_alpha"]
     lines += [
-        f"**Same statistic, same {args.baseline_samples} resamples of items** (alpha of `quality`, ordinal, with a 95% interval):",
+        f"**Same statistic, same number of resamples ({args.baseline_samples})** (alpha of `quality`, ordinal, with a 95% interval):",
         "",
-        "| method | seconds | alpha [95% CI] | ratio |",
-        "|---|---|---|---|",
-        f"| krippendorff package on each resample (baseline) | {base_s:.2f} | {b_point:.4f} [{b_lo:.3f}, {b_hi:.3f}] | 1.0 |",
-        f"| curate `compute_agreement` (one field: also percent, Fleiss, pairs, per label, per reviewer) | {one_s:.2f} | {a['value']:.4f} [{a['ci'][0]:.3f}, {a['ci'][1]:.3f}] | {base_s / one_s:.1f}x faster |",
+        "| method | wall s | CPU s | alpha [95% CI] | ratio (wall / CPU) |",
+        "|---|---|---|---|---|",
+        f"| krippendorff package on each resample (baseline) | {base_s:.2f} | {base_cpu:.2f} | {b_point:.4f} [{b_lo:.3f}, {b_hi:.3f}] | 1.0 / 1.0 |",
+        f"| curate `compute_agreement` (one field: also percent, Fleiss, pairs, per label, per reviewer) | {one_s:.2f} | {one_cpu:.2f} | {a['value']:.4f} [{a['ci'][0]:.3f}, {a['ci'][1]:.3f}] | {base_s / one_s:.1f}x / {base_cpu / one_cpu:.1f}x faster |",
         "",
         "(The intervals differ only by the random draws: the baseline draws its own resamples.)",
         "",
     ]
 
     full, full_s = timed(compute_agreement, df, LEVELS, bootstrap=args.bootstrap)
+    full_cpu = CPU["last"]
     _, nob_s = timed(compute_agreement, df, LEVELS, bootstrap=0)
+    nob_cpu = CPU["last"]
     items, items_s = timed(item_agreement, df, LEVELS)
+    items_cpu = CPU["last"]
     lines += [
         f"**Whole report, all {len(LEVELS)} fields** ({n:,} labels):",
         "",
-        "| call | seconds | per 100k labels |",
+        "| call | wall s | CPU s |",
         "|---|---|---|",
-        f"| `compute_agreement`, {args.bootstrap} bootstrap samples | {full_s:.2f} | {full_s * 1e5 / n:.2f} |",
-        f"| `compute_agreement`, no intervals | {nob_s:.2f} | {nob_s * 1e5 / n:.2f} |",
-        f"| `item_agreement` (adjudication routing) | {items_s:.2f} | {items_s * 1e5 / n:.2f} |",
+        f"| `compute_agreement`, {args.bootstrap} bootstrap samples | {full_s:.2f} | {full_cpu:.2f} |",
+        f"| `compute_agreement`, no intervals | {nob_s:.2f} | {nob_cpu:.2f} |",
+        f"| `item_agreement` (adjudication routing) | {items_s:.2f} | {items_cpu:.2f} |",
         "",
         f"Projected baseline for the same {args.bootstrap} samples on this one field: "
         f"{base_s * args.bootstrap / args.baseline_samples:.1f} s (linear in samples); the whole report with "
@@ -135,14 +153,16 @@ def main() -> None:
         "",
         "Scaling (whole report, same generator):",
         "",
-        "| labels | items | seconds with bootstrap | seconds without |",
+        "| labels | items | with bootstrap: wall s / CPU s | without: wall s / CPU s |",
         "|---|---|---|---|",
     ]
     for k in (args.items // 4, args.items // 2, args.items, args.items * 2):
         d = generate(k, seed=1)
         _, s_b = timed(compute_agreement, d, LEVELS, bootstrap=args.bootstrap)
+        c_b = CPU["last"]
         _, s_0 = timed(compute_agreement, d, LEVELS, bootstrap=0)
-        lines.append(f"| {d.height:,} | {k:,} | {s_b:.2f} | {s_0:.2f} |")
+        c_0 = CPU["last"]
+        lines.append(f"| {d.height:,} | {k:,} | {s_b:.2f} / {c_b:.2f} | {s_0:.2f} / {c_0:.2f} |")
     f = full["fields"]
     lines += ["", "Figures of the generated data (sanity): " + ", ".join(
         f"{name} alpha {f[name]['krippendorff_alpha']['value']:.3f}" for name in ("verdict", "category", "quality")

@@ -29,15 +29,18 @@ DENSE_SHARE = 0.03
 BLOCK_CELLS = 2_000_000
 
 
-def _column_blocks(s: sp.csc_matrix) -> list[tuple[int, int, sp.csc_matrix, bool]]:
-    """Split the columns into blocks of bounded dense size, each marked dense or sparse."""
+def _column_blocks(s: sp.csc_matrix) -> list[tuple[np.ndarray, sp.csc_matrix, bool]]:
+    """Group the columns: those with many non-zero cells go through dense BLAS products
+    (in blocks of bounded size), the rest through one sparse product. Returns
+    (column indices, block, dense?) triples."""
     n, p = s.shape
+    nnz = np.diff(s.indptr)
+    dense_cols = np.flatnonzero(nnz > DENSE_SHARE * n)
+    sparse_cols = np.flatnonzero(nnz <= DENSE_SHARE * n)
     width = max(1, BLOCK_CELLS // max(n, 1))
-    out = []
-    for start in range(0, p, width):
-        stop = min(p, start + width)
-        block = s[:, start:stop]
-        out.append((start, stop, block, block.nnz > DENSE_SHARE * n * (stop - start)))
+    out = [(cols, s[:, cols], True) for cols in (dense_cols[i:i + width] for i in range(0, len(dense_cols), width))]
+    if len(sparse_cols):
+        out.append((sparse_cols, s[:, sparse_cols].T.tocsr(), False))
     return out
 
 
@@ -126,9 +129,9 @@ class Resampler:
                 draws += (np.arange(b, dtype=np.int64) * n)[:, None]
                 w = np.bincount(draws.ravel(), minlength=b * n).reshape(b, n).astype(np.float64)
                 sums = np.empty((b, s_all.shape[1]))
-                for start, stop, block, dense in blocks:
-                    # dense BLAS beats a sparse product well before the block is full
-                    sums[:, start:stop] = w @ block.toarray() if dense else np.asarray((block.T @ w.T).T)
+                for cols, block, dense in blocks:
+                    # dense BLAS beats a sparse product well before a column is full
+                    sums[:, cols] = w @ block.toarray() if dense else np.asarray(block @ w.T).T
                 for name, v in self._evaluate(sums).items():
                     reps[name].append(v)
                 done += b
