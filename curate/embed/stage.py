@@ -9,6 +9,7 @@ batching live in :class:`curate.embed.model.Embedder`, which an engine may run e
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -19,10 +20,13 @@ from curate.embed.cache import EmbeddingCache, cache_file_name
 from curate.embed.config import EmbedConfig
 from curate.embed.model import Embedder
 from curate.embed.vectors import EMBEDDING_DTYPE, to_series
+from curate.errors import StageError
 from curate.stages.base import GlobalStage, Progress, Resources, StageContext
 
 #: texts handed to the model per call (progress and cache granularity)
 CHUNK = 4096
+#: rows read from the input table at a time while looking for texts to embed
+SLICE_ROWS = 50_000
 
 
 def embed_input(title: str | None, messages: list[dict[str, Any]] | None, text: str | None, mode: str) -> str:
@@ -40,26 +44,49 @@ def embed_input(title: str | None, messages: list[dict[str, Any]] | None, text: 
 
 def embed_texts_cached(
     hashes: list[str],
-    texts_for: Any,
+    source: Callable[[set[str]], Iterable[tuple[list[str], list[str]]]],
     embedder: Embedder,
     cache: EmbeddingCache,
     progress: Progress | None = None,
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """Vectors for ``hashes`` (one per row), embedding only those the cache lacks.
 
-    ``texts_for(missing_hashes) -> list[str]`` returns the input texts of the missing
-    hashes, in that order (so the caller keeps texts out of memory until needed)."""
+    ``source(missing)`` yields ``(hashes, texts)`` pieces that together hold every missing
+    hash (others and repeats are skipped), so a caller can stream texts from disk instead
+    of holding them all."""
     progress = progress or Progress()
     missing = cache.missing(hashes)
+    todo = set(missing)
     t0 = time.perf_counter()
     done = 0
-    for start in range(0, len(missing), CHUNK):
-        part = missing[start:start + CHUNK]
-        vecs = embedder.embed(texts_for(part))
-        cache.add(part, vecs)
-        done += len(part)
+    buf_h: list[str] = []
+    buf_t: list[str] = []
+
+    def flush() -> None:
+        nonlocal done
+        if not buf_h:
+            return
+        cache.add(list(buf_h), embedder.embed(list(buf_t)))
+        done += len(buf_h)
+        buf_h.clear()
+        buf_t.clear()
         rate = done / max(time.perf_counter() - t0, 1e-9)
         progress.note(f"embedded {done:,}/{len(missing):,} ({rate:,.0f}/s)")
+
+    if todo:
+        for part_h, part_t in source(todo):
+            for h, t in zip(part_h, part_t):
+                if h in todo:
+                    todo.discard(h)
+                    buf_h.append(h)
+                    buf_t.append(t)
+                    if len(buf_h) >= CHUNK:
+                        flush()
+            if not todo:
+                break
+        flush()
+    if todo:  # pragma: no cover - the source must cover its own table
+        raise StageError(f"embed: no text found for {len(todo)} record(s)")
     seconds = time.perf_counter() - t0
     unique = len(set(hashes))
     info = {
@@ -83,7 +110,9 @@ def embed_frame(
     embedder = embedder or Embedder.from_config(cfg)
     cache = EmbeddingCache(cache_path if cfg.cache else None)
     inputs = _inputs_by_hash(df, cfg.input)
-    vecs, info = embed_texts_cached(df["content_hash"].to_list(), lambda hs: [inputs[h] for h in hs], embedder, cache, progress)
+    vecs, info = embed_texts_cached(
+        df["content_hash"].to_list(), lambda _todo: [(list(inputs), list(inputs.values()))], embedder, cache, progress
+    )
     cache.save()
     if not df.height:
         return df.with_columns(pl.Series("embedding", [], dtype=EMBEDDING_DTYPE)), info
@@ -136,17 +165,18 @@ class EmbedStage(GlobalStage):
         embedder = self.embedder()
         hashes = keys["content_hash"].to_list()
 
-        def texts_for(missing: list[str]) -> list[str]:
-            want = pl.Series("h", missing)
-            cols = [c for c in ("content_hash", "title", "messages", "text") if c in table.collect_schema().names()]
-            rows = (
-                table.select(cols).filter(pl.col("content_hash").is_in(want.implode()))
-                .unique("content_hash", keep="first", maintain_order=True).collect()
-            )
-            by_hash = _inputs_by_hash(rows, cfg.input)
-            return [by_hash[h] for h in missing]
+        cols = [c for c in ("content_hash", "title", "messages", "text") if c in table.collect_schema().names()]
 
-        vecs, info = embed_texts_cached(hashes, texts_for, embedder, cache, ctx.progress)
+        def source(todo: set[str]) -> Iterator[tuple[list[str], list[str]]]:
+            # stream the table in slices (Parquet row groups), never all texts at once
+            for offset in range(0, keys.height, SLICE_ROWS):
+                part = table.slice(offset, SLICE_ROWS).select(cols).collect()
+                part = part.filter(pl.col("content_hash").is_in(pl.Series(list(todo)).implode()))
+                if part.height:
+                    by_hash = _inputs_by_hash(part, cfg.input)
+                    yield list(by_hash), list(by_hash.values())
+
+        vecs, info = embed_texts_cached(hashes, source, embedder, cache, ctx.progress)
         cache.save()
         info.update(
             model=cfg.model, input=cfg.input, device=embedder.resolved_device if info["embedded"] else None,

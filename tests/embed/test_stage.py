@@ -92,3 +92,19 @@ def test_embed_input_modes():
     # nothing from the customer: the whole text
     only_agent = [{"role": "assistant", "content": "Your order shipped."}]
     assert embed_input(None, only_agent, "Your order shipped.", "request") == "Your order shipped."
+
+
+def test_texts_are_streamed_in_slices_and_chunks(tmp_path, bitext_rows, embedder, monkeypatch):
+    import curate.embed.stage as stage_mod
+
+    monkeypatch.setattr(stage_mod, "SLICE_ROWS", 7)
+    monkeypatch.setattr(stage_mod, "CHUNK", 5)
+    rows = bitext_rows[:23] + [dict(bitext_rows[0], id="same-text-again")]  # a repeated text
+    root = _project(tmp_path, rows, cache=False)
+    res = build(load_config(root / "curate.yaml"), runs_dir=root / "runs", until="embed")
+    df = pl.read_parquet(res.run.path("embed.parquet"))
+    stats = res.run.manifest()["stages"]["embed"]["stats"]
+    assert (stats["distinct_texts"], stats["embedded"], stats["cache_file"]) == (23, 23, None)
+    assert not (res.run.root / "cache").exists()
+    expect = embedder.embed([m[0]["content"] for m in df["messages"].to_list()])
+    np.testing.assert_allclose(to_numpy(df["embedding"]), expect, atol=1e-5)
