@@ -9,8 +9,6 @@ agreement with the others, accept rate, median time. Every figure comes with a b
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
@@ -24,7 +22,6 @@ from curate.agreement.coefficients import (
     alpha_interval,
     fleiss_from_sums,
 )
-from curate.agreement.levels import Level
 from curate.agreement.pairs import group_sizes, unit_pairs
 from curate.agreement.rule import AgreementRule, ResolvedRule
 from curate.agreement.table import FieldData, Prepared, prepare
@@ -49,13 +46,6 @@ def _csr(unit, col, val, n_items, width) -> sp.csr_matrix:
 def _ratio(s: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(s[:, 1] > 0, s[:, 0] / s[:, 1], np.nan)
-
-
-@dataclass
-class _Pending:
-    """Statistics registered with the resampler, turned into report entries after it ran."""
-
-    build: list[Callable[[dict[str, list[Estimate]]], None]] = field(default_factory=list)
 
 
 def pair_rule(fd: FieldData, rule: ResolvedRule, left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -91,11 +81,14 @@ class _FieldReport:
         self.ol, self.or_ = unit_pairs(fd.item, ordered=True)
         self.ul, self.ur = unit_pairs(fd.item, ordered=False)
         self.reviewer_cols: sp.csr_matrix | None = None  # items x (R*2): weight, agreeing weight
+        self._pair_meta: list[tuple[str, str, int]] = []
+        self._pair_eligible = 0
+        self._label_counts = np.zeros(0, dtype=np.int64)
+        self._text_pairs: tuple[np.ndarray, np.ndarray] = (np.zeros(0), np.zeros(0))
 
     # -- registration -------------------------------------------------------------------
     def register(self) -> None:
         fd = self.fd
-        n_items = len(self.prep.items)
         rating_pairable = self.pairable[fd.item] if fd.n else np.zeros(0, bool)
         items_rated = int((self.m > 0).sum())
         self.report.update({
@@ -122,7 +115,6 @@ class _FieldReport:
         else:
             self._register_values(rating_pairable)
         self._register_reviewers()
-        _ = n_items
 
     def _register_rule(self, ok_pairs: np.ndarray, unit_pairs_: np.ndarray, n_pairs_u: np.ndarray) -> None:
         n_items = len(self.prep.items)
@@ -264,10 +256,10 @@ class _FieldReport:
         blocks = [base, a, b, d, e, counts_p]
         if two:
             ui = fd.item[self.ul]
-            l, r_ = fd.code[self.ul], fd.code[self.ur]
-            same = l == r_
-            blocks += [_csr(ui[same], l[same], np.ones(int(same.sum())), n_items, k),
-                       _csr(ui, l, np.ones(len(ui)), n_items, k), _csr(ui, r_, np.ones(len(ui)), n_items, k)]
+            left, right = fd.code[self.ul], fd.code[self.ur]
+            same = left == right
+            blocks += [_csr(ui[same], left[same], np.ones(int(same.sum())), n_items, k),
+                       _csr(ui, left, np.ones(len(ui)), n_items, k), _csr(ui, right, np.ones(len(ui)), n_items, k)]
         cols = sp.hstack(blocks, format="csr")
 
         def fn(s: np.ndarray, k=k, two=two) -> np.ndarray:
@@ -575,4 +567,4 @@ class _ReviewerReport:
         return out
 
 
-__all__ = ["Level", "compute_agreement", "pair_rule"]
+__all__ = ["compute_agreement", "pair_rule"]

@@ -86,7 +86,7 @@ def items_to_adjudicate(item_table: pl.DataFrame) -> pl.DataFrame:
     """From :func:`item_agreement`'s table: the items whose reviewers disagree on at least
     one field that counts for adjudication, with those fields (``record_id``, ``fields``)."""
     return (
-        item_table.filter(pl.col("adjudicate") & (pl.col("agree") == False))
+        item_table.filter(pl.col("adjudicate") & ~pl.col("agree"))  # null (not compared) is left out
         .group_by("record_id", maintain_order=True)
         .agg(pl.col("field").alias("fields"))
         .sort("record_id")

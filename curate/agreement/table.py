@@ -112,7 +112,7 @@ def prepare(labels: pl.DataFrame, levels: dict[str, str | Level]) -> Prepared:
         )
 
     is_empty = pl.col("value").is_null() | (pl.col("value").str.strip_chars() == "")
-    text_fields = [f for f, l in lv.items() if l.kind == "text"]
+    text_fields = [f for f, level in lv.items() if level.kind == "text"]
     # an empty text is a rating of a text field only if it is an empty string, never null
     empty_mask = pl.when(pl.col("field").is_in(text_fields)).then(pl.col("value").is_null()).otherwise(is_empty)
     empty = int(df.select(empty_mask.sum()).item())

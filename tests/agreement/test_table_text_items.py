@@ -104,7 +104,10 @@ def test_seed_makes_intervals_reproducible():
     a = compute_agreement(df, {"v": "nominal"}, bootstrap=100, seed=1)
     b = compute_agreement(df, {"v": "nominal"}, bootstrap=100, seed=1)
     c = compute_agreement(df, {"v": "nominal"}, bootstrap=100, seed=2)
-    ci = lambda r: r["fields"]["v"]["krippendorff_alpha"]["ci"]
+
+    def ci(r):
+        return r["fields"]["v"]["krippendorff_alpha"]["ci"]
+
     assert ci(a) == ci(b) and ci(a) != ci(c)
     lo, hi = ci(a)
     assert lo <= a["fields"]["v"]["krippendorff_alpha"]["value"] <= hi
