@@ -5,17 +5,16 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 import yaml
+from export_support import BITEXT, export, read_jsonl
+from helpers import write_config
 
 from curate.config import load_config
 from curate.export.card import CardInput, flat_figures, fmt_value, render_card
 from curate.pipeline import build
 from curate.store import sha256_file
-from export_support import BITEXT, export, read_jsonl
-from helpers import write_config
 
 SYSTEM = "You are a friendly, precise customer-support agent."
 

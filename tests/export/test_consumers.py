@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 from datasets import load_dataset
+from export_support import chat_tokenizer, export, make_run, read_jsonl, select_table
 
 from curate.export.config import FORMATS
 from curate.export.validate import validate_file
-from export_support import chat_tokenizer, export, make_run, read_jsonl, select_table
 
 SYSTEM = "You are a precise support agent."
 
@@ -91,7 +91,12 @@ def test_openai_and_hf_render_with_a_chat_template(exports, tokenizer):
 
 
 def test_trl_reads_the_chat_formats(exports, tokenizer):
-    from trl.data_utils import apply_chat_template, is_conversational, is_conversational_from_value, maybe_convert_to_chatml
+    from trl.data_utils import (
+        apply_chat_template,
+        is_conversational,
+        is_conversational_from_value,
+        maybe_convert_to_chatml,
+    )
 
     openai_row = read_jsonl(exports["openai"] / "train.jsonl")[0]
     assert is_conversational({"messages": openai_row["messages"]})

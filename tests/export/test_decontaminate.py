@@ -9,11 +9,11 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from export_support import export, make_run, read_jsonl
 
 from curate.errors import InputError
 from curate.export.decontaminate import NgramIndex, build_index, words
 from curate.records import DROP_COLUMN, make_record
-from export_support import export, make_run, read_jsonl
 
 VOCAB = [f"w{i}" for i in range(5000)]
 

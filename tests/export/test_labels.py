@@ -8,11 +8,11 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from export_support import bitext_rows, export, make_run, read_jsonl, select_table
+from helpers import run_cli
 
 from curate.errors import InputError
 from curate.export.labels import label_settings, load_run_decisions, read_decisions_file
-from export_support import bitext_rows, export, make_run, read_jsonl, select_table
-from helpers import run_cli
 
 IDS = [f"csv:bitext:{r['id']}" for r in bitext_rows()]
 

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from export_support import BITEXT, export, read_jsonl
+from helpers import NO_MODELS, run_cli, write_config
 
 from curate.config import load_config
 from curate.errors import InputError
 from curate.pipeline import build
 from curate.store import sha256_file
-from export_support import BITEXT, export, read_jsonl
-from helpers import NO_MODELS, run_cli, write_config
 
 
 @pytest.fixture

@@ -6,10 +6,10 @@ import json
 
 import pytest
 import tiktoken
+from export_support import chat_tokenizer, export, read_jsonl
 
 from curate.errors import ConfigError
 from curate.export.tokens import estimate_len, offline_tiktoken_available, resolve_counter
-from export_support import chat_tokenizer, export, read_jsonl
 
 CHAT = [{"role": "system", "content": "Be kind."}, {"role": "user", "content": "hello world"},
         {"role": "assistant", "content": "Hi! How can I help?"}]

@@ -7,9 +7,9 @@ import json
 from pathlib import Path
 
 import polars as pl
+from helpers import run_cli
 
 from curate.export.validate import validate_file
-from helpers import run_cli
 
 GOOD = {"messages": [{"role": "user", "content": "Where is my parcel, Jane Doe here?"},
                      {"role": "assistant", "content": "It ships today."}]}
@@ -46,7 +46,7 @@ def test_bad_lines_are_reported_by_number_without_their_text(tmp_path):
     assert f"{f}:4: empty line" in out
     assert f"{f}:5: messages[0].role: must be one of system, user, assistant" in out
     assert f"{f}:6: (the line): missing 'messages'" in out
-    assert f":1:" not in out and f":7:" not in out
+    assert ":1:" not in out and ":7:" not in out
     assert "5 of 7 lines are not valid openai examples" in out
     assert "Jane" not in out  # the content is never quoted
 
