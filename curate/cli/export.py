@@ -34,7 +34,7 @@ def _size(text: str | None, option: str) -> float | int | None:
 
 
 def export_cmd(
-    run_path: Path = typer.Argument(..., metavar="RUN", help="A run folder (runs/<name>) or the curate.yaml that builds it."),
+    run_path: Path = typer.Argument(..., metavar="RUN", help="A run folder (runs/NAME) or the curate.yaml that builds it."),
     out: Path = typer.Option(..., "--out", "-o", help="Folder to write the training files, card and manifest into."),
     format: str = typer.Option(None, "--format", "-f", help=f"Output format: {', '.join(FORMATS)} (default: the config's, else openai)."),
     system_prompt: str = typer.Option(None, "--system-prompt", help="Override the config's system prompt."),
@@ -45,11 +45,11 @@ def export_cmd(
     stratify_by: str = typer.Option(None, "--stratify-by", help="Keep the share of each value of this field equal across splits (e.g. meta.category, label)."),
     decontaminate: list[Path] = typer.Option(None, "--decontaminate", help="A benchmark or eval file to check against (repeatable); overlapping examples are left out."),
     ngram: int = typer.Option(None, "--ngram", help="n-gram length (words) of the decontamination check."),
-    tokenizer: str = typer.Option(None, "--tokenizer", help="auto, estimate, tiktoken:<encoding> or a local tokenizer folder."),
+    tokenizer: str = typer.Option(None, "--tokenizer", help="auto, estimate, tiktoken:ENCODING or a local tokenizer folder."),
     max_tokens: int = typer.Option(None, "--max-tokens", help="Leave out examples longer than this many tokens."),
     epochs: int = typer.Option(None, "--epochs", help="Epochs for the cost estimate."),
     price: float = typer.Option(None, "--price", help="Price per million training tokens, for the cost estimate."),
-    metadata: list[str] = typer.Option(None, "--metadata", help="Pass this field through into each example's metadata (repeatable): id, source, meta.<key>, label, ..."),
+    metadata: list[str] = typer.Option(None, "--metadata", help="Pass this field through into each example's metadata (repeatable): id, source, meta.KEY, label, ..."),
     policy: str = typer.Option(None, "--policy", help="Label policy: agreed_only, adjudicated or majority (default: the config's label.export_policy)."),
     decisions: Path = typer.Option(None, "--decisions", help="Use the reviewed decisions in this file (Parquet/JSONL/CSV: record_id, decision, corrected_response, label, ...)."),
     ignore_labels: bool = typer.Option(False, "--ignore-labels", help="Export the selected records as they are, even when the run has labels."),
