@@ -537,15 +537,16 @@ class _ReviewerReport:
             agg = prep.seconds.group_by("_rater").agg(pl.col("seconds").median().alias("med"), pl.len().alias("n"))
             for row in agg.iter_rows(named=True):
                 med[int(row["_rater"])] = (float(row["med"]), int(row["n"]))
+        rated = [set(fr.raters.tolist()) for fr in self.frs]
         out = {}
         for i, name in enumerate(prep.reviewers):
             entry: dict = {"items": items[i], "ratings": int(ratings[i])}
             if "r:overall" in est:
                 entry["agreement_with_others"] = est["r:overall"][4 * i].to_json()
             per_field = {}
-            for fr in self.frs:
+            for fr, raters in zip(self.frs, rated):
                 key = fr.key + "reviewers"
-                if key not in est or i not in set(fr.raters.tolist()):
+                if key not in est or i not in raters:
                     continue
                 e = est[key]
                 if fr.fd.level.kind == "text":
