@@ -49,6 +49,8 @@ def _console():
 
 def _open_run(run_path: Path):
     """(run folder, run name, label config, base dir) from a run folder or its curate.yaml."""
+    from pydantic import ValidationError
+
     from curate.cli.common import open_run
     from curate.config import load_config
     from curate.labelstudio.config import LabelConfig
@@ -66,9 +68,8 @@ def _open_run(run_path: Path):
     raw = (manifest.get("config") or {}).get("label") or {}
     try:
         label = LabelConfig.model_validate(raw)
-    except Exception as exc:  # pydantic ValidationError: one line, naming the key
-        errors = getattr(exc, "errors", lambda: [])()
-        first = errors[0] if errors else {"loc": (), "msg": str(exc)}
+    except ValidationError as exc:  # one line, naming the key
+        first = exc.errors()[0]
         loc = ".".join(str(x) for x in first.get("loc", ()))
         raise InputError(f"{run.root}: label.{loc}: {first.get('msg')} (in the run's stored config)") from None
     config_path = manifest.get("config_path")
@@ -127,7 +128,7 @@ def serve_cmd(
         console.print(f"  password    {creds.password}   (generated; also in {server.credentials_path})", highlight=False)
     else:
         console.print(f"  password    in {server.credentials_path}", highlight=False)
-    console.print(f"  stop with   curate label serve --stop" + (f" --data-dir {data_dir}" if data_dir else ""), highlight=False)
+    console.print("  stop with   curate label serve --stop" + (f" --data-dir {data_dir}" if data_dir else ""), highlight=False)
 
 
 # -- reviewers -------------------------------------------------------------------------
@@ -252,7 +253,7 @@ def pull_cmd(
         res = pull(run, name, cfg, client, base_dir=base_dir, adjudicate=adjudicate)
     changed = ", ".join(f"{k}: {v}" for k, v in res.changed.items())
     console.print(
-        f"pulled {changed or 'nothing'} changed task(s)" + (f" → {res.raw_path}" if res.raw_path else " (no changes since the last pull)"),
+        f"fetched {changed or 'nothing'} new or changed task(s)" + (f" → {res.raw_path}" if res.raw_path else " (no changes since the last pull)"),
         highlight=False,
     )
     console.print(
@@ -288,14 +289,14 @@ def adjudicate_cmd(
 ) -> None:
     """Send the records whose reviewers disagree (as of the last pull) to the adjudication
     project, where a third person decides. Safe to repeat."""
+    import polars as pl
+
     from curate.labelstudio.adjudicate import queue
     from curate.labelstudio.connection import open_client
     from curate.labelstudio.counting import count_annotations
     from curate.labelstudio.decisions import DECISIONS_FILE
     from curate.labelstudio.state import ProjectState, labels_dir, load_snapshot
     from curate.labelstudio.templates import FIELD_LEVELS
-
-    import polars as pl
 
     console = _console()
     run, name, cfg, base_dir = _open_run(run_path)

@@ -19,7 +19,13 @@ from curate.labelstudio.client import LabelStudioClient
 from curate.labelstudio.config import LabelConfig
 from curate.labelstudio.counting import Counted, count_annotations
 from curate.labelstudio.decisions import Adjudication, order_for_adjudication
-from curate.labelstudio.push import ensure_project, existing_record_ids, project_marker, project_settings, project_title
+from curate.labelstudio.push import (
+    ensure_project,
+    existing_record_ids,
+    project_marker,
+    project_settings,
+    project_title,
+)
 from curate.labelstudio.state import ProjectState
 from curate.labelstudio.templates import build_template
 

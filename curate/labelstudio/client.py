@@ -308,7 +308,9 @@ class LabelStudioClient:
         return out.get("invite_url") or ""
 
     def _pages(self, path: str, params: dict[str, Any], page_size: int = 100, key: str | None = None) -> Iterator[dict[str, Any]]:
-        page = 1
+        """Every item of a paginated list. Counts what arrived rather than trusting the
+        page size: a server may cap it (TASK_API_PAGE_SIZE_MAX)."""
+        page, seen = 1, 0
         while True:
             try:
                 body = self.get(path, params={**params, "page": page, "page_size": page_size})
@@ -319,12 +321,10 @@ class LabelStudioClient:
             if isinstance(body, list):
                 yield from body
                 return
-            items = body.get(key or "results") if key else body.get("results", body.get("tasks"))
-            items = items or []
+            items = (body.get(key) if key else body.get("results")) or []
             yield from items
+            seen += len(items)
             total = body.get("total") if key == "tasks" else body.get("count")
-            if not items or body.get("next") is None and key != "tasks" or (
-                total is not None and page * page_size >= total
-            ):
+            if not items or (total is not None and seen >= total) or (key != "tasks" and not body.get("next")):
                 return
             page += 1

@@ -329,7 +329,7 @@ class LocalServer:
             raise CurateError(f"{self.data_dir}: no local Label Studio here; start one with `curate label serve`")
         return subprocess.run(
             [str(exe), *args, "--data-dir", str(self.ls_data.resolve())], env=self.child_env(creds),
-            capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL,
+            capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL, check=False,
         )
 
 

@@ -71,6 +71,8 @@ def _read(path: Path, what: str) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
+        if path.parent == LABELING_DIR:
+            raise ConfigError(f"the shipped file {path} is missing: curate's labeling/ folder was not installed") from None
         raise ConfigError(f"label.{what}: file not found: {path}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"label.{what}: not a UTF-8 text file: {path}") from None

@@ -20,7 +20,7 @@ VENV = ROOT / ".venv-labelstudio"
 def curate(*args: str, cwd: Path, env: dict[str, str], timeout: int = 600) -> subprocess.CompletedProcess:
     """The real `curate` command; fails the test with its output when it fails."""
     r = subprocess.run([sys.executable, "-m", "curate", *args], cwd=cwd, env=env, capture_output=True,
-                       text=True, timeout=timeout)
+                       text=True, timeout=timeout, check=False)
     assert r.returncode == 0, f"curate {' '.join(args)} exited {r.returncode}\nstdout:\n{r.stdout}\nstderr:\n{r.stderr}"
     return r
 
@@ -66,8 +66,15 @@ def label_studio(tmp_path_factory) -> LabelStudio:
     ls = LabelStudio(url=f"http://127.0.0.1:{port}", data_dir=data_dir, admin_email=creds["email"],
                      admin_token=creds["token"], env=env, outputs=[r.stdout, r.stderr])
     assert ls.url in r.stdout and "lead@curate-test.org" in r.stdout
+    from curate.labelstudio.server import LocalServer
+
+    pid = LocalServer(data_dir).state().pid
     try:
         yield ls
     finally:
-        subprocess.run([sys.executable, "-m", "curate", "label", "serve", "--stop"], cwd=cwd, env=env,
-                       capture_output=True, timeout=60)
+        r = subprocess.run([sys.executable, "-m", "curate", "label", "serve", "--stop"], cwd=cwd, env=env,
+                           capture_output=True, text=True, timeout=60, check=False)
+    assert "Label Studio stopped" in r.stdout, r.stdout + r.stderr
+    assert not (data_dir / "server.json").exists()
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)

@@ -13,7 +13,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from curate.labelstudio.client import Connection, LabelStudioClient, LabelStudioError, LabelStudioUnavailable
+from curate.labelstudio.client import (
+    Connection,
+    LabelStudioClient,
+    LabelStudioError,
+    LabelStudioUnavailable,
+)
 
 TOKEN = "0123456789abcdef0123456789abcdef01234567"
 
@@ -84,7 +89,7 @@ def test_get_retries_5xx_then_succeeds(server):
         assert c.get("/api/version") == {"release": "1.23.2"}
     assert len(server.requests) == 4
     # legacy token in the Authorization header, never in the URL
-    method, path, headers = server.requests[0]
+    _, path, headers = server.requests[0]
     assert headers["Authorization"] == f"Token {TOKEN}"
     assert TOKEN not in path
 
@@ -183,7 +188,7 @@ def test_personal_access_token_is_exchanged_for_a_bearer_token(server):
     server.answers = [(200, {"access": "ACCESS-1"}, 0), (200, {"id": 1}, 0)]
     with LabelStudioClient(Connection(server.url, pat), backoff=0.01) as c:
         c.check()
-    (m1, p1, _), (m2, p2, h2) = server.requests
+    (m1, p1, _), (_, _, h2) = server.requests
     assert (m1, p1) == ("POST", "/api/token/refresh/")
     assert h2["Authorization"] == "Bearer ACCESS-1"
 
@@ -205,3 +210,14 @@ def test_tasks_paging_stops_at_total(server):
     with client_for(server.url) as c:
         assert [t["id"] for t in c.tasks(5, page_size=2)] == [1, 2, 3]
     assert len(server.requests) == 2
+
+
+def test_tasks_paging_when_the_server_caps_the_page_size(server):
+    server.answers = [
+        (200, {"total": 5, "tasks": [{"id": 1}, {"id": 2}]}, 0),
+        (200, {"total": 5, "tasks": [{"id": 3}, {"id": 4}]}, 0),
+        (200, {"total": 5, "tasks": [{"id": 5}]}, 0),
+    ]
+    with client_for(server.url) as c:
+        assert [t["id"] for t in c.tasks(5, page_size=500)] == [1, 2, 3, 4, 5]
+    assert [r[1].split("page=")[1].split("&")[0] for r in server.requests] == ["1", "2", "3"]

@@ -144,7 +144,7 @@ def test_statuses():
         task(101, "adjudicated", ann(4, "edit", "shipping", 3, "The adjudicated reply.", at=10)),
         task(102, "self", ann(2, "accept", "billing", 4, at=10)),  # ann adjudicating her own disagreement
     ]
-    d, c, adj_c = _decide(review, adjudication)
+    d, _, adj_c = _decide(review, adjudication)
     assert {k: v["status"] for k, v in d.items()} == {
         "agreed": "agreed", "edit": "agreed", "disagreed": "disagreed", "pending": "pending",
         "majority": "majority", "adjudicated": "adjudicated", "self": "disagreed", "nocorr": "disagreed",
