@@ -164,3 +164,33 @@ def test_label_settings_read_any_shape_of_the_label_section():
     assert (task, policy, crit) == ("classification", "majority", {"a": "when A", "b": "when B"})
     _, _, crit = label_settings({"label": {"labels": [{"name": "x", "criteria": None}, "y"]}})
     assert crit == {"x": "", "y": ""}
+
+
+def test_labels_pulled_into_the_run_are_used_with_the_policy(run, tmp_path):
+    """The run's labels/decisions.parquet, as `curate label pull` leaves it: every
+    status, the policy picks which count."""
+    rows = [
+        {"record_id": IDS[0], "task_id": 1, "status": "agreed", "decision": "accept"},
+        {"record_id": IDS[1], "task_id": 2, "status": "adjudicated", "decision": "edit", "corrected_response": "Adjudicated reply."},
+        {"record_id": IDS[2], "task_id": 3, "status": "majority", "decision": "accept"},
+        {"record_id": IDS[3], "task_id": 4, "status": "disagreed", "decision": None},
+        {"record_id": IDS[4], "task_id": 5, "status": "pending", "decision": None},
+        {"record_id": IDS[5], "task_id": 6, "status": "agreed", "decision": "reject"},
+    ]
+    schema = {"record_id": pl.Utf8, "task_id": pl.Int64, "status": pl.Utf8, "decision": pl.Utf8,
+              "corrected_response": pl.Utf8, "category": pl.Utf8, "quality": pl.Float64, "label": pl.Utf8,
+              "question": pl.Utf8, "answer": pl.Utf8, "reviewers": pl.List(pl.Utf8), "adjudicator": pl.Utf8,
+              "disputed": pl.List(pl.Utf8), "reason": pl.Utf8}
+    full = [{**{k: None for k in schema}, "reviewers": ["ana@x", "bo@x"], **r} for r in rows]
+    (run.root / "labels").mkdir()
+    pl.DataFrame(full, schema=schema).write_parquet(run.root / "labels" / "decisions.parquet")
+    counts = {}
+    for policy in ("agreed_only", "adjudicated", "majority"):
+        r = export(run, tmp_path / policy, policy=policy, split={"eval": 0}, metadata=["id", "status", "reviewers"]).result
+        counts[policy] = r.records_out
+        assert r.dropped["rejected_by_reviewers"] == 1
+    assert counts == {"agreed_only": 1, "adjudicated": 2, "majority": 3}
+    rows_out = by_id(tmp_path / "adjudicated")
+    assert rows_out[IDS[1]]["messages"][-1]["content"] == "Adjudicated reply."
+    assert rows_out[IDS[0]]["metadata"] == {"id": IDS[0], "status": "agreed", "reviewers": "ana@x, bo@x"}
+    assert "the run's Label Studio project" in (tmp_path / "adjudicated" / "README.md").read_text()
