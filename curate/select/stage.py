@@ -22,7 +22,7 @@ from curate.select.cluster import assign, derive_k, kmeans, pick_backend
 from curate.select.config import VECTOR_STRATEGIES, SelectConfig
 from curate.select.coverage import coverage_distances, group_coverage
 from curate.select.projection import fit_pca_2d, project
-from curate.select.quality import quality_filter
+from curate.select.quality import QualityResult, quality_filter
 from curate.select.strategies import (
     Selection,
     cluster_balanced,
@@ -35,6 +35,8 @@ from curate.stages.base import GlobalStage, Resources, StageContext
 NOT_SELECTED = "not_selected"
 SEMANTIC_DUPLICATE = "semantic_duplicate"
 MISSING = "(missing)"
+#: rows of text read at a time by the quality filter
+SLICE_ROWS = 50_000
 _RECORD_FIELDS = ("source", "kind")
 
 
@@ -107,23 +109,30 @@ class SelectStage(GlobalStage):
             )
         if sem is not None and not has_vectors:
             raise ConfigError("dedupe.semantic: needs embeddings; enable the embed stage")
-        cols = [c for c in ("id", "text", "messages", "kind", "meta", "source", "title", "embedding") if c in names]
+        # texts are only needed by the quality filter: read them a slice at a time
+        cols = [c for c in ("id", "kind", "meta", "source", "embedding") if c in names]
         df = table.select(cols).collect()
-        n = df.height
-        out = self._select(ctx, df, has_vectors, sem)
-        assert out.height == n
+        text_cols = [c for c in ("text", "messages", "kind", "meta") if c in names]
+        reasons: list[str | None] = [] if cfg.quality.enabled else [None] * df.height
+        whys: list[str | None] = [] if cfg.quality.enabled else [None] * df.height
+        if cfg.quality.enabled:
+            ctx.progress.note("quality filter")
+        for offset in range(0, df.height if cfg.quality.enabled else 0, SLICE_ROWS):
+            part = quality_filter(table.slice(offset, SLICE_ROWS).select(text_cols).collect(), cfg.quality)
+            reasons += part.reasons
+            whys += part.why
+        out = self._select(ctx, df, QualityResult(reasons, whys), has_vectors, sem)
+        assert out.height == df.height
         return out
 
-    def _select(self, ctx: StageContext, df: pl.DataFrame, has_vectors: bool, sem: Any) -> pl.DataFrame:
+    def _select(self, ctx: StageContext, df: pl.DataFrame, q: QualityResult, has_vectors: bool, sem: Any) -> pl.DataFrame:
         cfg = self.config
         n = df.height
         info: dict[str, Any] = {}
         drop: list[str | None] = [None] * n
         why: list[str | None] = [None] * n
 
-        # 1. quality pre-filter
-        ctx.progress.note("quality filter")
-        q = quality_filter(df, cfg.quality)
+        # 1. quality pre-filter (run by annotate, slice by slice)
         for i, r in enumerate(q.reasons):
             if r is not None:
                 drop[i], why[i] = r, q.why[i]

@@ -143,3 +143,14 @@ def test_semantic_dedupe_inside_select(tmp_path, bitext_rows):
     assert members.height >= 2 and members["drop_reason"].null_count() + (members["drop_reason"] == "not_selected").sum() >= 1
     assert res.run.manifest()["stages"]["select"]["dropped"]["semantic_duplicate"] == dups.height
     assert df["selected"].sum() == 10
+
+
+def test_quality_filter_reads_texts_in_slices(tmp_path, bitext_rows, monkeypatch):
+    import curate.select.stage as stage_mod
+
+    monkeypatch.setattr(stage_mod, "SLICE_ROWS", 9)
+    root = project(tmp_path, bitext_rows[:40], {"budget": 5, "strategy": "random"}, embed=False)
+    df = pl.read_parquet(run(root).run.path("select.parquet"))
+    reasons = dict(zip(df["id"].to_list(), df["drop_reason"].to_list()))
+    assert [r for i, r in reasons.items() if i.endswith(("noreply", "short"))] == ["no_agent_reply", "too_short"]
+    assert df["selected"].sum() == 5 and df.height == 42
