@@ -105,6 +105,7 @@ def build(
         cls = stage_class(name)
         assert cls is not None
         stage = cls(config)
+        stage.run_root = run.root
         if not stage.enabled():
             run.record_stage(name, {"status": "disabled"})
             outcomes.append(StageOutcome(name, "disabled"))

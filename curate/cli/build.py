@@ -56,6 +56,9 @@ def build_cmd(
     console.print(f"run folder: [bold]{result.run.root}[/]")
     if train.exists():
         console.print(f"training file: [bold]{train}[/]")
+    card = result.run.path("export/README.md")
+    if card.exists():
+        console.print(f"dataset card: [bold]{card}[/]")
     report = result.run.path("report.html")
     if report.exists():
         console.print(f"report: [bold]{report}[/]")

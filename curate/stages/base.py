@@ -111,6 +111,9 @@ class Stage(ABC):
     def __init__(self, config: CurateConfig):
         self.run_config = config
         self.config: BaseModel | None = getattr(config, self.config_key) if self.config_key else None
+        #: the run folder this stage belongs to, set by the pipeline before fingerprint()
+        #: (a stage whose output depends on files in the run, e.g. labels, reads them there)
+        self.run_root: Path | None = None
 
     # -- what decides whether a stored output is still valid ------------------------
     def fingerprint(self) -> dict[str, Any]:
