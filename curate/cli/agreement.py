@@ -30,7 +30,7 @@ def register(app: typer.Typer) -> None:
 
 
 def agreement_cmd(
-    run_path: Path = typer.Argument(None, metavar="[RUN]", help="A run folder (runs/<name>) or its curate.yaml, after `curate label pull`."),
+    run_path: Path = typer.Argument(None, metavar="RUN", help="A run folder (runs/NAME) or its curate.yaml, after `curate label pull`."),
     labels: Path = typer.Option(None, "--labels", help="Score a labels file instead of a run: .csv, .tsv, .jsonl or .parquet."),
     level: list[str] = typer.Option([], "--level", help="FIELD=LEVEL, once per field (nominal, ordinal, ordinal:a,b,c, interval, ratio, text)."),
     default_level: str = typer.Option(None, "--default-level", help="Level of every field without its own --level."),
