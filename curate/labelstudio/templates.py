@@ -12,13 +12,23 @@ from __future__ import annotations
 import html
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
+import sys
 from pathlib import Path
 
 from curate.errors import ConfigError
 from curate.labelstudio.config import Choice, LabelConfig
 
-#: Where the shipped label configs and guidelines live (the repository's labeling/).
-LABELING_DIR = Path(__file__).resolve().parents[2] / "labeling"
+def _labeling_dir() -> Path:
+    """The repository's labeling/ (a checkout or an editable install), else the copy a
+    wheel installs under <prefix>/share/curate/labeling."""
+    repo = Path(__file__).resolve().parents[2] / "labeling"
+    if repo.is_dir():
+        return repo
+    return Path(sys.prefix) / "share" / "curate" / "labeling"
+
+
+#: Where the shipped label configs and guidelines live.
+LABELING_DIR = _labeling_dir()
 
 #: Tags that render task data as HTML: never used for untrusted text.
 UNSAFE_TAGS = frozenset({"HyperText", "HTML", "Markdown"})
