@@ -179,14 +179,16 @@ def ner_view(text: str) -> str:
 class PiiAnalyzer:
     """Presidio's AnalyzerEngine with curate's recognizers, set up once per process."""
 
-    def __init__(self, config: RedactConfig):
+    def __init__(self, config: RedactConfig, nlp_engine=None):
+        """``nlp_engine``: a loaded engine to share (same model settings), e.g. between
+        analyzers with different recognizer settings in one process."""
         from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
 
         from curate.pii.recognizers import support_recognizers
 
         self.config = config
         self.language = config.language
-        self.nlp_engine = build_nlp_engine(config)
+        self.nlp_engine = nlp_engine if nlp_engine is not None else build_nlp_engine(config)
         registry = RecognizerRegistry(supported_languages=[self.language])
         with _quiet("presidio-analyzer"):
             registry.load_predefined_recognizers(languages=[self.language], nlp_engine=self.nlp_engine)
@@ -216,6 +218,8 @@ class PiiAnalyzer:
             if allow else None
         )
         self._allow_patterns = [re.compile(p) for p in config.allow_patterns]
+        # what the user asked for by pattern or deny list is never "technical"
+        self._own_types = frozenset([p.entity for p in config.patterns] + list(config.deny_list))
 
     def model_version(self) -> str:
         meta = getattr(self.nlp, "meta", {}) or {}
@@ -277,7 +281,7 @@ class PiiAnalyzer:
                     if pe > ps and not not_a_name(text[ps:pe]):
                         dets.append(Detection(ps, pe, d.entity, d.score, d.source))
                 continue
-            if tech and excused(d.entity, s, e, tech):
+            if tech and excused(d.entity, s, e, tech, self._own_types):
                 continue
             if d.entity in _NER_TYPES and d.source == "SpacyRecognizer" and not _plausible_ner(d.entity, value):
                 continue
@@ -332,5 +336,7 @@ def resolve_overlaps(dets: list[Detection]) -> list[Detection]:
 def _merge(group: list[Detection], end: int) -> Detection:
     if len(group) == 1:
         return group[0]
-    best = max(group, key=lambda d: (d.entity not in _GENERIC, d.score, d.end - d.start))
+    # the detection that covers the whole group (an address holding a street NER took
+    # for a name) wins, then a specific type over a generic one, then the score
+    best = max(group, key=lambda d: (d.start == group[0].start and d.end == end, d.entity not in _GENERIC, d.score, d.end - d.start))
     return Detection(group[0].start, end, best.entity, best.score, best.source)

@@ -85,6 +85,8 @@ def find_residuals(
     if "CREDIT_CARD" in checks:
         for m in _CARD.finditer(text):
             d = digits_of(m.group())
+            if re.search(r"[A-Z]{2}\d{2}[ ]?$", text[max(0, m.start() - 5):m.start()]):
+                continue  # the digits of an IBAN-shaped string
             if 13 <= len(d) <= 19 and d[0] in "23456" and len(set(d)) > 1 and len({c for c in m.group() if not c.isdigit()}) <= 1 and luhn_ok(d):
                 add("CREDIT_CARD", *m.span())
     if "IBAN_CODE" in checks:
@@ -97,8 +99,15 @@ def find_residuals(
     if "PHONE_NUMBER" in checks:
         for pat in _PHONE:
             for m in pat.finditer(text):
-                if _phone_ok(m.group()) and not VERSION_WORDS.search(text, max(0, m.start() - 12), m.start()):
-                    add("PHONE_NUMBER", *m.span())
+                value = m.group()
+                # a greedy match may run into the next number: drop trailing groups
+                while (not _phone_ok(value) and len(digits_of(value)) > 15) or len(set(value) & set(" .-")) > 1 and "." in value:
+                    shorter = re.sub(r"[ .\-]?\d+$", "", value)
+                    if shorter == value:
+                        break
+                    value = shorter
+                if _phone_ok(value) and not VERSION_WORDS.search(text, max(0, m.start() - 12), m.start()):
+                    add("PHONE_NUMBER", m.start(), m.start() + len(value))
     if "IP_ADDRESS" in checks:
         for m in _IPV4.finditer(text):
             if ip_is_personal(m.group()) and not VERSION_WORDS.search(text, max(0, m.start() - 12), m.start()) \

@@ -70,9 +70,10 @@ def technical_spans(text: str) -> list[tuple[int, int, bool]]:
     return out
 
 
-def excused(entity: str, start: int, end: int, spans: list[tuple[int, int, bool]]) -> bool:
-    """Whether a detection lies inside a technical span that may excuse its type."""
-    if entity in NEVER_TECHNICAL:
+def excused(entity: str, start: int, end: int, spans: list[tuple[int, int, bool]], never: frozenset[str] = frozenset()) -> bool:
+    """Whether a detection lies inside a technical span that may excuse its type
+    (``never``: more types that are never excused, e.g. the config's own patterns)."""
+    if entity in NEVER_TECHNICAL or entity in never:
         return False
     for s, e, weak in spans:
         if s <= start and end <= e and not (weak and entity in NOT_EXCUSED_BY_DOTTED):

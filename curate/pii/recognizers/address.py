@@ -121,9 +121,12 @@ class StreetAddressRecognizer(EntityRecognizer):
             spans.append((m.start(), m.end(), 0.7 if near else 0.5))
         for m in _LABELLED.finditer(text):
             v = m.group("v")
+            trail = re.search(r"(?:[ \t,]+\p{Ll}[\p{Ll}'’\-]*)+[ \t]*$", v)
+            if trail:  # "... CA 94043 please"
+                v = v[:trail.start()]
             if re.search(r"\p{Lu}\p{Ll}", v) and not re.fullmatch(r"[\d.:/a-fA-F\s]+", v) and "://" not in v \
                     and not re.search(r"(?i:ip|mac|email|e-mail|web)[ \t]*$", text[max(0, m.start() - 8):m.start()]):
-                spans.append((m.start("v"), m.end("v"), 0.7))
+                spans.append((m.start("v"), m.start("v") + len(v), 0.7))
         for m in _NUM_WORDS_NUM.finditer(text):
             near = _CONTEXT.search(text, max(0, m.start() - 40), m.start())
             if near:

@@ -118,7 +118,7 @@ NAME_RULES = [
     ),
     Rule(  # sign-off and name on one line: "Thanks, John" / "Cheers - Maria"
         "PERSON",
-        re.compile(rf"{_LINE_START}(?i:{_SIGNOFF})[ \t]*[,\-—][ \t]*(?P<v>{NAME})[ \t]*[.!]?[ \t]*(?=\n|$)"),
+        re.compile(rf"{_FIELD_START}(?i:{_SIGNOFF})[ \t]*[,\-—][ \t]*(?P<v>{NAME})[ \t]*[.!]?[ \t]*(?=\n|$)"),
         0.8, group="v", validate=_name_ok, name="signoff_inline",
     ),
     Rule(  # "-- John Smith" / "~Maria" closing a message
@@ -175,7 +175,7 @@ NAME_RULES = [
     Rule(  # my name is lena andersson (lower case, only after this phrase)
         "PERSON",
         re.compile(r"(?<![\w])(?i:my[ \t]+name[ \t]+is|calls?[ \t]+me)[ \t]+(?P<v>[\p{Ll}][\p{Ll}'’\-]{1,}(?:[ \t]+[\p{Ll}][\p{Ll}'’\-]{1,}){0,2})(?=[ \t]*(?:[.,!?;]|$|\n|(?:and|but)(?![\w])))"),
-        0.7, group="v", validate=lambda v, t, s, e: None if _common(v) else 0.0, name="my_name_is_lower",
+        0.9, group="v", validate=lambda v, t, s, e: None if _common(v) else 0.0, name="my_name_is_lower",
     ),
     Rule(  # everyone calls me Maria
         "PERSON",

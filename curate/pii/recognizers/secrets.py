@@ -90,16 +90,16 @@ SECRET_RULES = [
     Rule(  # password: hunter2 / my password is Summer2024! / pwd=...
         SECRET,
         re.compile(
-            rf"(?<![\w])(?i:{_PW_LABEL})(?![\w])(?:[ \t]*[:=][ \t]*|[ \t]+(?i:is|was)[ \t]*:?[ \t]*|[ \t]+)"
-            rf"[\"'`]?(?P<v>[^\s\"'`,;]{{3,128}}?)[\"'`]?(?=[\s,;]|[.!?](?:\s|$)|$)"
+            rf"(?<![\w?&;#])(?i:{_PW_LABEL})(?![\w])(?:[ \t]*[:=][ \t]*|[ \t]+(?i:is|was)[ \t]*:?[ \t]*|[ \t]+)"
+            rf"[\"'`]?(?P<v>[^\s\"'`,;]{{3,128}})"
         ),
         0.85, group="v", validate=_password, name="password",
     ),
     Rule(  # AWS_SECRET_ACCESS_KEY=..., "client_secret": "...", db_password = ...
         SECRET,
         re.compile(
-            r"(?<![\w])[\"']?(?P<k>[A-Za-z0-9_.\-]*(?i:secret|token|passw(?:or)?d|pwd|api_?key|access_?key|private_?key|credential)[A-Za-z0-9_.\-]*)[\"']?"
-            r"[ \t]*(?::|=|=>)[ \t]*[\"']?(?P<v>[A-Za-z0-9/+_\-.=~!@#$%^&*]{8,})"
+            r"(?<![\w?&;#])[\"']?(?P<k>[A-Za-z0-9_.\-]*(?i:secret|token|passw(?:or)?d|pwd|api_?key|access_?key|private_?key|credential)[A-Za-z0-9_.\-]*)[\"']?"
+            r"[ \t]*(?::|=|=>)[ \t]*[\"']?(?P<v>[A-Za-z0-9/+_\-.=~!@#$%^*]{8,})"
         ),
         0.85, group="v", validate=_assigned, name="assignment",
     ),
