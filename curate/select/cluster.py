@@ -276,6 +276,12 @@ def _kmeans_faiss(x: np.ndarray, k: int, *, seed: int, iterations: int) -> tuple
 def _kmeans_sklearn(x: np.ndarray, k: int, *, seed: int, iterations: int) -> tuple[np.ndarray, np.ndarray]:
     from sklearn.cluster import KMeans
 
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
     km = KMeans(n_clusters=k, n_init=1, max_iter=iterations, random_state=seed, algorithm="lloyd")
-    labels = km.fit_predict(x)
+    with warnings.catch_warnings():  # fewer distinct points than k: fewer clusters, said by k
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        labels = km.fit_predict(x)
     return labels.astype(np.int64), km.cluster_centers_.astype(np.float32)

@@ -20,9 +20,11 @@ def fit_pca_2d(x: np.ndarray, *, sample: int = 50_000, seed: int = 0) -> tuple[n
         fit = x[np.sort(np.random.default_rng(seed).choice(x.shape[0], sample, replace=False))]
     mean = fit.mean(0)
     centred = (fit - mean).astype(np.float64)
-    _, _, vt = np.linalg.svd(centred, full_matrices=False)
+    # eigenvectors of the d x d covariance: the same axes as an SVD of the rows, far cheaper
+    vals, vecs = np.linalg.eigh(centred.T @ centred)
+    top = np.argsort(-vals, kind="stable")[:2]
     axes = np.zeros((2, d), dtype=np.float64)
-    axes[: min(2, vt.shape[0])] = vt[:2]
+    axes[: top.size] = vecs[:, top].T
     for i in range(2):  # sign convention: the largest loading is positive
         j = int(np.argmax(np.abs(axes[i])))
         if axes[i, j] < 0:

@@ -93,3 +93,13 @@ def test_real_embeddings_cluster_by_intent(bitext_vectors):
     x, intents = bitext_vectors
     r = kmeans(x, 27, seed=0)
     assert adjusted_rand_score(intents, r.labels) > 0.5
+
+
+@pytest.mark.parametrize("backend", ["torch", "faiss", "sklearn"])
+def test_fewer_distinct_points_than_k(backend):
+    x = np.repeat(blobs(n=3, seed=9)[0], 4, axis=0)  # 12 rows, 3 distinct
+    r = kmeans(x, 5, seed=0, backend=backend, device="cpu")
+    assert r.labels.shape == (12,) and r.k <= 5
+    for j in range(3):  # identical rows end in the same cluster
+        assert len(set(r.labels[4 * j:4 * j + 4].tolist())) == 1
+    assert kmeans(x[:0], 3, backend=backend).labels.size == 0
