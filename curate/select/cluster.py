@@ -274,10 +274,9 @@ def _kmeans_faiss(x: np.ndarray, k: int, *, seed: int, iterations: int) -> tuple
 
 
 def _kmeans_sklearn(x: np.ndarray, k: int, *, seed: int, iterations: int) -> tuple[np.ndarray, np.ndarray]:
-    from sklearn.cluster import KMeans
-
     import warnings
 
+    from sklearn.cluster import KMeans
     from sklearn.exceptions import ConvergenceWarning
 
     km = KMeans(n_clusters=k, n_init=1, max_iter=iterations, random_state=seed, algorithm="lloyd")
