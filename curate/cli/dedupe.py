@@ -85,10 +85,12 @@ def dedupe_cmd(
     stats = entry.get("stats") or {}
     dropped = entry.get("dropped") or {}
     n_in = entry.get("records_in", 0)
+    n_groups = stats.get("groups", 0)
     console.print(
         f"{n_in:,} records → {entry.get('records_out', 0):,} kept; dropped "
         f"{dropped.get('exact_duplicate', 0):,} exact and {dropped.get('near_duplicate', 0):,} near duplicates "
-        f"in {stats.get('groups', 0):,} groups ({seconds:.1f} s)"
+        f"in {n_groups:,} group{'' if n_groups == 1 else 's'} ({seconds:.1f} s)",
+        highlight=False,
     )
     params = stats.get("parameters") or {}
     if params.get("near"):
@@ -98,9 +100,9 @@ def dedupe_cmd(
             f"{stats.get('candidate_pairs', 0):,} candidate pairs, {stats.get('duplicate_pairs', 0):,} confirmed",
             highlight=False,
         )
-    console.print(f"wrote {entry.get('records_out', 0):,} records → {out}")
+    console.print(f"wrote {entry.get('records_out', 0):,} records → {out}", highlight=False)
     if groups is not None:
-        console.print(f"wrote {n_in:,} ids with their group → {groups}")
+        console.print(f"wrote {n_in:,} ids with their group → {groups}", highlight=False)
 
 
 def write_groups(table: pl.DataFrame, path: Path) -> None:

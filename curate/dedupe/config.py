@@ -96,7 +96,7 @@ class DedupeConfig(BaseModel):
         default="exact",
         description=(
             "How candidate pairs are confirmed. `estimate`: by the share of equal MinHash values. "
-            "`exact`: the same, but pairs whose estimate lies within 3 standard errors of "
+            "`exact`: the same, but pairs whose estimate lies within 4 standard errors of "
             "`threshold` are decided on the true Jaccard of their shingle sets (a second pass reads "
             "only those records' texts): fewer misses and false merges near the threshold."
         ),

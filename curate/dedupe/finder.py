@@ -36,6 +36,7 @@ import xxhash
 from curate.dedupe import graph, lsh, minhash, policy
 from curate.dedupe.config import DedupeConfig
 from curate.dedupe.shingles import EXACT, EXACT_CASEFOLD, Normalization, normalize, shingle_hashes
+from curate.errors import ConfigError
 
 log = logging.getLogger("curate.dedupe")
 
@@ -52,11 +53,19 @@ class DedupeResult:
 
     frame: pl.DataFrame  # id, dup_group, dup_kind, is_representative, dup_of, dup_similarity, drop_reason
     info: dict[str, Any] = field(default_factory=dict)
+    #: the confirmed near-duplicate pairs, as row numbers of the input (for each distinct
+    #: text its first record), and their similarity
+    pairs: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.int64))
+    pair_similarity: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
 
 
 def resolve_device(device: str) -> str:
     """``auto`` -> ``cuda`` when a CUDA GPU is visible, else ``cpu``. torch is imported
     only when a GPU may be present (it costs seconds and hundreds of MB)."""
+    if device == "cuda":
+        if not minhash.cuda_available():
+            raise ConfigError("dedupe.device: cuda was asked for, but torch sees no CUDA GPU (use auto or cpu)")
+        return device
     if device != "auto":
         return device
     if not (os.path.exists("/dev/nvidia0") or os.path.exists("/dev/nvidiactl")):
@@ -235,7 +244,7 @@ def find_duplicates(
     frame = _per_record(ids, node_of, node_rep, rank, comp, kept_nodes)
     timer.add("groups", t)
     info["seconds"] = timer.seconds
-    return DedupeResult(frame, info)
+    return DedupeResult(frame, info, first_row[edges], weights.astype(np.float32))
 
 
 def best_of(labels: np.ndarray, rank: np.ndarray, n_labels: int) -> np.ndarray:

@@ -77,42 +77,42 @@ class CandidateStats:
 
 def _bucket_pairs(keys: np.ndarray, rank: np.ndarray, window: int, stats: CandidateStats) -> Iterator[np.ndarray]:
     """Pairs ``(i, j)`` (as an (m, 2) int64 array, i < j) of documents sharing a key."""
-    order = np.lexsort((rank, keys))
+    # find the buckets with a fast sort of the keys alone; only their members (few) are
+    # then ordered by rank
+    order = np.argsort(keys)
     k = keys[order]
     same_next = k[1:] == k[:-1]
     if not same_next.any():
         return
-    # run boundaries: a bucket is a maximal run of equal keys
-    starts_mask = np.ones(k.size, dtype=bool)
-    starts_mask[1:] = ~same_next
-    run_start_idx = np.flatnonzero(starts_mask)
-    run_len = np.diff(np.append(run_start_idx, k.size))
-    multi = run_len > 1
-    stats.buckets += int(multi.sum())
-    stats.largest_bucket = max(stats.largest_bucket, int(run_len.max()))
-    # only positions inside buckets of two or more matter
-    member = np.repeat(multi, run_len)
-    pos = np.flatnonzero(member)
-    sub_order = order[pos]
-    sub_keys = k[pos]
-    bucket_start = np.repeat(run_start_idx[multi], run_len[multi])  # in k coordinates
-    sub_first = order[bucket_start]  # the best-ranked member of each position's bucket
+    in_bucket = np.zeros(k.size, dtype=bool)
+    in_bucket[1:] = same_next
+    in_bucket[:-1] |= same_next
+    sub = order[in_bucket]
+    sub_keys = k[in_bucket]
+    o = np.lexsort((rank[sub], sub_keys))
+    sub, sub_keys = sub[o], sub_keys[o]
+    # buckets: maximal runs of equal keys (every run here has two or more members)
+    starts_mask = np.ones(sub_keys.size, dtype=bool)
+    starts_mask[1:] = sub_keys[1:] != sub_keys[:-1]
+    run_start = np.flatnonzero(starts_mask)
+    run_len = np.diff(np.append(run_start, sub_keys.size))
+    stats.buckets += int(run_start.size)
     longest = int(run_len.max())
+    stats.largest_bucket = max(stats.largest_bucket, longest)
     for d in range(1, min(longest, window + 1)):
         ok = sub_keys[d:] == sub_keys[:-d]
         if not ok.any():
             break
-        a = sub_order[:-d][ok]
-        b = sub_order[d:][ok]
+        a = sub[:-d][ok]
+        b = sub[d:][ok]
         yield np.stack([np.minimum(a, b), np.maximum(a, b)], axis=1)
     if longest > window + 1:
         # members of large buckets beyond the window: link to the bucket's best-ranked
-        offset_in_bucket = pos - bucket_start
-        far = offset_in_bucket > window
-        if far.any():
-            a = sub_first[far]
-            b = sub_order[far]
-            yield np.stack([np.minimum(a, b), np.maximum(a, b)], axis=1)
+        bucket_start = np.repeat(run_start, run_len)
+        far = np.arange(sub.size) - bucket_start > window
+        a = sub[bucket_start[far]]
+        b = sub[far]
+        yield np.stack([np.minimum(a, b), np.maximum(a, b)], axis=1)
 
 
 def candidate_pairs(
@@ -133,15 +133,20 @@ def candidate_pairs(
         raise ValueError(f"bands x rows = {bands * rows} exceeds the {sigs.shape[1]} permutations")
     if rank is None:
         rank = np.arange(n, dtype=np.int64)
-    idx = np.arange(n, dtype=np.int64) if valid is None else np.flatnonzero(valid)
-    if idx.size < 2:
+    idx = None if valid is None or valid.all() else np.flatnonzero(valid)
+    if (n if idx is None else idx.size) < 2:
         return np.zeros((0, 2), np.int64), stats
-    sub = sigs[idx] if valid is not None else sigs
-    sub_rank = rank[idx]
+    sub_rank = rank if idx is None else rank[idx]
     codes: list[np.ndarray] = []
     for band in range(bands):
-        keys = band_keys(sub, band, rows)
-        band_codes = [p[:, 0] * n + p[:, 1] for p in _map_pairs(_bucket_pairs(keys, sub_rank, window, stats), idx)]
+        keys = band_keys(sigs, band, rows)
+        if idx is not None:
+            keys = keys[idx]
+        band_codes = []
+        for p in _bucket_pairs(keys, sub_rank, window, stats):
+            if idx is not None:
+                p = idx[p]
+            band_codes.append(p[:, 0] * n + p[:, 1])
         if band_codes:
             c = np.unique(np.concatenate(band_codes))
             stats.pairs_generated += sum(x.size for x in band_codes)
@@ -156,11 +161,6 @@ def candidate_pairs(
     return np.stack([uniq // n, uniq % n], axis=1), stats
 
 
-def _map_pairs(pairs: Iterator[np.ndarray], idx: np.ndarray) -> Iterator[np.ndarray]:
-    for p in pairs:
-        yield idx[p]
-
-
 def estimate_pairs(sigs: np.ndarray, pairs: np.ndarray, chunk: int = 1 << 15) -> np.ndarray:
     """Estimated Jaccard of each pair: the share of equal signature values (float32)."""
     out = np.empty(pairs.shape[0], dtype=np.float32)
@@ -172,6 +172,6 @@ def estimate_pairs(sigs: np.ndarray, pairs: np.ndarray, chunk: int = 1 << 15) ->
     return out
 
 
-def estimate_margin(threshold: float, num_perm: int, z: float = 3.0) -> float:
+def estimate_margin(threshold: float, num_perm: int, z: float = 4.0) -> float:
     """``z`` standard errors of a Jaccard estimate near ``threshold``."""
     return z * math.sqrt(max(threshold * (1.0 - threshold), 1e-4) / num_perm)

@@ -249,3 +249,17 @@ def test_config_validation() -> None:
     assert DedupeConfig().lsh_params() == (16, 6)
     assert DedupeConfig(bands=10, rows=12).lsh_params() == (10, 12)
     assert DedupeConfig().semantic.enabled is False and DedupeConfig().semantic.threshold == 0.95
+
+
+def test_device_choice() -> None:
+    from curate.dedupe import minhash
+    from curate.dedupe.finder import resolve_device
+    from curate.errors import ConfigError
+
+    assert resolve_device("cpu") == "cpu"
+    if minhash.cuda_available():
+        assert resolve_device("auto") == resolve_device("cuda") == "cuda"
+    else:
+        assert resolve_device("auto") == "cpu"
+        with pytest.raises(ConfigError, match="no CUDA GPU"):
+            resolve_device("cuda")

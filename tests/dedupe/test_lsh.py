@@ -120,4 +120,4 @@ def test_estimates_and_margin() -> None:
     sigs = np.array([[1, 2, 3, 4], [1, 2, 0, 0], [9, 9, 9, 9]], dtype=np.uint32)
     est = estimate_pairs(sigs, np.array([[0, 1], [0, 2], [1, 1]]))
     assert est.tolist() == [0.5, 0.0, 1.0]
-    assert estimate_margin(0.8, 128) == pytest.approx(3 * np.sqrt(0.16 / 128))
+    assert estimate_margin(0.8, 128) == pytest.approx(4 * np.sqrt(0.16 / 128))
