@@ -28,6 +28,10 @@ class ClusterConfig(BaseModel):
         default="auto", description="Device of the torch backend (auto: cuda when present)."
     )
     iterations: int = Field(default=25, ge=1, le=1000, description="Lloyd iterations.")
+    terms: int = Field(
+        default=5, ge=0, le=50,
+        description="Name each cluster by this many distinctive words of its requests (for the report); 0 = off.",
+    )
 
 
 class QualityConfig(BaseModel):

@@ -21,6 +21,7 @@ from curate.errors import ConfigError
 from curate.select.cluster import assign, derive_k, kmeans, pick_backend
 from curate.select.config import VECTOR_STRATEGIES, SelectConfig
 from curate.select.coverage import coverage_distances, group_coverage
+from curate.select.labels import cluster_terms, sample_per_cluster
 from curate.select.projection import fit_pca_2d, project
 from curate.select.quality import QualityResult, quality_filter
 from curate.select.strategies import (
@@ -37,6 +38,8 @@ SEMANTIC_DUPLICATE = "semantic_duplicate"
 MISSING = "(missing)"
 #: rows of text read at a time by the quality filter
 SLICE_ROWS = 50_000
+#: texts per cluster read to name it
+TERMS_SAMPLE = 100
 _RECORD_FIELDS = ("source", "kind")
 
 
@@ -123,7 +126,28 @@ class SelectStage(GlobalStage):
             whys += part.why
         out = self._select(ctx, df, QualityResult(reasons, whys), has_vectors, sem)
         assert out.height == df.height
+        if cfg.clusters.terms and self._info.get("k"):
+            ctx.progress.note("naming clusters")
+            self._info["cluster_terms"] = self._cluster_terms(table, out)
         return out
+
+    def _cluster_terms(self, table: pl.LazyFrame, out: pl.DataFrame) -> list[list[str]]:
+        """Distinctive words per cluster, from a bounded sample of each cluster's requests."""
+        from curate.embed.stage import embed_input
+
+        cfg = self.config
+        live = out["drop_reason"].is_null() | (out["drop_reason"] == NOT_SELECTED).fill_null(False)
+        labels = np.where(live.to_numpy() & out["cluster"].is_not_null().to_numpy(),
+                          out["cluster"].fill_null(-1).to_numpy(), -1)
+        rows = sample_per_cluster(labels, TERMS_SAMPLE, seed=cfg.seed)
+        names = table.collect_schema().names()
+        cols = [c for c in ("title", "messages", "text") if c in names]
+        got = (
+            table.with_row_index("_row").filter(pl.col("_row").is_in(pl.Series(rows.tolist(), dtype=pl.UInt32).implode()))
+            .select("_row", *cols).collect()
+        )
+        texts = [embed_input(r.get("title"), r.get("messages"), r.get("text"), "request") for r in got.iter_rows(named=True)]
+        return cluster_terms(texts, labels[got["_row"].to_numpy().astype(np.int64)], int(self._info["k"]), cfg.clusters.terms)
 
     def _select(self, ctx: StageContext, df: pl.DataFrame, q: QualityResult, has_vectors: bool, sem: Any) -> pl.DataFrame:
         cfg = self.config
@@ -268,7 +292,13 @@ class SelectStage(GlobalStage):
             out["stratify_by"] = cfg.stratify_by
             out["strata_covered"] = hit
             out["strata"] = total
-        out.update(self._info)
+        info = dict(self._info)
+        terms = info.pop("cluster_terms", None)
+        if terms is not None and "clusters" in out:
+            for entry in out["clusters"]:
+                c = entry["cluster"]
+                entry["terms"] = terms[c] if 0 <= c < len(terms) else []
+        out.update(info)
         return out
 
 

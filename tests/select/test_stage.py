@@ -73,6 +73,7 @@ def test_stats_for_the_report(balanced):
     assert sum(c["size"] for c in stats["clusters"]) == 270
     assert sum(c["selected"] for c in stats["clusters"]) == 27
     assert stats["clusters_covered"] == 17 and stats["cluster_coverage"] == 1.0
+    assert all(len(c["terms"]) == 5 for c in stats["clusters"]), "every cluster is named"
     cov = stats["coverage"]
     assert cov["mean_distance"] < 0.9 * cov["random_mean_distance"]
     assert stats["kmeans_backend"] in ("faiss", "sklearn", "torch:cuda")
