@@ -108,6 +108,16 @@ def select_cmd(
             f"mean cosine distance to the nearest selected record: {cov['mean_distance']:.3f} "
             f"(a random sample of the same size: {cov['random_mean_distance']:.3f})"
         )
+    clusters = stats.get("clusters") or []
+    if clusters:
+        from rich.table import Table
+
+        table = Table(title=f"largest clusters (of {len(clusters)})", title_justify="left")
+        for col, just in (("cluster", "right"), ("records", "right"), ("selected", "right"), ("distinctive words", "left")):
+            table.add_column(col, justify=just)
+        for c in sorted(clusters, key=lambda c: (-c["size"], c["cluster"]))[:10]:
+            table.add_row(str(c["cluster"]), f"{c['size']:,}", f"{c['selected']:,}", ", ".join(c.get("terms") or []))
+        console.print(table)
     console.print(f"wrote {result.height:,} records → {out}")
 
 

@@ -10,6 +10,11 @@ import re
 
 import numpy as np
 
+#: a term must occur in this many records of its cluster (and this share of them): a word
+#: from a single ticket (a name the redaction missed, an order number) never names a cluster
+MIN_DOCS = 2
+MIN_DOC_SHARE = 0.1
+
 _PLACEHOLDER = re.compile(r"\{\{[^}]*\}\}|<[A-Z_]+>|\[[A-Z_]+\]")
 
 
@@ -27,7 +32,8 @@ def sample_per_cluster(labels: np.ndarray, per_cluster: int, seed: int = 0) -> n
 
 def cluster_terms(texts: list[str], labels: np.ndarray, k: int, top: int = 5) -> list[list[str]]:
     """The ``top`` most distinctive words of each cluster 0..k-1 (c-TF-IDF: a word's
-    frequency in the cluster, weighted by how rare it is across clusters)."""
+    frequency in the cluster, weighted by how rare it is across clusters), among the
+    words shared by several of the cluster's records."""
     from sklearn.feature_extraction.text import CountVectorizer
 
     labels = np.asarray(labels)
@@ -41,15 +47,18 @@ def cluster_terms(texts: list[str], labels: np.ndarray, k: int, top: int = 5) ->
         return [[] for _ in range(k)]
     vocab = np.asarray(vec.get_feature_names_out())
     per = np.zeros((k, counts.shape[1]), dtype=np.float64)
+    shared = np.zeros((k, counts.shape[1]), dtype=bool)
     for c in range(k):
         rows = np.flatnonzero(labels == c)
         if rows.size:
             per[c] = np.asarray(counts[rows].sum(0)).ravel()
+            docs = np.asarray((counts[rows] > 0).sum(0)).ravel()
+            shared[c] = docs >= max(MIN_DOCS, int(np.ceil(MIN_DOC_SHARE * rows.size)))
     words_per_class = per.sum(1).mean()
     freq = per.sum(0)
     idf = np.log1p(words_per_class / np.maximum(freq, 1))
     tf = per / np.maximum(per.sum(1, keepdims=True), 1)
-    score = tf * idf
+    score = np.where(shared, tf * idf, 0.0)
     out = []
     for c in range(k):
         best = np.lexsort((vocab, -score[c]))[:top]

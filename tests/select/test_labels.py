@@ -17,11 +17,18 @@ def test_terms_set_clusters_apart():
     ]
     labels = np.array([0, 0, 1, 1, 1])
     terms = cluster_terms(texts, labels, 2, top=3)
-    assert terms[0][0] == "refund" and "money" in terms[0]
-    assert terms[1][0] == "password"
+    assert terms[0] == ["refund", "money"]  # only words shared by two or more records
+    assert terms[1][0] == "password" and "reset" in terms[1]
     assert not {"customer", "person", "name"} & set(terms[1])
     assert cluster_terms([], np.array([]), 3) == [[], [], []]
     assert cluster_terms(["the and of", "to be"], np.array([0, 1]), 2) == [[], []]
+
+
+def test_a_word_from_a_single_record_never_names_a_cluster():
+    texts = [f"please cancel my order, this is Zebulon Quixote ticket {i}" if i == 0 else "please cancel my order"
+             for i in range(12)]
+    terms = cluster_terms(texts, np.zeros(12, int), 1, top=10)
+    assert "cancel" in terms[0] and not {"zebulon", "quixote", "ticket"} & set(terms[0])
 
 
 def test_sample_per_cluster_is_bounded_and_seeded():
