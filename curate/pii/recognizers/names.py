@@ -162,6 +162,16 @@ NAME_RULES = [
         re.compile(rf"(?<![\w])(?P<v>{NAME})[ \t]+(?i:lives|lived|resides|resided|is[ \t]+living|moved|relocated)[ \t]+(?i:at|in|on|to)(?![\w])"),
         0.7, group="v", validate=_name_ok, name="lives_at",
     ),
+    Rule(  # Henrietta from accounting / Tom in IT / Ana at the front desk
+        "PERSON",
+        re.compile(
+            rf"(?<![\w])(?P<v>{NAME})[ \t]+(?i:from|in|at|of|on)[ \t]+(?i:the[ \t]+|our[ \t]+|your[ \t]+)?"
+            rf"(?i:accounting|accounts|billing|support|sales|it|hr|finance|legal|marketing|procurement|payroll|"
+            rf"customer[ \t]+service|helpdesk|help[ \t]+desk|front[ \t]+desk|reception|security|operations|ops|"
+            rf"engineering|dev[ \t]+team|admin|management|logistics|shipping|warehouse|compliance)(?![\w])"
+        ),
+        0.65, group="v", validate=_name_ok, name="department",
+    ),
     Rule(  # a friend named Maria Lopez / under my partner's name Shane Culp
         "PERSON",
         re.compile(rf"(?<![\w])(?i:named|called|(?:under|in)[ \t]+(?:the[ \t]+|my[ \t]+|his[ \t]+|her[ \t]+)?(?:[\w]+'s[ \t]+)?name)[ \t]+{_TITLE}(?P<v>{NAME})"),
