@@ -88,16 +88,6 @@ def build_nlp_engine(config: RedactConfig):
             f"Hugging Face cache (nothing is downloaded)"
         )
 
-    class _Artifacts:
-        """Lemmas for Presidio's context words: the token's lower case where the pipeline
-        has no lemmatizer (NER only)."""
-
-        @staticmethod
-        def fix(artifacts):
-            if artifacts.lemmas and not any(artifacts.lemmas):
-                artifacts.lemmas = [t.lower_ for t in artifacts.tokens]
-            return artifacts
-
     class CurateSpacyEngine(SpacyNlpEngine):
         def load(self) -> None:
             import spacy
@@ -108,7 +98,7 @@ def build_nlp_engine(config: RedactConfig):
                 nlp.select_pipes(enable=_ner_components(nlp))
 
         def _doc_to_nlp_artifact(self, doc, language):
-            return _Artifacts.fix(super()._doc_to_nlp_artifact(doc, language))
+            return fast_artifacts(self, doc, language)
 
     class CurateTransformersEngine(TransformersNlpEngine):
         def _download_spacy_model_if_needed(self, model_name: str) -> None:
@@ -121,7 +111,10 @@ def build_nlp_engine(config: RedactConfig):
                     nlp.select_pipes(enable=[n for n in nlp.pipe_names if n.startswith("presidio_hf")])
 
         def _doc_to_nlp_artifact(self, doc, language):
-            return _Artifacts.fix(super()._doc_to_nlp_artifact(doc, language))
+            art = super()._doc_to_nlp_artifact(doc, language)
+            if art.lemmas and not any(art.lemmas):
+                art.lemmas = [t.lower_ for t in doc]
+            return art
 
     labels = dict(m.labels)
     ner_conf = NerModelConfiguration(
@@ -144,6 +137,89 @@ def build_nlp_engine(config: RedactConfig):
     model_labels = _model_labels(engine, lang, m.engine)
     ner_conf.labels_to_ignore = sorted(set(model_labels) - set(labels))
     return engine
+
+
+def fast_artifacts(engine, doc, language: str):
+    """Presidio's NlpArtifacts without creating a Token object per token twice: token
+    offsets and lemmas come from one array read. Without a lemmatizer (NER only) the
+    lower-case form stands in for the lemma, which is what Presidio's context words are."""
+    from spacy.attrs import IDX, LEMMA, LOWER
+
+    arr = doc.to_array([IDX, LEMMA, LOWER])
+    strings = doc.vocab.strings
+    use = 1 if arr.shape[0] and arr[:, 1].any() else 2
+    lemmas = [strings[int(h)] for h in arr[:, use]]
+    entities, scores = engine._get_updated_entities(engine._get_entities(doc), engine._get_scores_for_entities(doc))
+    return _LazyArtifacts(
+        entities=entities, tokens=doc, tokens_indices=arr[:, 0].tolist(), lemmas=lemmas,
+        nlp_engine=engine, language=language, scores=scores,
+    )
+
+
+def _lazy_artifacts_class():
+    from presidio_analyzer.nlp_engine import NlpArtifacts
+
+    class LazyArtifacts(NlpArtifacts):
+        """NlpArtifacts whose keywords (a stop-word filtered lemma list, read only when a
+        score is enhanced by context) are computed on first use."""
+
+        def __init__(self, entities, tokens, tokens_indices, lemmas, nlp_engine, language, scores=None):
+            self.entities = entities
+            self.tokens = tokens
+            self.lemmas = lemmas
+            self.tokens_indices = tokens_indices
+            self.nlp_engine = nlp_engine
+            self.scores = scores if scores else [0.85] * len(entities)
+            self._language = language
+            self._keywords = None
+
+        @property
+        def keywords(self):
+            if self._keywords is None:
+                self._keywords = self.set_keywords(self.nlp_engine, self.lemmas, self._language)
+            return self._keywords
+
+        @keywords.setter
+        def keywords(self, value):
+            self._keywords = value
+
+    return LazyArtifacts
+
+
+class _LazyProxy:
+    cls = None
+
+    def __call__(self, **kw):
+        if _LazyProxy.cls is None:
+            _LazyProxy.cls = _lazy_artifacts_class()
+        return _LazyProxy.cls(**kw)
+
+
+_LazyArtifacts = _LazyProxy()
+
+
+class _SubsetContextEnhancer:
+    """Presidio's lemma context enhancer deep-copies every result of every text and walks
+    the tokens for each; only results below the threshold from recognizers that declare
+    context words can change the outcome, so only those go in."""
+
+    def __init__(self, inner, threshold: float):
+        self.inner = inner
+        self.threshold = threshold
+
+    def enhance_using_context(self, text, raw_results, nlp_artifacts, recognizers, context=None):
+        with_ctx = {r.id for r in recognizers if r.context}
+        key = "recognizer_identifier"
+        # a result already at the threshold is kept whatever its context says
+        todo = [
+            r for r in raw_results
+            if r.score < self.threshold and (r.recognition_metadata or {}).get(key) in with_ctx
+        ]
+        if not todo:
+            return raw_results
+        ids = {id(r) for r in todo}
+        rest = [r for r in raw_results if id(r) not in ids]
+        return rest + self.inner.enhance_using_context(text, todo, nlp_artifacts, recognizers, context)
 
 
 def _in_hf_cache(name: str) -> bool:
@@ -173,7 +249,10 @@ def ner_view(text: str) -> str:
     length, so offsets stay valid); they hide names from the model."""
     if ">" not in text and "|" not in text:
         return text
-    return re.sub(r"(?m)^[ \t]*[>|](?:[ \t]*[>|])*", lambda mm: " " * len(mm.group()), text)
+    return _QUOTES.sub(lambda mm: " " * len(mm.group()), text)
+
+
+_QUOTES = re.compile(r"(?m)^[ \t]*[>|](?:[ \t]*[>|])*")
 
 
 class PiiAnalyzer:
@@ -201,6 +280,9 @@ class PiiAnalyzer:
                 registry=registry,
                 supported_languages=[self.language],
                 default_score_threshold=config.score_threshold,
+            )
+            self.analyzer.context_aware_enhancer = _SubsetContextEnhancer(
+                self.analyzer.context_aware_enhancer, config.score_threshold
             )
         supported = set(self.analyzer.get_supported_entities(self.language))
         self.entities = config.all_entities()

@@ -198,18 +198,18 @@ class Redactor:
                             terms[tok] = ("PERSON", d.score)
         if not terms:
             return
-        pattern = re.compile(
-            r"(?<![\w@.\-])(?:" + "|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True)) + r")(?![\w@]|[.\-]\w)"
-        )
+        # plain substring search with word-boundary checks: a regex per record would be
+        # compiled once per record
         for idx, ds in dets.items():
             text = texts[idx]
             added = []
-            for m in pattern.finditer(text):
-                s, e = m.span()
-                if any(d.start < e and s < d.end for d in ds):
-                    continue
-                entity, score = terms[m.group()]
-                added.append(Detection(s, e, entity, score, "propagated"))
+            for term, (entity, score) in terms.items():
+                start = text.find(term)
+                while start >= 0:
+                    end = start + len(term)
+                    if _bounded(text, start, end) and not any(d.start < end and start < d.end for d in ds + added):
+                        added.append(Detection(start, end, entity, score, "propagated"))
+                    start = text.find(term, start + 1)
             if added:
                 dets[idx] = resolve_overlaps(ds + added)
 
@@ -225,6 +225,20 @@ def _scrub(text: str, found: list[tuple[str, int, int]]) -> str:
         pos = e
     out.append(text[pos:])
     return "".join(out)
+
+
+def _bounded(text: str, start: int, end: int) -> bool:
+    """``text[start:end]`` stands as a whole word (not inside a word, email or version)."""
+    before = text[start - 1] if start else " "
+    if before.isalnum() or before in "_@.-":
+        return False
+    if end < len(text):
+        after = text[end]
+        if after.isalnum() or after in "_@":
+            return False
+        if after in ".-" and end + 1 < len(text) and text[end + 1].isalnum():
+            return False
+    return True
 
 
 _COMMON: frozenset[str] | None = None
