@@ -127,6 +127,15 @@ def test_manifest_stats(built: tuple[Path, Path]) -> None:
     assert (p["bands"], p["rows"], p["threshold"], p["num_perm"], p["keep"]) == (16, 6, 0.8, 128, "first")
     assert set(stats["seconds"]) == {"signatures", "candidates", "verify", "groups"}
     assert stats["distinct_texts"] < table.height and stats["duplicate_pairs"] > 0
+    # the same figures from the table alone (a stage object that did not run annotate)
+    from curate.dedupe.config import DedupeConfig
+    from curate.dedupe.stage import dedupe_stats
+
+    again = dedupe_stats(pl.scan_parquet(run / "dedupe.parquet"), DedupeConfig(keep="first"))
+    assert {k: again[k] for k in ("groups", "group_sizes", "dropped", "parameters")} == {
+        k: stats[k] for k in ("groups", "group_sizes", "dropped", "parameters")
+    }
+    assert "seconds" not in again
 
 
 def test_resume_and_inspect(built: tuple[Path, Path]) -> None:
