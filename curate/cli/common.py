@@ -92,15 +92,24 @@ def complete_records(df: pl.DataFrame, where: str) -> pl.DataFrame:
         raise InputError(f"{where}: ids are not unique")
     df = df.with_columns(pl.col("id").cast(pl.Utf8))
     if "messages" not in cols:
+        df = df.with_columns(pl.lit(None, dtype=RECORD_SCHEMA["messages"]).alias("messages"))
+    if "text" in cols and df["messages"].null_count():
+        # rows that give only text become one user turn, row by row
+        turn = pl.col("text").map_elements(
+            lambda t: [{"role": "user", "content": t}], return_dtype=RECORD_SCHEMA["messages"]
+        )
         df = df.with_columns(
-            pl.col("text").map_elements(lambda t: [{"role": "user", "content": t}], return_dtype=RECORD_SCHEMA["messages"]).alias("messages")
+            pl.when(pl.col("messages").is_null() & pl.col("text").is_not_null()).then(turn)
+            .otherwise(pl.col("messages")).alias("messages")
         )
     if "text" not in cols:
-        df = df.with_columns(
-            pl.struct("messages", *([pl.col("title")] if "title" in cols else []))
-            .map_elements(lambda r: flatten(r["messages"], r.get("title")), return_dtype=pl.Utf8)
-            .alias("text")
+        df = df.with_columns(pl.lit(None, dtype=pl.Utf8).alias("text"))
+    if df["text"].null_count():
+        # rows that give only turns get their text from the turns, row by row
+        flat = pl.struct("messages", *([pl.col("title")] if "title" in cols else [])).map_elements(
+            lambda r: flatten(r["messages"] or [], r.get("title")), return_dtype=pl.Utf8
         )
+        df = df.with_columns(pl.when(pl.col("text").is_null()).then(flat).otherwise(pl.col("text")).alias("text"))
     defaults = {
         "source": pl.lit("file"), "kind": pl.lit("ticket"), "title": pl.lit(None, dtype=pl.Utf8),
         "meta": pl.lit("{}"), "locator": pl.lit(where),

@@ -62,10 +62,17 @@ def inspect_cmd(
         if "dup_group" not in names:
             raise InputError("--dup-group: this run has no dedupe table; run the dedupe stage first")
         lf = pl.scan_parquet(run.table("dedupe"))
-        df = lf.filter(pl.col("dup_group").cast(pl.Utf8) == dup_group).collect()
+        group = dup_group
+        df = lf.filter(pl.col("dup_group").cast(pl.Utf8) == group).collect()
         if df.height == 0:
-            raise InputError(f"--dup-group: no group {dup_group!r}")
-        _show_rows(df, f"duplicate group {dup_group} ({df.height} records)", len(df), wide=True)
+            # a record id: show the group that record belongs to
+            owner = lf.filter(pl.col("id") == dup_group).select("dup_group").collect()
+            if owner.height == 0:
+                raise InputError(f"--dup-group: no group or record {dup_group!r}")
+            group = str(owner.item())
+            df = lf.filter(pl.col("dup_group").cast(pl.Utf8) == group).collect()
+        df = df.sort("is_representative", descending=True, maintain_order=True)
+        _show_rows(df, f"duplicate group {group} ({df.height} records, kept first)", len(df), wide=True)
         return
     if record is not None:
         df = lf.filter(pl.col("id") == record).collect()
@@ -99,12 +106,12 @@ def _display_stage(manifest: dict) -> str | None:
 
 
 SHOW = ("id", "title", "text", "dup_group", "cluster", "selected", DROP_COLUMN)
+#: the columns that explain a duplicate group
+DUP_SHOW = ("id", "is_representative", "dup_kind", "dup_of", "dup_similarity", "title", "text", DROP_COLUMN)
 
 
 def _show_rows(df: pl.DataFrame, title: str, n: int, wide: bool = False) -> None:
-    cols = [c for c in SHOW if c in df.columns]
-    if "is_representative" in df.columns and wide:
-        cols.insert(1, "is_representative")
+    cols = [c for c in (DUP_SHOW if wide else SHOW) if c in df.columns]
     t = Table(title=title, title_justify="left", show_lines=True)
     for c in cols:
         t.add_column(c, overflow="fold")

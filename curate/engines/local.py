@@ -159,7 +159,7 @@ class LocalEngine:
         ann = _with_drop(ann)
         with atomic_path(output_path) as tmp:
             joined = live_scan(input_path).join(ann.lazy(), on="id", how="left", maintain_order="left")
-            joined.sink_parquet(tmp, compression="zstd")
+            joined.sink_parquet(tmp, compression="zstd", row_group_size=5000)
         ctx.progress.advance(total)
         ctx.progress.finish()
 

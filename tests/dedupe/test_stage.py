@@ -146,6 +146,11 @@ def test_resume_and_inspect(built: tuple[Path, Path]) -> None:
     group = table.filter(pl.col("dup_group_size") == 5)["dup_group"][0]
     r = run_cli("inspect", str(run), "--dup-group", group)
     assert r.returncode == 0, r.stderr
-    assert f"duplicate group {group} (5 records)" in r.stdout
+    assert f"duplicate group {group} (5 records, kept first)" in r.stdout
+    assert "dup_similarity" in r.stdout
+    # a member's record id finds its group too
+    member = table.filter((pl.col("dup_group") == group) & pl.col("drop_reason").is_not_null())["id"][0]
+    r = run_cli("inspect", str(run), "--dup-group", member)
+    assert r.returncode == 0 and f"duplicate group {group} (5 records, kept first)" in r.stdout
     r = run_cli("inspect", str(run), "--dropped", "near_duplicate", "--stage", "dedupe")
     assert r.returncode == 0 and "near_duplicate" in r.stdout
