@@ -5,9 +5,11 @@ complete. Every writer in curate goes through here."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +22,35 @@ from curate.errors import CurateError
 
 class WriteError(CurateError):
     """A file could not be written (full disk, read-only folder, ...)."""
+
+
+#: how polars (Rust) reports an operating-system error inside its own exception types
+_OS_ERROR = re.compile(r"\(os error (\d+)\)")
+
+
+def _io_failure(exc: BaseException) -> str | None:
+    """Why a write failed, when the cause is the file system: an ``OSError``'s reason, or
+    the errno polars puts in its ``ComputeError`` on a full disk ("... (os error 28)").
+    ``None`` for anything else (a bug, an interrupt), which is raised as it is."""
+    if isinstance(exc, OSError):
+        # pyarrow wraps the system's reason in its own words: prefer the system's
+        if exc.errno in errno.errorcode:
+            return os.strerror(exc.errno)
+        return exc.strerror or str(exc)
+    if isinstance(exc, Exception) and type(exc).__module__.startswith("polars"):
+        m = _OS_ERROR.search(str(exc))
+        if m:
+            code = int(m.group(1))
+            return os.strerror(code) if code in errno.errorcode else f"os error {code}"
+    return None
+
+
+def write_failure(dest: str | os.PathLike[str], exc: BaseException) -> BaseException:
+    """``exc`` as the :class:`WriteError` of ``dest`` when the file system refused the
+    write, else ``exc`` itself. For writers that must name their own file while another
+    atomic write is open around them."""
+    reason = _io_failure(exc)
+    return WriteError(f"cannot write {dest}: {reason}") if reason is not None else exc
 
 
 def _fsync_dir(path: Path) -> None:
@@ -50,11 +81,11 @@ def atomic_path(dest: str | os.PathLike[str]) -> Iterator[Path]:
             os.fsync(fh.fileno())
         os.replace(tmp_path, dest)
         _fsync_dir(dest.parent)
-    except OSError as exc:
+    except BaseException as exc:
         tmp_path.unlink(missing_ok=True)
-        raise WriteError(f"cannot write {dest}: {exc.strerror or exc}") from None
-    except BaseException:
-        tmp_path.unlink(missing_ok=True)
+        reason = _io_failure(exc)
+        if reason is not None:
+            raise WriteError(f"cannot write {dest}: {reason}") from None
         raise
 
 
