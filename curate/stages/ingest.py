@@ -26,7 +26,7 @@ from curate.records import DROP_COLUMN, RECORD_SCHEMA
 from curate.run import now_iso
 from curate.sources.base import Reject, Skip, Source, SourceState
 from curate.stages.base import SourceStage, StageContext, StageResult
-from curate.store import atomic_open, atomic_path, sha256_json
+from curate.store import atomic_open, atomic_path, sha256_json, write_failure
 
 FLUSH_EVERY = 5000
 
@@ -35,6 +35,30 @@ TABLE_SCHEMA = {**RECORD_SCHEMA, DROP_COLUMN: pl.Utf8}
 
 def _arrow_schema() -> pa.Schema:
     return pl.DataFrame(schema=TABLE_SCHEMA).to_arrow().schema
+
+
+class _Writer:
+    """A Parquet writer whose failures (a full disk) name its own file: it writes while
+    rejects.jsonl is open beside it, whose atomic write would otherwise take the blame."""
+
+    def __init__(self, tmp, dest, schema: pa.Schema):
+        self.dest = dest
+        try:
+            self._w = pq.ParquetWriter(tmp, schema, compression="zstd")
+        except OSError as exc:
+            raise write_failure(dest, exc) from None
+
+    def write_table(self, table: pa.Table) -> None:
+        try:
+            self._w.write_table(table)
+        except OSError as exc:
+            raise write_failure(self.dest, exc) from None
+
+    def close(self) -> None:
+        try:
+            self._w.close()
+        except OSError as exc:
+            raise write_failure(self.dest, exc) from None
 
 
 class IngestStage(SourceStage):
@@ -64,7 +88,7 @@ class IngestStage(SourceStage):
         with contextlib.ExitStack() as kept, contextlib.ExitStack() as stack:
             tmp = stack.enter_context(atomic_path(out_path))
             rej = stack.enter_context(atomic_open(ctx.run.rejects_path))
-            writer = pq.ParquetWriter(tmp, schema, compression="zstd")
+            writer = _Writer(tmp, out_path, schema)
             stack.callback(writer.close)
             buf: list[dict[str, Any]] = []
 
@@ -162,7 +186,7 @@ class _KeptRecords:
 
     def __enter__(self) -> _KeptRecords:
         self.tmp = self._ctx.__enter__()
-        self.writer = pq.ParquetWriter(self.tmp, self.schema, compression="zstd")
+        self.writer = _Writer(self.tmp, self.path, self.schema)
         return self
 
     def add(self, row: dict[str, Any]) -> None:
