@@ -30,7 +30,15 @@ from curate.export.splits import EVAL, TEST, TRAIN, assign_splits
 from curate.export.tokens import TokenCounter, resolve_counter, tokenizer_files
 from curate.run import now_iso
 from curate.stages.base import SinkStage, StageContext, StageResult
-from curate.store import atomic_path, sha256_file, sha256_json, write_json, write_jsonl, write_text
+from curate.store import (
+    WriteError,
+    atomic_path,
+    sha256_file,
+    sha256_json,
+    write_json,
+    write_jsonl,
+    write_text,
+)
 
 log = logging.getLogger("curate")
 
@@ -200,7 +208,10 @@ def run_export(table: pl.LazyFrame, job: ExportJob, out_dir: Path) -> ExportOutc
     leakage = _leak_check(items) if any(it.split != TRAIN for it in items) else None
 
     # files
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WriteError(f"cannot create the export folder {out_dir}: {exc.strerror or exc}") from None
     previous = _previous_files(out_dir)
     row_of = formatter(cfg.format, cfg.prompt_style)
     written: list[str] = []
