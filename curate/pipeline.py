@@ -73,7 +73,7 @@ def build(
     check_stage_name(from_stage, "--from")
     progress = progress or Progress()
     run = RunFolder(config.run_dir(runs_dir))
-    run.root.mkdir(parents=True, exist_ok=True)
+    run.create()
     engine = get_engine(config.engine)
     ctx = StageContext(run=run, config=config, progress=progress, engine=engine.name, log=log)
 

@@ -18,7 +18,7 @@ import polars as pl
 from curate import __version__
 from curate.errors import CurateError
 from curate.records import DROP_COLUMN
-from curate.store import sha256_file, write_json
+from curate.store import WriteError, sha256_file, write_json
 
 MANIFEST = "manifest.json"
 REJECTS = "rejects.jsonl"
@@ -63,6 +63,13 @@ class RunFolder:
 
     def exists(self) -> bool:
         return self.manifest_path.exists()
+
+    def create(self) -> None:
+        """Make the folder (a clear error when the file system refuses)."""
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise WriteError(f"cannot create the run folder {self.root}: {exc.strerror or exc}") from None
 
     # -- manifest ---------------------------------------------------------------------
     def manifest(self) -> dict[str, Any]:
