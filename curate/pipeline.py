@@ -74,6 +74,25 @@ def build(
     progress = progress or Progress()
     run = RunFolder(config.run_dir(runs_dir))
     run.create()
+    with run.build_lock():
+        stale = run.remove_stale_temp()
+        if stale:
+            log.info("removed %d temporary file(s) left by an interrupted build: %s", len(stale), ", ".join(stale))
+        return _build(config, run, until=until, from_stage=from_stage, force=force, progress=progress,
+                      only=only, report=report)
+
+
+def _build(
+    config: CurateConfig,
+    run: RunFolder,
+    *,
+    until: str | None,
+    from_stage: str | None,
+    force: bool,
+    progress: Progress,
+    only: list[str] | None,
+    report: bool,
+) -> BuildResult:
     engine = get_engine(config.engine)
     ctx = StageContext(run=run, config=config, progress=progress, engine=engine.name, log=log)
 

@@ -5,9 +5,12 @@ match their checksums is skipped."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import platform
 import time
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -22,6 +25,10 @@ from curate.store import WriteError, sha256_file, write_json
 
 MANIFEST = "manifest.json"
 REJECTS = "rejects.jsonl"
+LOCK = ".build.lock"
+#: folders of the run that only ``curate build`` writes (labels/ is written by
+#: ``curate label``, which may run beside a build)
+_BUILD_FOLDERS = ("export", "cache", "state")
 
 _VERSIONED = (
     "polars", "pyarrow", "pydantic", "presidio-analyzer", "presidio-anonymizer", "spacy",
@@ -64,12 +71,55 @@ class RunFolder:
     def exists(self) -> bool:
         return self.manifest_path.exists()
 
+    # -- one build at a time ----------------------------------------------------------
     def create(self) -> None:
         """Make the folder (a clear error when the file system refuses)."""
         try:
             self.root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise WriteError(f"cannot create the run folder {self.root}: {exc.strerror or exc}") from None
+
+    @contextlib.contextmanager
+    def build_lock(self) -> Iterator[None]:
+        """Hold the run folder for one build: a second build of the same run waits for
+        nothing and stops with a clear error. The lock goes with the process, so a killed
+        build never leaves the folder locked."""
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not on POSIX: no lock
+            yield
+            return
+        try:
+            fh = (self.root / LOCK).open("a+b")
+        except OSError:  # a read-only run folder: the first write reports it clearly
+            yield
+            return
+        with fh:
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise CurateError(
+                    f"{self.root}: another curate build is running in this run folder; "
+                    "wait for it to finish (a killed build does not hold it)"
+                ) from None
+            yield
+
+    def remove_stale_temp(self) -> list[str]:
+        """Remove the temporary files a killed build left (``.<name>.<random>.tmp``, see
+        curate.store.atomic_path): they are never complete, may be large, and the one of
+        ingest holds raw text. Call only while holding :meth:`build_lock`."""
+        removed = []
+        folders = [self.root] + [self.root / d for d in _BUILD_FOLDERS]
+        for folder in folders:
+            if not folder.is_dir():
+                continue
+            walk = folder.rglob(".*.tmp") if folder != self.root else folder.glob(".*.tmp")
+            for p in walk:
+                if p.is_file():
+                    with contextlib.suppress(OSError):
+                        p.unlink()
+                        removed.append(os.fspath(p.relative_to(self.root)))
+        return sorted(removed)
 
     # -- manifest ---------------------------------------------------------------------
     def manifest(self) -> dict[str, Any]:
