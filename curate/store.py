@@ -134,4 +134,6 @@ def sha256_file(path: str | os.PathLike[str], chunk: int = 1 << 20) -> str:
 def sha256_json(obj: Any) -> str:
     """Hash of a JSON-able object, independent of key order."""
     data = json.dumps(obj, sort_keys=True, ensure_ascii=False, default=str, separators=(",", ":"))
-    return hashlib.sha256(data.encode("utf-8")).hexdigest()
+    # surrogatepass: a file name that is not UTF-8 (kept by Python as lone surrogates)
+    # still hashes, to the same value every time
+    return hashlib.sha256(data.encode("utf-8", "surrogatepass")).hexdigest()
