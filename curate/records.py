@@ -95,6 +95,50 @@ class RecordError(ValueError):
     """A row cannot become a Record; the message is the reject reason (no record text)."""
 
 
+def printable(value: str) -> str:
+    """``value`` with lone surrogates written as escapes (``\\udce9``), so it can be
+    stored: a file name with bytes that are not UTF-8 comes back from the file system that
+    way, and a JSON ``\\ud800`` escape decodes to one."""
+    try:
+        value.encode("utf-8")
+        return value
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _unicode(value: str, what: str) -> str:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise RecordError(f"{what} is not valid Unicode (a lone surrogate at character {exc.start})") from None
+    return value
+
+
+def _printable_tree(value: Any) -> Any:
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, Mapping):
+        return {printable(str(k)): _printable_tree(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_printable_tree(v) for v in value]
+    return value
+
+
+def _meta_text(meta: Mapping[str, Any] | None) -> str:
+    """The metadata as stored; values that came with lone surrogates (file names that
+    are not UTF-8, headers) are kept with the surrogates escaped."""
+    text = meta_dumps(meta)
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        pass
+    try:
+        return meta_dumps(_printable_tree(meta))
+    except RecursionError:
+        raise RecordError("metadata is nested too deeply") from None
+
+
 def make_record(
     *,
     source: str,
@@ -125,14 +169,14 @@ def make_record(
         if not isinstance(content, str):
             raise RecordError(f"message {i}: content is {type(content).__name__}, not text")
         if content.strip():
-            clean.append({"role": role, "content": content})
+            clean.append({"role": role, "content": _unicode(content, f"message {i}")})
     if not clean:
         raise RecordError("no text: every message is empty")
     if title is not None and not isinstance(title, str):
         title = str(title)
-    title = title.strip() if title else None
+    title = printable(title.strip()) if title else None
     text = flatten(clean, title)
-    rid = f"{source}:{native_id}" + (f"#{chunk}" if chunk is not None else "")
+    rid = printable(f"{source}:{native_id}" + (f"#{chunk}" if chunk is not None else ""))
     return {
         "id": rid,
         "source": source,
@@ -140,9 +184,9 @@ def make_record(
         "title": title or None,
         "messages": clean,
         "text": text,
-        "meta": meta_dumps(meta),
+        "meta": _meta_text(meta),
         "content_hash": content_hash(text),
-        "locator": locator,
+        "locator": printable(locator),
     }
 
 

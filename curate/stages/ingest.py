@@ -22,7 +22,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from curate.records import DROP_COLUMN, RECORD_SCHEMA
+from curate.records import DROP_COLUMN, RECORD_SCHEMA, printable
 from curate.run import now_iso
 from curate.sources.base import Reject, Skip, Source, SourceState
 from curate.stages.base import SourceStage, StageContext, StageResult
@@ -99,7 +99,7 @@ class IngestStage(SourceStage):
 
             def reject(src: Source, kind: str, locator: str, reason: str) -> None:
                 row = {"stage": "ingest", "status": kind, "source": src.source_id,
-                       "locator": locator, "reason": reason}
+                       "locator": printable(locator), "reason": printable(reason)}
                 rej.write(json.dumps(row, ensure_ascii=False) + "\n")
 
             for src in self.run_config.sources_objects():
