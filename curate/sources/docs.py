@@ -140,8 +140,12 @@ class DocError(Exception):
 _FENCE = re.compile(r"^(\s{0,3})(`{3,}|~{3,})(.*)$")
 _ATX = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 _CUSTOM_ID = re.compile(r"\s*\{#([\w\-]+)\}\s*$")
-_IMPORT = re.compile(r"^\s*import\s")
-_EXPORT = re.compile(r"^\s*export\s")
+# MDX module statements, in ES syntax only: a Markdown line of prose that starts with the
+# word "import" or "export" ("import the CSV file you exported ...") is text, not code
+_IMPORT = re.compile(
+    r"""^\s*import\s+(?:type\s+)?(?:['"]|\{|\*\s*as\s+[\w$]+\s+from\s|[\w$]+\s*(?:,\s*(?:\{|\*)|\s+from\s+['"]))"""
+)
+_EXPORT = re.compile(r"^\s*export\s+(?:default\b|const\b|let\b|var\b|function\b|async\s+function\b|class\b|\{|\*)")
 _IMPORT_PARTIAL = re.compile(r"""^\s*import\s+(\w+)\s+from\s+['"](\.{1,2}/[^'"]+\.mdx?)['"]""")
 _JSX_LINE_START = re.compile(r"^\s*</?[A-Za-z][\w.:\-]*(\s|/?>|$)")
 _TAG = re.compile(r"</?[A-Za-z][\w.:\-]*(?:\s+(?:[^<>{}\"']|\"[^\"]*\"|'[^']*'|\{(?:[^{}]|\{[^{}]*\})*\})*)?/?>")
