@@ -53,6 +53,11 @@ def inspect_cmd(
         return
     if table_stage not in STAGE_ORDER:
         raise InputError(f"--stage: unknown stage {table_stage!r}; stages are {', '.join(STAGE_ORDER)}")
+    if table_stage == "ingest" and (manifest.get("stages", {}).get("redact") or {}).get("status") == "done":
+        raise InputError(
+            f"--stage ingest: the ingest table holds the raw, unredacted text and is not shown; inspect a later "
+            f"stage (redact, dedupe, ...) or read {run.table('ingest')} yourself if you are allowed to"
+        )
     path = run.table(table_stage)
     if not path.exists():
         raise InputError(f"--stage: stage {table_stage} has no table in {run.root}")
