@@ -111,6 +111,9 @@ class ServerState:
 
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        # as the server itself binds: connections of a server that died (TIME_WAIT) do not
+        # keep the port taken for a minute, a program listening on it does
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((host, port))
         except OSError:
