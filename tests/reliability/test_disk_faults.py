@@ -29,9 +29,23 @@ FAILS_ON = {
 }
 
 
+def unshare() -> list[str]:
+    """How to get a private mount namespace here: as root with CAP_SYS_ADMIN `unshare -m`,
+    else an unprivileged user namespace (`unshare -rm`)."""
+    tried = []
+    for cmd in (["unshare", "-m"], ["unshare", "-rm"]):
+        if cmd == ["unshare", "-m"] and os.geteuid() != 0:
+            continue
+        r = subprocess.run([*cmd, "sh", "-c", "mount -t tmpfs tmpfs /mnt || mount -t tmpfs tmpfs /tmp"],
+                           capture_output=True, text=True, check=False)
+        if r.returncode == 0:
+            return cmd
+        tried.append(f"{' '.join(cmd)}: {r.stderr.strip()}")
+    raise AssertionError("these tests mount a tmpfs in a private mount namespace; neither works here: " + "; ".join(tried))
+
+
 def in_private_mounts(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    unshare = ["unshare", "-m"] if os.geteuid() == 0 else ["unshare", "-rm"]
-    r = subprocess.run([*unshare, sys.executable, str(DRIVER), *args], cwd=cwd, env=curate_env(),
+    r = subprocess.run([*unshare(), sys.executable, str(DRIVER), *args], cwd=cwd, env=curate_env(),
                        capture_output=True, text=True, timeout=1500, check=False)
     assert r.returncode == 0, f"the driver failed:\n{r.stdout}\n{r.stderr}"
     return r
