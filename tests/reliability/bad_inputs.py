@@ -210,10 +210,11 @@ def email_files(d: Path) -> dict[str, Any]:
         "--XYZ\r\nContent-Type: text/plain\r\n\r\nfirst part, and then the file ends"))
     exp["email/truncated.eml"] = ("any", "")
     depth = 2000
-    nested = "".join(f'Content-Type: multipart/mixed; boundary="b{i}"\r\n\r\n--b{i}\r\n' for i in range(depth))
-    (d / "nested.eml").write_bytes(_eml(base + ["Subject: deep", "Message-ID: <deep@x>", "MIME-Version: 1.0"],
-                                        nested + "Content-Type: text/plain\r\n\r\ndeep text\r\n"))
-    exp["email/nested.eml"] = ("any", "")
+    nested = "".join(f'--b{i}\r\nContent-Type: multipart/mixed; boundary="b{i + 1}"\r\n\r\n' for i in range(depth))
+    (d / "nested.eml").write_bytes(_eml(base + ["Subject: deep", "Message-ID: <deep@x>", "MIME-Version: 1.0",
+                                                'Content-Type: multipart/mixed; boundary="b0"'],
+                                        nested + f"--b{depth}\r\nContent-Type: text/plain\r\n\r\ndeep text\r\n"))
+    exp["email/nested.eml"] = ("rejected", "malformed message: MIME parts nested too deeply")
     (d / "long-header.eml").write_bytes(_eml(base + ["Subject: " + "x" * 200_000, "Message-ID: <long@x>"], "body"))
     exp["email/long-header.eml"] = ("any", "")
     return exp
