@@ -334,7 +334,7 @@ class PiiAnalyzer:
         """Drop allowed and technical detections, trim whitespace, resolve overlaps."""
         if not dets:
             return []
-        tech = technical_spans(text) if self.config.keep_technical else []
+        tech = _technical_near(text, dets) if self.config.keep_technical else []
         allowed_spans = [m.span() for m in self._allow_re.finditer(text)] if self._allow_re is not None else []
         kept = []
         dets = list(dets)
@@ -389,6 +389,27 @@ def _plausible_ner(entity: str, value: str) -> bool:
 
 
 _ONE_LINE = frozenset({"PERSON", "ORGANIZATION", "NRP"})
+def _technical_near(text: str, dets: list[Detection], margin: int = 48) -> list[tuple[int, int, bool]]:
+    """Technical spans around the detections only (scanning the whole text costs more than
+    the few windows that matter). A window is widened until no technical token is cut."""
+    windows: list[list[int]] = []
+    for d in sorted(dets, key=lambda d: d.start):
+        a, b = max(0, d.start - margin), min(len(text), d.end + margin)
+        if windows and a <= windows[-1][1]:
+            windows[-1][1] = max(windows[-1][1], b)
+        else:
+            windows.append([a, b])
+    out: list[tuple[int, int, bool]] = []
+    for a, b in windows:
+        # start and end the window on whitespace so no token is cut in two
+        while a > 0 and not text[a - 1].isspace():
+            a -= 1
+        while b < len(text) and not text[b].isspace():
+            b += 1
+        out += [(s + a, e + a, w) for s, e, w in technical_spans(text[a:b])]
+    return out
+
+
 _TRIM_DOT = frozenset({"PERSON", "LOCATION", "STREET_ADDRESS", "ORGANIZATION", "NRP"})
 #: Types a model assigns broadly; a more specific type found on the same span wins.
 _GENERIC = frozenset({"LOCATION", "ORGANIZATION", "NRP", "DATE_TIME"})

@@ -69,7 +69,7 @@ class Msg:
 class Gen:
     def __init__(self, seed: int):
         self.r = random.Random(seed)
-        self.fakers = {loc: Faker(loc) for loc in set(LOCALES + PHONE_LOCALES + IBAN_LOCALES)}
+        self.fakers = {loc: Faker(loc) for loc in sorted(set(LOCALES + PHONE_LOCALES + IBAN_LOCALES))}
         for i, f in enumerate(self.fakers.values()):
             f.seed_instance(seed * 100 + i)
 
