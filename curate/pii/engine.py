@@ -15,12 +15,12 @@ from pathlib import Path
 # Presidio imports tldextract, which would fetch the public suffix list on first use.
 os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
 
-import regex as re  # noqa: E402
+import regex as re
 
-from curate.errors import ConfigError  # noqa: E402
-from curate.pii.config import RedactConfig  # noqa: E402
-from curate.pii.recognizers.names import not_a_name  # noqa: E402
-from curate.pii.technical import excused, is_product_name, technical_spans  # noqa: E402
+from curate.errors import ConfigError
+from curate.pii.config import RedactConfig
+from curate.pii.recognizers.names import not_a_name
+from curate.pii.technical import excused, is_product_name, technical_spans
 
 log = logging.getLogger("curate.pii")
 
@@ -72,7 +72,11 @@ def _ner_components(nlp) -> list[str]:
 
 def build_nlp_engine(config: RedactConfig):
     """A loaded Presidio NLP engine for ``config.model``, never downloading anything."""
-    from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine, TransformersNlpEngine
+    from presidio_analyzer.nlp_engine import (
+        NerModelConfiguration,
+        SpacyNlpEngine,
+        TransformersNlpEngine,
+    )
 
     m = config.model
     lang = config.language

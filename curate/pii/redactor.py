@@ -17,7 +17,7 @@ from curate.pii.config import RedactConfig
 from curate.pii.engine import Detection, PiiAnalyzer, resolve_overlaps
 from curate.pii.operators import Operators
 from curate.pii.recognizers.names import NOT_NAMES
-from curate.pii.residual import count_types, find_residuals
+from curate.pii.residual import find_residuals
 from curate.pii.secrets import read_key, read_salt
 
 log = logging.getLogger("curate.pii")

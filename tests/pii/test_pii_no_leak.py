@@ -9,7 +9,6 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-
 from helpers import run_cli, write_config
 
 PLANTED = {

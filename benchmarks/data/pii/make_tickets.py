@@ -39,7 +39,7 @@ class Msg:
         self.tech: list[dict] = []
         self.len = 0
 
-    def add(self, text: str, label: str | None = None) -> "Msg":
+    def add(self, text: str, label: str | None = None) -> Msg:
         if label == "TECH":
             self.tech.append({"start": self.len, "end": self.len + len(text), "value": text})
         elif label:
@@ -48,7 +48,7 @@ class Msg:
         self.len += len(text)
         return self
 
-    def fmt(self, template: str, **slots) -> "Msg":
+    def fmt(self, template: str, **slots) -> Msg:
         """``template`` with {slot} fields; each slot is (value, label)."""
         import re
 
@@ -126,7 +126,7 @@ class Gen:
         return self.r.choice([f.ipv4_public(), f.ipv4_private(), f.ipv6()])
 
     def secret(self):
-        rnd = lambda n, alpha=string.ascii_letters + string.digits: "".join(self.r.choice(alpha) for _ in range(n))  # noqa: E731
+        rnd = lambda n, alpha=string.ascii_letters + string.digits: "".join(self.r.choice(alpha) for _ in range(n))
         kind = self.r.randrange(9)
         if kind == 0:
             return "AKIA" + rnd(16, string.ascii_uppercase + string.digits), "my AWS access key is {v}"

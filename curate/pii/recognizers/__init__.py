@@ -10,7 +10,12 @@ from curate.pii.recognizers.address import StreetAddressRecognizer
 from curate.pii.recognizers.cards import card_recognizer
 from curate.pii.recognizers.custom import deny_list_recognizers, pattern_recognizers
 from curate.pii.recognizers.ids import id_recognizer
-from curate.pii.recognizers.names import NameListRecognizer, OrgAsPersonRecognizer, TranscriptRecognizer, name_recognizer
+from curate.pii.recognizers.names import (
+    NameListRecognizer,
+    OrgAsPersonRecognizer,
+    TranscriptRecognizer,
+    name_recognizer,
+)
 from curate.pii.recognizers.network import ip_recognizer, username_recognizer
 from curate.pii.recognizers.phone import phone_recognizer
 from curate.pii.recognizers.secrets import secret_recognizer

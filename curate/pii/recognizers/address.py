@@ -61,7 +61,7 @@ _CITY_STATE_ZIP = re.compile(
 )
 _UK_POSTCODE = re.compile(r"(?<![\w])(?:[A-Z]{1,2}\d[A-Z\d]?[ \t]\d[A-Z]{2}|GIR[ \t]0AA)(?![\w])")
 # "lives at 172 Maneeži 75" - a number, capitalised words, a number: needs context
-_NUM_WORDS_NUM = re.compile(rf"(?<![\w.,\-])\d{{1,6}}[ \t]+\p{{Lu}}[\p{{L}}'’\-]+(?:[ \t]+[\p{{L}}'’\-]+){{0,3}}[ \t]+\d{{1,4}}[A-Za-z]?(?![\w])")
+_NUM_WORDS_NUM = re.compile(r"(?<![\w.,\-])\d{1,6}[ \t]+\p{Lu}[\p{L}'’\-]+(?:[ \t]+[\p{L}'’\-]+){0,3}[ \t]+\d{1,4}[A-Za-z]?(?![\w])")
 
 # "My new address is rue Alves, 41199 Marques-sur-Pineau." - what follows an address label
 _LABELLED = re.compile(
