@@ -10,16 +10,19 @@ duplicates and how closely), ``dup_group_size`` and ``drop_reason``
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
 
 import polars as pl
 
 from curate.dedupe.config import DedupeConfig
-from curate.dedupe.finder import EXACT_REASON, NEAR_REASON, find_duplicates
+from curate.dedupe.finder import EXACT_REASON, NEAR_REASON, DedupeResult, find_duplicates
 from curate.errors import InputError
 from curate.records import DROP_COLUMN
 from curate.stages.base import GlobalStage, Resources, StageContext
+
+#: finds the duplicates of the stage's input elsewhere (see DedupeStage.annotate)
+Finder = Callable[..., DedupeResult]
 
 # group sizes reported in the stats, as histogram bins (upper bounds included)
 SIZE_BINS = ((2, 2), (3, 3), (4, 5), (6, 10), (11, 100), (101, 1000), (1001, None))
@@ -66,20 +69,26 @@ class DedupeStage(GlobalStage):
     def resources(self) -> Resources:
         return Resources(cpus=1.0, gpus=0.0, batch_size=self.cfg.batch_size, concurrency=1)
 
-    def annotate(self, ctx: StageContext, table: pl.LazyFrame) -> pl.DataFrame:
+    def annotate(self, ctx: StageContext, table: pl.LazyFrame, *, finder: Finder | None = None) -> pl.DataFrame:
+        """``finder``: how an engine finds the duplicates elsewhere (the Ray engine's runs
+        signatures and LSH bands on the cluster); called as
+        ``finder(cfg, columns=..., total=..., note=...)``. Default: in this process."""
         cfg = self.cfg
         columns = table.collect_schema().names()
         for col in ("id", "text"):
             if col not in columns:
                 raise InputError(f"dedupe needs a {col!r} column; the input has {', '.join(columns)}")
         total = int(table.select(pl.len()).collect().item())
-        result = find_duplicates(
-            lambda cols: batches(table, cols, cfg.batch_size),
-            cfg,
-            columns=columns,
-            total=total,
-            note=ctx.progress.note,
-        )
+        if finder is not None:
+            result = finder(cfg, columns=columns, total=total, note=ctx.progress.note)
+        else:
+            result = find_duplicates(
+                lambda cols: batches(table, cols, cfg.batch_size),
+                cfg,
+                columns=columns,
+                total=total,
+                note=ctx.progress.note,
+            )
         self._info = result.info
         s = result.info.get("seconds", {})
         ctx.log.info(

@@ -129,6 +129,10 @@ def _inputs_by_hash(df: pl.DataFrame, mode: str) -> dict[str, str]:
     return out
 
 
+#: embeds the texts a cache lacks elsewhere (see EmbedStage.annotate)
+EmbedMissing = Callable[[list[str], EmbeddingCache, Embedder, Progress], tuple[np.ndarray, dict[str, Any]]]
+
+
 class EmbedStage(GlobalStage):
     """Adds ``embedding`` (list[f32], unit length) to every live record."""
 
@@ -157,7 +161,10 @@ class EmbedStage(GlobalStage):
     def embedder(self) -> Embedder:
         return Embedder.from_config(self.config)
 
-    def annotate(self, ctx: StageContext, table: pl.LazyFrame) -> pl.DataFrame:
+    def annotate(self, ctx: StageContext, table: pl.LazyFrame, *, embed_missing: EmbedMissing | None = None) -> pl.DataFrame:
+        """``embed_missing``: how an engine embeds the texts the cache lacks elsewhere (the
+        Ray engine's actors); called as ``embed_missing(hashes, cache, embedder, progress)``
+        and returns what :func:`embed_texts_cached` does, plus the ``device`` it ran on."""
         cfg = self.config
         keys = table.select("id", "content_hash").collect()
         cache_path = ctx.path("cache") / cache_file_name(cfg) if cfg.cache else None
@@ -176,10 +183,14 @@ class EmbedStage(GlobalStage):
                     by_hash = _inputs_by_hash(part, cfg.input)
                     yield list(by_hash), list(by_hash.values())
 
-        vecs, info = embed_texts_cached(hashes, source, embedder, cache, ctx.progress)
+        if embed_missing is not None:
+            vecs, info = embed_missing(hashes, cache, embedder, ctx.progress)
+        else:
+            vecs, info = embed_texts_cached(hashes, source, embedder, cache, ctx.progress)
         cache.save()
+        device = info.pop("device", None) or (embedder.resolved_device if info["embedded"] else None)
         info.update(
-            model=cfg.model, input=cfg.input, device=embedder.resolved_device if info["embedded"] else None,
+            model=cfg.model, input=cfg.input, device=device,
             cache_file=f"cache/{cache_path.name}" if cache_path else None,
         )
         if embedder.timing.padded_tokens:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
@@ -18,7 +19,7 @@ import polars as pl
 
 from curate.embed.vectors import to_numpy
 from curate.errors import ConfigError
-from curate.select.cluster import assign, derive_k, kmeans, pick_backend
+from curate.select.cluster import KMeansResult, assign, derive_k, kmeans, pick_backend
 from curate.select.config import VECTOR_STRATEGIES, SelectConfig
 from curate.select.coverage import coverage_distances, group_coverage
 from curate.select.labels import cluster_terms, sample_per_cluster
@@ -32,6 +33,9 @@ from curate.select.strategies import (
     stratified,
 )
 from curate.stages.base import GlobalStage, Resources, StageContext
+
+#: runs the quality filter elsewhere (see SelectStage.annotate)
+QualityRunner = Callable[[list[str], Any], QualityResult]
 
 NOT_SELECTED = "not_selected"
 SEMANTIC_DUPLICATE = "semantic_duplicate"
@@ -100,7 +104,14 @@ class SelectStage(GlobalStage):
         return Resources(cpus=1.0, gpus=0.0, concurrency=1)
 
     # -- the stage ----------------------------------------------------------------------
-    def annotate(self, ctx: StageContext, table: pl.LazyFrame) -> pl.DataFrame:
+    def annotate(
+        self, ctx: StageContext, table: pl.LazyFrame, *, quality: QualityRunner | None = None,
+        kmeans_fn: Callable[..., KMeansResult] | None = None,
+    ) -> pl.DataFrame:
+        """An engine may run parts elsewhere: ``quality(text_columns, quality_config)``
+        returns the quality filter's result for every row in order (the Ray engine runs it
+        on the cluster); ``kmeans_fn`` replaces :func:`curate.select.cluster.kmeans`
+        (same arguments; e.g. on a GPU actor)."""
         cfg = self.config
         names = table.collect_schema().names()
         has_vectors = "embedding" in names
@@ -120,11 +131,15 @@ class SelectStage(GlobalStage):
         whys: list[str | None] = [] if cfg.quality.enabled else [None] * df.height
         if cfg.quality.enabled:
             ctx.progress.note("quality filter")
-        for offset in range(0, df.height if cfg.quality.enabled else 0, SLICE_ROWS):
-            part = quality_filter(table.slice(offset, SLICE_ROWS).select(text_cols).collect(), cfg.quality)
-            reasons += part.reasons
-            whys += part.why
-        out = self._select(ctx, df, QualityResult(reasons, whys), has_vectors, sem)
+        if cfg.quality.enabled and quality is not None:
+            q = quality(text_cols, cfg.quality)
+        else:
+            for offset in range(0, df.height if cfg.quality.enabled else 0, SLICE_ROWS):
+                part = quality_filter(table.slice(offset, SLICE_ROWS).select(text_cols).collect(), cfg.quality)
+                reasons += part.reasons
+                whys += part.why
+            q = QualityResult(reasons, whys)
+        out = self._select(ctx, df, q, has_vectors, sem, kmeans_fn or kmeans)
         assert out.height == df.height
         if cfg.clusters.terms and self._info.get("k"):
             ctx.progress.note("naming clusters")
@@ -149,7 +164,8 @@ class SelectStage(GlobalStage):
         texts = [embed_input(r.get("title"), r.get("messages"), r.get("text"), "request") for r in got.iter_rows(named=True)]
         return cluster_terms(texts, labels[got["_row"].to_numpy().astype(np.int64)], int(self._info["k"]), cfg.clusters.terms)
 
-    def _select(self, ctx: StageContext, df: pl.DataFrame, q: QualityResult, has_vectors: bool, sem: Any) -> pl.DataFrame:
+    def _select(self, ctx: StageContext, df: pl.DataFrame, q: QualityResult, has_vectors: bool, sem: Any,
+                kmeans_fn: Callable[..., KMeansResult] = kmeans) -> pl.DataFrame:
         cfg = self.config
         n = df.height
         info: dict[str, Any] = {}
@@ -171,8 +187,8 @@ class SelectStage(GlobalStage):
             budget_hint = budget_for(cfg, int(cand.size))
             k = cfg.clusters.k or derive_k(int(cand.size), budget_hint)
             ctx.progress.note(f"k-means, k={min(k, cand.size):,}")
-            res = kmeans(x[cand], k, seed=cfg.seed, iterations=cfg.clusters.iterations,
-                         backend=cfg.clusters.backend, device=cfg.clusters.device)
+            res = kmeans_fn(x[cand], k, seed=cfg.seed, iterations=cfg.clusters.iterations,
+                            backend=cfg.clusters.backend, device=cfg.clusters.device)
             centroids = res.centroids
             cluster[cand] = res.labels
             rest = np.setdiff1d(np.arange(n), cand)
