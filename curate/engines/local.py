@@ -18,7 +18,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from curate.engines.config import EngineConfig
+from curate.engines.config import EngineConfig, stage_resources
 from curate.errors import StageError
 from curate.records import DROP_COLUMN
 from curate.stages.base import BatchStage, GlobalStage, Resources, StageContext
@@ -80,16 +80,7 @@ class LocalEngine:
         self.config = config or EngineConfig()
 
     def resources(self, stage: BatchStage | GlobalStage) -> Resources:
-        base = stage.resources()
-        over = self.config.stages.get(stage.name)
-        if over is None:
-            return base
-        return Resources(
-            cpus=over.cpus or base.cpus,
-            gpus=over.gpus if over.gpus is not None else base.gpus,
-            batch_size=over.batch_size or base.batch_size,
-            concurrency=over.concurrency or base.concurrency,
-        )
+        return stage_resources(stage, self.config)
 
     def workers_for(self, stage: BatchStage, total: int) -> int:
         res = self.resources(stage)

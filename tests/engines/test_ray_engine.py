@@ -1,0 +1,300 @@
+"""The Ray engine against the local engine, stage shape by stage shape, on a local Ray
+with 2 CPUs: same tables whatever order Ray finishes the work in, curate's errors come
+back as themselves, fsspec URLs, resources and the GPU placement rules."""
+
+from __future__ import annotations
+
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import ray
+from helpers import write_config
+from ray import cloudpickle
+
+from curate.config import CurateConfig, load_config
+from curate.engines.config import EngineConfig, StageResourcesConfig
+from curate.engines.local import LocalEngine
+from curate.errors import ConfigError, StageError
+from curate.run import RunFolder
+from curate.stages.base import BatchStage, GlobalStage, Resources, StageContext
+
+# the stages below live in this test module, which Ray's workers cannot import: send them by value
+cloudpickle.register_pickle_by_value(sys.modules[__name__])
+
+
+class Tagger(BatchStage):
+    """Adds ``length`` and the worker's pid; sleeps a random while per batch so batches
+    finish out of order. Raises a curate error, or another error, on chosen ids."""
+
+    name = "tagger"
+
+    def __init__(self, config, fail_on: str | None = None, crash_on: str | None = None):
+        super().__init__(config)
+        self.fail_on = fail_on
+        self.crash_on = crash_on
+
+    def resources(self) -> Resources:
+        return Resources(cpus=1.0, batch_size=7)
+
+    def process(self, batch: pl.DataFrame) -> pl.DataFrame:
+        time.sleep(random.random() * 0.03)
+        ids = set(batch["id"].to_list())
+        if self.fail_on in ids:
+            raise StageError("tagger: a record could not be tagged; fix the tagger")
+        if self.crash_on in ids:
+            raise ValueError("Maria Gonzalez maria@example.com")  # record text in a message
+        return batch.with_columns(
+            pl.col("text").str.len_chars().alias("length"),
+            pl.when(pl.col("text").str.contains("9")).then(pl.lit("has_nine")).otherwise(None).alias("drop_reason"),
+            pl.lit(os.getpid()).alias("worker"),
+        )
+
+
+class Lengths(GlobalStage):
+    """Annotations in reverse order (the engine joins them by id), one drop."""
+
+    name = "lengths"
+
+    def annotate(self, ctx, table):
+        df = table.select("id", pl.col("text").str.len_chars().alias("n")).collect().reverse()
+        return df.with_columns(pl.when(pl.col("n") < 14).then(pl.lit("short")).otherwise(None).alias("drop_reason"))
+
+
+@pytest.fixture(scope="module")
+def run_config(tmp_path_factory) -> CurateConfig:
+    folder = tmp_path_factory.mktemp("cfg")
+    (folder / "x.jsonl").write_text('{"id": "1", "q": "x"}\n')
+    return load_config(write_config(folder / "curate.yaml", {
+        "name": "t", "sources": [{"type": "jsonl", "path": "x.jsonl", "fields": {"id": "id", "user": "q"}}],
+    }))
+
+
+def write_input(path: Path, n: int = 150, dropped: bool = True) -> Path:
+    rng = random.Random(7)
+    rows = {
+        "id": [f"r{i:04d}" for i in range(n)],
+        "text": [" ".join(str(rng.randint(0, 99)) for _ in range(rng.randint(1, 12))) for _ in range(n)],
+        "drop_reason": [("before" if (dropped and i % 6 == 0) else None) for i in range(n)],
+    }
+    pq.write_table(pa.table(rows), path, row_group_size=23)
+    return path
+
+
+def ctx_for(tmp: Path, config: CurateConfig) -> StageContext:
+    return StageContext(run=RunFolder(tmp), config=config)
+
+
+def read(path: Path) -> pl.DataFrame:
+    return pl.read_parquet(path)
+
+
+def test_batch_stage_same_table_as_local_whatever_the_scheduling(ray_engine, run_config, tmp_path):
+    src = write_input(tmp_path / "in.parquet")
+    ctx = ctx_for(tmp_path, run_config)
+    LocalEngine(EngineConfig(workers=1)).run_batch(Tagger(run_config), ctx, src, tmp_path / "local.parquet")
+    ray_engine.run_batch(Tagger(run_config), ctx, src, tmp_path / "ray.parquet")
+    local, out = read(tmp_path / "local.parquet"), read(tmp_path / "ray.parquet")
+    assert out.drop("worker").equals(local.drop("worker"))
+    assert pq.read_schema(tmp_path / "ray.parquet").equals(pq.read_schema(tmp_path / "local.parquet"))
+    # the rows really were spread over two actors, and came back in input order anyway
+    assert out["worker"].n_unique() == 2
+    assert out["id"].to_list() == [f"r{i:04d}" for i in range(150) if i % 6]
+    assert out.height == 125 and (out["drop_reason"] == "has_nine").sum() > 0
+    # one row group per batch, as the local engine writes
+    assert pq.ParquetFile(tmp_path / "ray.parquet").metadata.row_group(0).num_rows == 7
+
+
+def test_curate_error_in_an_actor_comes_back_as_itself(ray_engine, run_config, tmp_path):
+    src = write_input(tmp_path / "in.parquet")
+    with pytest.raises(StageError, match="a record could not be tagged; fix the tagger"):
+        ray_engine.run_batch(Tagger(run_config, fail_on="r0100"), ctx_for(tmp_path, run_config), src, tmp_path / "o.parquet")
+    assert not (tmp_path / "o.parquet").exists()
+    assert not list(tmp_path.glob(".o.parquet.*"))  # no temporary file left
+
+
+def test_other_errors_name_the_stage_never_the_message(ray_engine, run_config, tmp_path):
+    src = write_input(tmp_path / "in.parquet")
+    with pytest.raises(StageError) as info:
+        ray_engine.run_batch(Tagger(run_config, crash_on="r0050"), ctx_for(tmp_path, run_config), src, tmp_path / "o.parquet")
+    assert "tagger" in info.value.message and "Ray task failed" in info.value.message
+    assert "Maria" not in info.value.message and "example.com" not in info.value.message
+    assert not (tmp_path / "o.parquet").exists()
+
+
+def test_empty_input_writes_the_schema(ray_engine, run_config, tmp_path):
+    src = tmp_path / "in.parquet"
+    pq.write_table(pa.table({"id": ["a", "b"], "text": ["x", "y"], "drop_reason": ["gone", "gone"]}), src)
+    ctx = ctx_for(tmp_path, run_config)
+    LocalEngine(EngineConfig(workers=1)).run_batch(Tagger(run_config), ctx, src, tmp_path / "local.parquet")
+    ray_engine.run_batch(Tagger(run_config), ctx, src, tmp_path / "ray.parquet")
+    out = read(tmp_path / "ray.parquet")
+    assert out.height == 0 and out.schema == read(tmp_path / "local.parquet").schema
+
+
+def test_global_stage_joined_by_id_in_input_order(ray_engine, run_config, tmp_path):
+    src = write_input(tmp_path / "in.parquet")
+    ctx = ctx_for(tmp_path, run_config)
+    LocalEngine().run_global(Lengths(run_config), ctx, src, tmp_path / "local.parquet")
+    ray_engine.run_global(Lengths(run_config), ctx, src, tmp_path / "ray.parquet")
+    out = read(tmp_path / "ray.parquet")
+    assert out.equals(read(tmp_path / "local.parquet"))
+    assert out["id"].to_list() == [f"r{i:04d}" for i in range(150) if i % 6]
+    assert (out["drop_reason"] == "short").sum() > 0
+
+
+def test_fsspec_urls_in_and_out(ray_engine, run_config, tmp_path):
+    """Tables named by fsspec URLs (here fsspec's ``local://`` protocol, which goes
+    through fsspec exactly as ``s3://`` or ``gs://`` would)."""
+    src = write_input(tmp_path / "in.parquet")
+    ctx = ctx_for(tmp_path, run_config)
+    url_in = f"local://{src}"
+    ray_engine.run_batch(Tagger(run_config), ctx, url_in, f"local://{tmp_path}/batch.parquet")
+    ray_engine.run_global(Lengths(run_config), ctx, url_in, f"local://{tmp_path}/global.parquet")
+    LocalEngine(EngineConfig(workers=1)).run_batch(Tagger(run_config), ctx, src, tmp_path / "batch_local.parquet")
+    LocalEngine().run_global(Lengths(run_config), ctx, src, tmp_path / "global_local.parquet")
+    assert read(tmp_path / "batch.parquet").drop("worker").equals(read(tmp_path / "batch_local.parquet").drop("worker"))
+    assert read(tmp_path / "global.parquet").equals(read(tmp_path / "global_local.parquet"))
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_local_ray_listens_on_loopback_only(ray_engine):
+    import psutil
+
+    procs = [psutil.Process()] + psutil.Process().children(recursive=True)
+    names = {p.name() for p in procs if p.is_running()}
+    assert any("raylet" in n or "gcs_server" in n for n in names), names
+    listening = []
+    for p in procs:
+        try:
+            conns = p.net_connections(kind="inet")
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+        listening += [c.laddr.ip for c in conns if c.status == psutil.CONN_LISTEN]
+    assert listening, "no Ray process listens at all"
+    assert all(ip in ("127.0.0.1", "::ffff:127.0.0.1", "::1") for ip in listening), listening
+
+
+def test_resources_come_from_the_stage_and_the_config(ray_engine, run_config):
+    from curate.engines.ray import RayEngine
+
+    stage = Tagger(run_config)
+    assert ray_engine.resources(stage) == Resources(cpus=1.0, batch_size=7)
+    # engine.workers=2 caps the default; a stage's concurrency beats it; never more than batches
+    assert ray_engine.workers("tagger", ray_engine.resources(stage), 100) == 2
+    eng = RayEngine(EngineConfig(type="ray", stages={"tagger": StageResourcesConfig(concurrency=3, batch_size=50)}))
+    res = eng.resources(stage)
+    assert (res.batch_size, res.cpus) == (50, 1.0)
+    assert eng.workers("tagger", res, 100) == 3 and eng.workers("tagger", res, 2) == 2
+    # without either: as many as the cluster's CPUs hold
+    assert RayEngine(EngineConfig(type="ray")).workers("tagger", res, 100) == int(ray.cluster_resources()["CPU"])
+    # a worker that can never be placed is a configuration error, not a hang
+    with pytest.raises(ConfigError, match="GPU"):
+        ray_engine.check_fits("embed", 1.0, 1.0)
+    with pytest.raises(ConfigError, match="CPUs"):
+        ray_engine.check_fits("redact", 64.0, 0.0)
+
+
+def test_gpu_placement_rules():
+    from curate.engines.ray.embed import embed_placement
+    from curate.engines.ray.select import kmeans_gpus
+    from curate.select.config import ClusterConfig
+
+    # embedding actors: a GPU each when the cluster has GPUs, else the CPU
+    assert embed_placement("auto", 4.0, None) == (1.0, "cuda")
+    assert embed_placement("auto", 0.0, None) == (0.0, "cpu")
+    assert embed_placement("cuda", 2.0, 0.5) == (0.5, "cuda")
+    assert embed_placement("cpu", 4.0, None) == (0.0, "cpu")
+    with pytest.raises(ConfigError, match="no GPU"):
+        embed_placement("cuda", 0.0, None)
+    with pytest.raises(ConfigError, match="has 1"):
+        embed_placement("auto", 1.0, 2.0)
+    # k-means: a GPU task when allowed and present, else the driver
+    assert kmeans_gpus(ClusterConfig(), 1.0, None) == 1.0
+    assert kmeans_gpus(ClusterConfig(), 0.0, None) == 0.0
+    assert kmeans_gpus(ClusterConfig(backend="faiss"), 8.0, None) == 0.0
+    assert kmeans_gpus(ClusterConfig(device="cpu"), 8.0, None) == 0.0
+    assert kmeans_gpus(ClusterConfig(), 8.0, 0.0) == 0.0
+
+
+def test_kmeans_task_equals_kmeans_here(ray_engine):
+    """The k-means task a GPU would run, run on the CPU: the same clusters as in-process."""
+    from curate.engines.ray.select import remote_kmeans
+    from curate.select.cluster import kmeans
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(400, 16)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    here = kmeans(x, 6, seed=5, iterations=10, backend="torch", device="cpu")
+    there = remote_kmeans(x, 6, gpus=0.0, seed=5, iterations=10, backend="torch", device="cpu")
+    assert there.backend == here.backend == "torch:cpu"
+    assert np.array_equal(there.labels, here.labels)
+    assert np.array_equal(there.centroids, here.centroids)
+
+
+def dedupe_input(path: Path) -> Path:
+    """Records with a template filled in 80 times (one LSH bucket larger than the pairing
+    window), exact copies differing in case and spacing, empty texts, dates for the keep
+    policy, and rows an earlier stage dropped."""
+    rng = random.Random(11)
+    words = ["order", "invoice", "refund", "account", "shipping", "address", "payment", "card", "delivery", "store"]
+    template = ("Hello, thank you for contacting us about order {n}. We have checked the shipment and it left our "
+                "warehouse this morning; the courier expects to deliver it within three working days. You can follow "
+                "it in your account under Orders, where the tracking link is shown next to the order. If anything is "
+                "missing when it arrives, reply to this message and we will send the rest at no cost.")
+    texts, meta = [], []
+    for i in range(260):
+        if i % 3 == 0 and i < 240:
+            texts.append(template.format(n=10000 + i))
+        elif i % 17 == 1:
+            texts.append(texts[i - 1].upper().replace(" ", "  ") if texts else "x")
+        elif i % 29 == 2:
+            texts.append("")
+        else:
+            texts.append(" ".join(rng.choice(words) for _ in range(rng.randint(3, 40))))
+        meta.append(f'{{"created_at": "2024-0{1 + i % 9}-1{i % 10}T10:00:00Z"}}' if i % 5 else None)
+    rows = {
+        "id": [f"d{i:04d}" for i in range(len(texts))],
+        "text": texts,
+        "meta": meta,
+        "drop_reason": [("before" if i % 23 == 5 else None) for i in range(len(texts))],
+    }
+    pq.write_table(pa.table(rows), path, row_group_size=50)
+    return path
+
+
+@pytest.mark.parametrize("settings", [
+    # copies that differ in case are one text, signed from their first record (case kept)
+    {"casefold": True, "lowercase": False, "threshold": 0.7, "bands": 20, "rows": 5},
+    {"keep": "newest", "exact": False, "shingle": "char", "ngram": 6, "verify": "estimate"},
+])
+def test_dedupe_on_ray_equals_local(ray_engine, tmp_path, settings):
+    from curate.dedupe.config import DedupeConfig
+    from curate.dedupe.finder import find_duplicates
+    from curate.dedupe.stage import batches
+    from curate.engines.local import live_scan
+    from curate.engines.ray.dedupe import RayFinder
+    from curate.engines.ray.io import live_rows
+
+    src = dedupe_input(tmp_path / "d.parquet")
+    cfg = DedupeConfig(batch_size=37, device="cpu", **settings)
+    table = live_scan(src)
+    columns = table.collect_schema().names()
+    total = int(table.select(pl.len()).collect().item())
+    here = find_duplicates(lambda cols: batches(table, cols, cfg.batch_size), cfg, columns=columns, total=total)
+    finder = RayFinder(ray_engine, src, live_rows(src), Resources(batch_size=37), group_rows=40)
+    there = finder(cfg, columns=columns, total=total)
+    assert there.frame.equals(here.frame)
+    assert np.array_equal(there.pairs, here.pairs) and np.array_equal(there.pair_similarity, here.pair_similarity)
+    strip = ("seconds", "device")
+    assert {k: v for k, v in there.info.items() if k not in strip} == {k: v for k, v in here.info.items() if k not in strip}
+    # what is compared is there: a bucket beyond the pairing window, dropped duplicates
+    assert here.info["largest_bucket"] > 65
+    assert here.frame["drop_reason"].drop_nulls().len() > 20
