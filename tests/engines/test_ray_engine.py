@@ -298,3 +298,39 @@ def test_dedupe_on_ray_equals_local(ray_engine, tmp_path, settings):
     # what is compared is there: a bucket beyond the pairing window, dropped duplicates
     assert here.info["largest_bucket"] > 65
     assert here.frame["drop_reason"].drop_nulls().len() > 20
+
+
+def test_embed_actors_embed_the_local_chunks(ray_engine, tmp_path):
+    """Missing texts are embedded in chunks of ``engine.stages.embed.batch_size`` in
+    first-seen order, two actors sharing them: each vector equals the model's output for
+    the same chunk here, bit for bit; the cache is written in the local engine's order."""
+    from curate.embed.cache import cache_file_name
+    from curate.embed.model import Embedder
+    from curate.embed.stage import EmbedStage, embed_input
+    from curate.engines.ray import RayEngine
+    from curate.pipeline import build
+    from ray_testdata import write_slice
+
+    config = load_config(write_slice(tmp_path))
+    ingest = build(config, runs_dir=tmp_path / "runs", only=["ingest"], report=False).run
+    table = ingest.path("ingest.parquet")
+    engine = RayEngine(EngineConfig(type="ray", workers=2, stages={"embed": StageResourcesConfig(batch_size=40)}))
+    stage = EmbedStage(config)
+    stage.run_root = ingest.root
+    ctx = StageContext(run=ingest, config=config, engine="ray")
+    engine.run_global(stage, ctx, table, tmp_path / "embed.parquet")
+    out = pl.read_parquet(tmp_path / "embed.parquet")
+    assert stage._info["embedded"] == out["content_hash"].n_unique() > 80 and stage._info["device"] == "cpu"
+
+    first = out.unique("content_hash", keep="first", maintain_order=True)
+    texts = [embed_input(r["title"], r["messages"], r["text"], config.embed.input) for r in first.iter_rows(named=True)]
+    model = Embedder.from_config(config.embed)
+    want = np.concatenate([model.embed(texts[i:i + 40]) for i in range(0, len(texts), 40)])
+    got = np.asarray(first["embedding"].to_list(), dtype=np.float32)
+    assert np.array_equal(got, want)
+    cached = pl.read_parquet(ingest.path("cache") / cache_file_name(config.embed))
+    assert cached["content_hash"].to_list() == first["content_hash"].to_list()
+    # a second run finds every vector in the cache
+    again = EmbedStage(config)
+    engine.run_global(again, ctx, table, tmp_path / "embed2.parquet")
+    assert again._info["embedded"] == 0 and pl.read_parquet(tmp_path / "embed2.parquet").equals(out)

@@ -1,12 +1,12 @@
 """Embeddings on Ray: the cache stays on the driver, the model runs in actors.
 
 The driver looks the live records' content hashes up in the run's cache
-(``runs/<name>/cache/``); only the texts it lacks are embedded. Ray tasks read those
-records (the first record of each missing hash, as the local engine takes) and build the
-text to embed; Ray's groupby gathers them into chunks of the local engine's size and
-order (4,096 texts by default), and a pool of actors, each holding one
-:class:`~curate.embed.model.Embedder`, embeds a chunk per call: on a GPU each when the
-cluster has GPUs, else on CPUs. Vectors come back to the driver, which adds them to the
+(``runs/<name>/cache/``); only the texts it lacks are embedded. The workers read those
+records (the first record of each missing hash, as the local engine takes) in chunks of
+the local engine's size and order (4,096 texts by default), one block per chunk, and a
+pool of actors, each holding one :class:`~curate.embed.model.Embedder`, builds the texts
+and embeds a chunk per call: on a GPU each when the cluster has GPUs, else on CPUs. No
+other work asks for CPUs meanwhile, so actors may take every CPU. Vectors come back to the driver, which adds them to the
 cache in the local engine's order and writes it. With the default chunk the vectors
 equal the local engine's bit for bit (the model's batches hold the same texts)."""
 
@@ -26,9 +26,10 @@ from curate.embed.cache import EmbeddingCache
 from curate.embed.config import EmbedConfig
 from curate.embed.model import Embedder, EmbedTiming
 from curate.embed.stage import CHUNK, embed_input
+from curate.engines.ray.errors import error_batch
 from curate.engines.ray.io import ROW, read_rows
 from curate.engines.ray.session import worker_environment
-from curate.errors import ConfigError
+from curate.errors import ConfigError, StageError
 from curate.stages.base import Progress, Resources
 
 log = logging.getLogger("curate.embed")
@@ -55,32 +56,31 @@ def embed_placement(device: str, cluster_gpus: float, gpus: float | None) -> tup
     return 0.0, "mps" if device == "mps" else "cpu"
 
 
-def embed_inputs(batch: pa.Table, mode: str, rows: Any, chunk: int) -> pa.Table:
-    """The text to embed of each record read, with its index among the missing texts and
-    its chunk."""
-    import ray
-
-    order = ray.get(rows) if isinstance(rows, ray.ObjectRef) else rows
-    df = pl.from_arrow(batch)
-    assert isinstance(df, pl.DataFrame)
-    texts = [embed_input(r.get("title"), r.get("messages"), r.get("text"), mode) for r in df.iter_rows(named=True)]
-    i = np.searchsorted(order, df[ROW].to_numpy())
-    return pa.table({ROW: batch.column(ROW), "i": i.astype(np.int64), "chunk": (i // chunk).astype(np.int64),
-                     "text": pa.array(texts, type=pa.large_string())})
-
-
 class EmbedActor:
-    """Holds one model; embeds a chunk of texts per call, in the chunk's order."""
+    """Holds one model; embeds one chunk of missing texts per call (a chunk is one block:
+    the records of ``order[i * chunk:(i + 1) * chunk]``), in the chunk's order."""
 
-    def __init__(self, embedder: Embedder, threads: int):
+    def __init__(self, embedder: Embedder, threads: int, mode: str, order: Any, chunk: int):
+        import ray
+
         worker_environment(threads)
         self.embedder = embedder
+        self.mode = mode
+        self.order = ray.get(order) if isinstance(order, ray.ObjectRef) else order
+        self.chunk = chunk
         embedder.setup()
 
-    def __call__(self, group: pa.Table) -> pa.Table:
-        i = group.column("i").to_numpy()
-        order = np.argsort(i, kind="stable")
-        texts = group.column("text").take(pa.array(order)).to_pylist()
+    def __call__(self, block: pa.Table) -> pa.Table:
+        df = pl.from_arrow(block)
+        assert isinstance(df, pl.DataFrame)
+        i = np.searchsorted(self.order, df[ROW].to_numpy())
+        first = int(i[0]) if i.size else 0
+        want = min(self.chunk, self.order.size - first)
+        if first % self.chunk or i.size != want or not np.array_equal(i, np.arange(first, first + want)):
+            return error_batch(StageError(
+                "embed: the Ray engine received a chunk of texts split in parts; lower engine.stages.embed.batch_size"
+            ))
+        texts = [embed_input(r.get("title"), r.get("messages"), r.get("text"), self.mode) for r in df.iter_rows(named=True)]
         before = dataclasses.replace(self.embedder.timing)
         vecs = self.embedder.embed(texts)
         t = self.embedder.timing
@@ -93,7 +93,7 @@ class EmbedActor:
         dim = vecs.shape[1] if vecs.ndim == 2 else 0
         flat = pa.array(np.ascontiguousarray(vecs, dtype=np.float32).ravel(), type=pa.float32())
         return pa.table({
-            "i": i[order],
+            "i": i.astype(np.int64),
             "vector": pa.FixedSizeListArray.from_arrays(flat, dim),
             "padded": padded,
             "real": real,
@@ -165,19 +165,17 @@ class RayEmbedMissing:
                                      default=int(self.engine.cluster().get("GPU", 0.0) // gpus) if gpus > 0 else None)
         threads = embedder.threads or max(1, int(cpus))
         worker = dataclasses.replace(embedder, device=device, threads=threads, timing=EmbedTiming())
-        cols = ["title", "messages", "text"]  # those the table has are read
         log.info("embed: %d text(s) in %d chunk(s) on %d actor(s) (%s)", len(missing), chunks, actors, device)
         progress.note(f"embedding {len(missing):,} texts on {actors} Ray actor(s) ({device})")
-        texts = read_rows(self.input_path, cols, rows=phys, block_rows=min(chunk, 1024)).map_batches(
-            embed_inputs, fn_kwargs={"mode": self.cfg.input, "rows": ray.put(phys), "chunk": chunk},
-            batch_format="pyarrow",
-        )
-        embedded = texts.groupby("chunk").map_groups(
+        # one read task and one block per chunk: the chunks are the local engine's, so are the vectors
+        texts = read_rows(self.input_path, ["title", "messages", "text"], rows=phys, chunks=phys[::chunk])
+        embedded = texts.map_batches(
             EmbedActor,
-            fn_constructor_args=(worker, threads),
+            fn_constructor_args=(worker, threads, self.cfg.input, ray.put(phys), chunk),
+            batch_size=None,
+            batch_format="pyarrow",
             compute=pool(size=actors),
             num_cpus=cpus,
-            batch_format="pyarrow",
             **({"num_gpus": gpus} if gpus > 0 else {}),
         )
         out: np.ndarray | None = None

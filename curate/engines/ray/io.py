@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import os
 import uuid
 from collections.abc import Iterator, Sequence
@@ -152,56 +153,99 @@ def _read_chunk(
             yield tbl.append_column(ROW, pa.array(pos, type=pa.int64()))
 
 
+def _read_whole(*args: Any) -> Iterator[pa.Table]:
+    """:func:`_read_chunk` as one block."""
+    parts = list(_read_chunk(*args))
+    if parts:
+        yield pa.concat_tables(parts)
+
+
+@dataclasses.dataclass
+class ReadPlan:
+    """One read task: row groups ``groups`` (the first starting at row ``row0``), only
+    ``rows`` of them when given, as one block when ``whole``."""
+
+    groups: list[int]
+    row0: int
+    rows: np.ndarray | None
+    num_rows: int
+    size_bytes: int
+    whole: bool = False
+
+
+def plan_reads(groups: list[tuple[int, int]], rows: np.ndarray | None, chunks: np.ndarray | None) -> list[ReadPlan]:
+    """The read tasks of a table whose row groups have ``(rows, bytes)`` ``groups``: one per
+    row group, or one per chunk (rows from one chunk start to the next) when ``chunks``."""
+    starts = np.cumsum([0] + [n for n, _ in groups]).astype(np.int64)
+    plans: list[ReadPlan] = []
+    if chunks is None:
+        for g, (n, size) in enumerate(groups):
+            mine = None
+            if rows is not None:
+                mine = rows[(rows >= starts[g]) & (rows < starts[g + 1])]
+                if mine.size == 0:
+                    continue
+            plans.append(ReadPlan([g], int(starts[g]), mine, int(n if mine is None else mine.size), int(size)))
+    else:
+        every = rows if rows is not None else np.arange(starts[-1], dtype=np.int64)
+        bounds = np.append(chunks, starts[-1])
+        for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
+            mine = every[(every >= lo) & (every < hi)]
+            if mine.size == 0:
+                continue
+            first = int(np.searchsorted(starts, lo, side="right")) - 1
+            last = int(np.searchsorted(starts, hi, side="left"))
+            span = list(range(first, last))
+            plans.append(ReadPlan(span, int(starts[first]), mine, int(mine.size), int(sum(groups[g][1] for g in span)), True))
+    if not plans:  # nothing to read: one task that yields nothing
+        plans.append(ReadPlan([], 0, np.zeros(0, np.int64), 0, 0))
+    return plans
+
+
+def _read_whole(*args: Any) -> Iterator[pa.Table]:
+    """:func:`_read_chunk` as one block."""
+    parts = list(_read_chunk(*args))
+    if parts:
+        yield pa.concat_tables(parts)
+
+
 def _datasource_class():
     from ray.data.datasource import Datasource, ReadTask
 
     class LiveRows(Datasource):
-        """The rows of one stage table, read by row groups in parallel, with ``_row``."""
+        """The rows of one stage table with ``_row``: a read task per row group (or per
+        chunk), each streaming out blocks as it reads."""
 
-        def __init__(self, path: str, columns: Sequence[str] | None, live: bool, block_rows: int, rows: np.ndarray | None):
+        def __init__(self, path: str, columns: Sequence[str] | None, live: bool, block_rows: int, rows: np.ndarray | None,
+                     chunks: np.ndarray | None):
             super().__init__()
             self.path = path
             self.columns = list(columns) if columns is not None else None
             self.live = live
             self.block_rows = max(1, int(block_rows))
-            self.rows = None if rows is None else np.unique(np.asarray(rows, dtype=np.int64))
             with open_parquet(path) as pf:
                 md = pf.metadata
-            self.groups = [(md.row_group(i).num_rows, md.row_group(i).total_byte_size) for i in range(md.num_row_groups)]
+            groups = [(md.row_group(i).num_rows, md.row_group(i).total_byte_size) for i in range(md.num_row_groups)]
+            self.plan = plan_reads(
+                groups,
+                None if rows is None else np.unique(np.asarray(rows, dtype=np.int64)),
+                None if chunks is None else np.unique(np.asarray(chunks, dtype=np.int64)),
+            )
 
         def estimate_inmemory_data_size(self) -> int | None:
-            return int(sum(size for _, size in self.groups))
+            return int(sum(p.size_bytes for p in self.plan))
 
         def get_read_tasks(self, parallelism: int, per_task_row_limit: int | None = None, data_context: Any = None):
-            # contiguous runs of row groups, about equal in rows; a run's blocks stream out
-            # as they are read, so even one large row group feeds many workers
-            total = sum(n for n, _ in self.groups)
-            n_tasks = max(1, min(len(self.groups), parallelism if parallelism and parallelism > 0 else len(self.groups)))
-            target = max(1, -(-total // n_tasks))
-            tasks, chunk, chunk_rows, chunk_bytes, row0, chunk_row0 = [], [], 0, 0, 0, 0
-            for g, (n, size) in enumerate(self.groups):
-                chunk.append(g)
-                chunk_rows += n
-                chunk_bytes += size
-                row0 += n
-                if chunk_rows >= target or g == len(self.groups) - 1:
-                    tasks.append(self._task(ReadTask, list(chunk), chunk_row0, chunk_rows, chunk_bytes, row0))
-                    chunk, chunk_rows, chunk_bytes, chunk_row0 = [], 0, 0, row0
-            return [t for t in tasks if t is not None]
-
-        def _task(self, read_task_cls, groups: list[int], row0: int, n: int, size: int, row1: int):
-            rows = None
-            if self.rows is not None:
-                rows = self.rows[(self.rows >= row0) & (self.rows < row1)]
-                if rows.size == 0:
-                    return None
-                n = int(rows.size)
-            path, columns, live, block_rows = self.path, self.columns, self.live, self.block_rows
-
-            def read() -> Iterator[pa.Table]:
-                yield from _read_chunk(path, groups, row0, columns, live, block_rows, rows)
-
-            return read_task_cls(read, _block_metadata(n, int(size), path))
+            # the plan, whatever the parallelism asked: read_rows asks for exactly as many
+            # blocks, so Ray does not cut the tasks' blocks further
+            return [
+                ReadTask(
+                    functools.partial(_read_whole if p.whole else _read_chunk, self.path, p.groups, p.row0, self.columns,
+                                      self.live, self.block_rows, p.rows),
+                    _block_metadata(p.num_rows, p.size_bytes, self.path),
+                )
+                for p in self.plan
+            ]
 
     return LiveRows
 
@@ -212,15 +256,22 @@ def read_rows(
     *,
     block_rows: int = 1024,
     rows: np.ndarray | None = None,
+    chunks: np.ndarray | None = None,
     live: bool = True,
 ) -> Any:
     """A Ray Dataset of a stage table's live rows (``columns``, or all) plus ``_row``;
-    ``rows``: only these positions. Read tasks ask for no CPU: reading is light beside the
-    work done on the rows, and an actor pool sized to the cluster must not starve them."""
+    ``rows``: only these positions. ``chunks``: positions where a chunk starts; each chunk's
+    rows then form exactly one block (blocks are not split by size), so a ``map_batches``
+    with ``batch_size=None`` sees whole chunks. Read tasks ask for no CPU: reading is light
+    beside the work done on the rows, and an actor pool sized to the cluster must not
+    starve them."""
     import ray.data
 
-    source = _datasource_class()(os.fspath(path), columns, live, block_rows, rows)
-    return ray.data.read_datasource(source, num_cpus=0)
+    source = _datasource_class()(os.fspath(path), columns, live, block_rows, rows, chunks)
+    ds = ray.data.read_datasource(source, num_cpus=0, override_num_blocks=len(source.plan))
+    if chunks is not None:
+        ds.context.target_max_block_size = None
+    return ds
 
 
 def ordered(batches: Iterator[pa.Table]) -> Iterator[pa.Table]:
