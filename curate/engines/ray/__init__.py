@@ -43,6 +43,7 @@ from curate.engines.ray.io import (
     live_scan,
     open_parquet,
     ordered,
+    read_concurrency,
     read_rows,
 )
 from curate.engines.ray.session import RaySession
@@ -141,7 +142,7 @@ class RayEngine:
             else:
                 actors = self.workers(stage.name, res, -(-total // res.batch_size))
                 log.info("%s: %d actor(s) of %g CPU, %g GPU, batches of %d", stage.name, actors, res.cpus, res.gpus, res.batch_size)
-                ds = read_rows(input_path, block_rows=res.batch_size).map_batches(
+                ds = read_rows(input_path, block_rows=res.batch_size, concurrency=read_concurrency(actors)).map_batches(
                     StageActor,
                     fn_constructor_args=(stage, max(1, int(res.cpus)), stage_secrets(stage)),
                     batch_size=res.batch_size,
@@ -153,8 +154,8 @@ class RayEngine:
                 for tbl in self.stream(stage.name, ds):
                     writer.write(tbl.drop_columns([ROW]))
                     ctx.progress.advance(tbl.num_rows)
-        if writer.rows != total:
-            raise StageError(f"stage {stage.name}: the ray engine wrote {writer.rows} rows for {total}")
+                if writer.rows != total:  # before the table is put in place
+                    raise StageError(f"stage {stage.name}: the ray engine received {writer.rows} rows for {total}")
         ctx.progress.finish()
 
     def stream(self, stage: str, ds: Any, *, in_order: bool = True) -> Iterator[pa.Table]:
@@ -199,6 +200,21 @@ class RayEngine:
         write_joined(input_path, ann, output_path)
         ctx.progress.advance(total)
         ctx.progress.finish()
+
+
+def task_args(engine: RayEngine, stage: str, res: Resources) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``read_rows`` and ``map_batches`` arguments of a stage's CPU tasks, alike so that
+    Ray fuses reading into the tasks: ``res.cpus`` each, at most
+    ``engine.stages.<stage>.concurrency`` (else ``engine.workers``) at once."""
+    from ray.data import TaskPoolStrategy
+
+    over = engine.override(stage)
+    size = over.concurrency if over is not None and over.concurrency else engine.config.workers
+    read: dict[str, Any] = {"num_cpus": res.cpus, "concurrency": size}
+    mapping: dict[str, Any] = {"num_cpus": res.cpus}
+    if size:
+        mapping["compute"] = TaskPoolStrategy(size=size)
+    return read, mapping
 
 
 def _errors_raised(batches: Iterator[pa.Table]) -> Iterator[pa.Table]:
@@ -251,7 +267,10 @@ def write_joined(input_path: Path | str, ann: pl.DataFrame, output_path: Path | 
     The driver streams the input once; annotations are put in input order first (a join of
     the ids alone), so each input slice meets its own rows."""
     ids = live_scan(input_path).select("id").collect()
-    aligned = ids.join(ann, on="id", how="left", maintain_order="left")
+    if ann.height == ids.height and ann["id"].equals(ids["id"]):
+        aligned = ann  # already in input order (dedupe, embed, select): no copy of the vectors
+    else:
+        aligned = ids.join(ann, on="id", how="left", maintain_order="left")
     if aligned.height != ids.height:
         raise StageError("annotations do not match the input's ids one to one")
     extra = aligned.drop("id")

@@ -206,16 +206,11 @@ class RayFinder:
         self.res = res
         self.group_rows = group_rows
 
-    def _tasks(self, items: int) -> dict[str, Any]:
-        """map_batches arguments of the stage's CPU tasks."""
-        from ray.data import TaskPoolStrategy
+    def _tasks(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """``read_rows`` and ``map_batches`` arguments of the stage's CPU tasks."""
+        from curate.engines.ray import task_args
 
-        over = self.engine.override("dedupe")
-        size = over.concurrency if over is not None and over.concurrency else self.engine.config.workers
-        args: dict[str, Any] = {"num_cpus": self.res.cpus}
-        if size:
-            args["compute"] = TaskPoolStrategy(size=max(1, min(size, items)))
-        return args
+        return task_args(self.engine, "dedupe", self.res)
 
     def _signature_placement(self, cfg: DedupeConfig) -> tuple[float, str]:
         """GPUs per signature task and the device it computes on: the configured GPUs, else
@@ -252,16 +247,16 @@ class RayFinder:
             {c for c in ("messages", "meta") if c in columns and any(c in e.meta.root_names() for e in feats.values())}
         )
         block = max(1, min(self.res.batch_size, cfg.batch_size))
-        batches = -(-n_rows // block)
 
         # 1. keys, features, signatures
         note(f"signatures of {n_rows:,} records on Ray")
-        task_args = self._tasks(batches)
+        read_args, map_args = self._tasks()
         if gpus > 0:
-            task_args["num_gpus"] = gpus
-        signed = read_rows(self.input_path, need, block_rows=block).map_batches(
+            map_args["num_gpus"] = gpus
+            read_args = {"concurrency": read_args["concurrency"]}  # a GPU task reads for itself
+        signed = read_rows(self.input_path, need, block_rows=block, **read_args).map_batches(
             sign_batch, fn_kwargs={"cfg": cfg, "columns": columns, "device": device},
-            batch_size=block, batch_format="pyarrow", **task_args,
+            batch_size=block, batch_format="pyarrow", **map_args,
         ).materialize()
         small_cols = [ROW, "id"] + (["key_hi", "key_lo"] if cfg.exact else []) + [FEATURE + k for k in feats]
         small_cols += ["empty"] if cfg.near else []
@@ -355,9 +350,15 @@ class RayFinder:
         tables = ray.put((self.live_pos, band_node, node_rank))
         banded = signed.select_columns([ROW, "sig"]).map_batches(
             band_rows, fn_kwargs={"bands": bands, "rows": rows, "groups": groups, "tables": tables, "num_perm": cfg.num_perm},
-            batch_format="pyarrow", **self._tasks(bands * groups),
+            batch_format="pyarrow", **self._tasks()[1],
         )
-        paired = banded.groupby("g").map_groups(bucket_pairs, fn_kwargs={"window": WINDOW}, batch_format="numpy")
+        # Ray's sort-based shuffle: several times faster here than its default hash
+        # shuffle, whose aggregator actors cost more than a few groups are worth
+        banded.context.shuffle_strategy = sort_shuffle()
+        cpus = int(self.engine.cluster().get("CPU", 1.0))
+        paired = banded.groupby("g", num_partitions=max(1, min(bands * groups, 4 * cpus))).map_groups(
+            bucket_pairs, fn_kwargs={"window": WINDOW}, batch_format="numpy", **self._tasks()[1],
+        )
         codes: list[np.ndarray] = []
         buckets = largest = 0
         for tbl in self.engine.stream("dedupe", paired, in_order=False):
@@ -384,7 +385,7 @@ class RayFinder:
         nodes = np.unique(pairs.ravel())
         want = ray.put(self.live_pos[first_row[nodes]])
         got = self.engine.collect("dedupe", signed.select_columns([ROW, "sig"]).map_batches(
-            _rows_in, fn_kwargs={"rows": want}, batch_format="pyarrow", **self._tasks(1 << 30),
+            _rows_in, fn_kwargs={"rows": want}, batch_format="pyarrow", **self._tasks()[1],
         ))
         phys = column(got, ROW)
         if phys.size != nodes.size:
@@ -400,14 +401,21 @@ class RayFinder:
         by Ray tasks reading only those records."""
         nodes = np.unique(pairs.ravel())
         phys = self.live_pos[first_row[nodes]]
-        got = self.engine.collect("dedupe", read_rows(self.input_path, ["text"], rows=phys).map_batches(
-            shingle_sets, fn_kwargs={"cfg": cfg}, batch_format="pyarrow", **self._tasks(1 << 30),
+        read_args, map_args = self._tasks()
+        got = self.engine.collect("dedupe", read_rows(self.input_path, ["text"], rows=phys, **read_args).map_batches(
+            shingle_sets, fn_kwargs={"cfg": cfg}, batch_format="pyarrow", **map_args,
         ))
         rows = column(got, ROW)
         shingles = got.column("shingles").to_pylist()
         node_of_row = dict(zip(phys.tolist(), nodes.tolist()))
         sets = {node_of_row[int(r)]: np.asarray(s, dtype=np.uint32) for r, s in zip(rows.tolist(), shingles)}
         return jaccard(sets, pairs)
+
+
+def sort_shuffle() -> Any:
+    from ray.data.context import ShuffleStrategy
+
+    return ShuffleStrategy.SORT_SHUFFLE_PULL_BASED
 
 
 def _rows_in(batch: pa.Table, rows: Any) -> pa.Table:

@@ -27,7 +27,7 @@ from curate.embed.config import EmbedConfig
 from curate.embed.model import Embedder, EmbedTiming
 from curate.embed.stage import CHUNK, embed_input
 from curate.engines.ray.errors import error_batch
-from curate.engines.ray.io import ROW, read_rows
+from curate.engines.ray.io import ROW, read_concurrency, read_rows
 from curate.engines.ray.session import worker_environment
 from curate.errors import ConfigError, StageError
 from curate.stages.base import Progress, Resources
@@ -168,7 +168,8 @@ class RayEmbedMissing:
         log.info("embed: %d text(s) in %d chunk(s) on %d actor(s) (%s)", len(missing), chunks, actors, device)
         progress.note(f"embedding {len(missing):,} texts on {actors} Ray actor(s) ({device})")
         # one read task and one block per chunk: the chunks are the local engine's, so are the vectors
-        texts = read_rows(self.input_path, ["title", "messages", "text"], rows=phys, chunks=phys[::chunk])
+        texts = read_rows(self.input_path, ["title", "messages", "text"], rows=phys, chunks=phys[::chunk],
+                          concurrency=read_concurrency(actors))
         embedded = texts.map_batches(
             EmbedActor,
             fn_constructor_args=(worker, threads, self.cfg.input, ray.put(phys), chunk),

@@ -258,20 +258,31 @@ def read_rows(
     rows: np.ndarray | None = None,
     chunks: np.ndarray | None = None,
     live: bool = True,
+    num_cpus: float = 0,
+    concurrency: int | None = None,
 ) -> Any:
     """A Ray Dataset of a stage table's live rows (``columns``, or all) plus ``_row``;
     ``rows``: only these positions. ``chunks``: positions where a chunk starts; each chunk's
     rows then form exactly one block (blocks are not split by size), so a ``map_batches``
-    with ``batch_size=None`` sees whole chunks. Read tasks ask for no CPU: reading is light
-    beside the work done on the rows, and an actor pool sized to the cluster must not
-    starve them."""
+    with ``batch_size=None`` sees whole chunks.
+
+    ``num_cpus``/``concurrency``: the read tasks' resources. Before a task map, give the
+    map's (its CPUs and task pool size): Ray then fuses reading into the map's tasks. Before
+    an actor pool, keep no CPU (reading is light, and actors sized to the cluster must not
+    starve it) and a small concurrency (each read task is a worker process)."""
     import ray.data
 
     source = _datasource_class()(os.fspath(path), columns, live, block_rows, rows, chunks)
-    ds = ray.data.read_datasource(source, num_cpus=0, override_num_blocks=len(source.plan))
+    extra: dict[str, Any] = {"concurrency": concurrency} if concurrency else {}
+    ds = ray.data.read_datasource(source, num_cpus=num_cpus, override_num_blocks=len(source.plan), **extra)
     if chunks is not None:
         ds.context.target_max_block_size = None
     return ds
+
+
+def read_concurrency(actors: int) -> int:
+    """Read tasks at once in front of ``actors`` actors: a read task keeps many actors fed."""
+    return max(2, actors // 8)
 
 
 def ordered(batches: Iterator[pa.Table]) -> Iterator[pa.Table]:

@@ -49,15 +49,11 @@ class RayQuality:
         self.expected = expected
 
     def __call__(self, text_columns: list[str], cfg: QualityConfig) -> QualityResult:
-        from ray.data import TaskPoolStrategy
+        from curate.engines.ray import task_args
 
-        over = self.engine.override("select")
-        size = over.concurrency if over is not None and over.concurrency else self.engine.config.workers
-        args: dict[str, Any] = {"num_cpus": self.res.cpus}
-        if size:
-            args["compute"] = TaskPoolStrategy(size=size)
-        ds = read_rows(self.input_path, text_columns, block_rows=self.res.batch_size).map_batches(
-            quality_batch, fn_kwargs={"cfg": cfg}, batch_size=self.res.batch_size, batch_format="pyarrow", **args,
+        read_args, map_args = task_args(self.engine, "select", self.res)
+        ds = read_rows(self.input_path, text_columns, block_rows=self.res.batch_size, **read_args).map_batches(
+            quality_batch, fn_kwargs={"cfg": cfg}, batch_size=self.res.batch_size, batch_format="pyarrow", **map_args,
         )
         tbl = self.engine.collect("select", ds, [ROW, "reason", "why"])
         if tbl.num_rows != self.expected:

@@ -13,6 +13,7 @@ import logging
 import os
 import shutil
 import tempfile
+import warnings
 from typing import Any
 
 log = logging.getLogger("curate.ray")
@@ -100,6 +101,9 @@ class RaySession:
                 self.started_local = True
             self._owned = True
         self._configure_data()
+        # Ray Data warns when a pool has more actors than the blocks it knows of before
+        # reading; curate's read tasks stream many blocks each
+        warnings.filterwarnings("ignore", message="The minimum number of concurrent actors", category=UserWarning)
         return ray
 
     def _local_only(self) -> None:
