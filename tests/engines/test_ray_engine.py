@@ -300,16 +300,35 @@ def test_dedupe_on_ray_equals_local(ray_engine, tmp_path, settings):
     assert here.frame["drop_reason"].drop_nulls().len() > 20
 
 
+def test_dedupe_on_ray_with_nothing_live(ray_engine, tmp_path):
+    from curate.dedupe.config import DedupeConfig
+    from curate.dedupe.finder import find_duplicates
+    from curate.dedupe.stage import batches
+    from curate.engines.local import live_scan
+    from curate.engines.ray.dedupe import RayFinder
+    from curate.engines.ray.io import live_rows
+
+    src = tmp_path / "d.parquet"
+    pq.write_table(pa.table({"id": ["a", "b"], "text": ["x y", "x y"], "drop_reason": ["gone", "gone"]}), src)
+    cfg = DedupeConfig(device="cpu")
+    table = live_scan(src)
+    columns = table.collect_schema().names()
+    here = find_duplicates(lambda cols: batches(table, cols, 8), cfg, columns=columns, total=0)
+    there = RayFinder(ray_engine, src, live_rows(src), Resources(batch_size=8))(cfg, columns=columns, total=0)
+    assert there.frame.height == 0 and there.frame.schema == here.frame.schema
+
+
 def test_embed_actors_embed_the_local_chunks(ray_engine, tmp_path):
     """Missing texts are embedded in chunks of ``engine.stages.embed.batch_size`` in
     first-seen order, two actors sharing them: each vector equals the model's output for
     the same chunk here, bit for bit; the cache is written in the local engine's order."""
+    from ray_testdata import write_slice
+
     from curate.embed.cache import cache_file_name
     from curate.embed.model import Embedder
     from curate.embed.stage import EmbedStage, embed_input
     from curate.engines.ray import RayEngine
     from curate.pipeline import build
-    from ray_testdata import write_slice
 
     config = load_config(write_slice(tmp_path))
     ingest = build(config, runs_dir=tmp_path / "runs", only=["ingest"], report=False).run

@@ -284,7 +284,7 @@ class RayFinder:
             node_of = np.arange(n_rows, dtype=np.int64)
             first_row = np.arange(n_rows, dtype=np.int64)
         n_nodes = int(first_row.size)
-        features = {k: column(small, FEATURE + k) for k in feats}
+        features = {k: column(small, FEATURE + k) if n_rows else np.zeros(0) for k in feats}
         rank = policy.ranks(cfg.keep, features, n_rows)
         node_rank = np.full(n_nodes, np.iinfo(np.int64).max, dtype=np.int64)
         np.minimum.at(node_rank, node_of, rank)

@@ -273,6 +273,8 @@ def read_rows(
     import ray.data
 
     source = _datasource_class()(os.fspath(path), columns, live, block_rows, rows, chunks)
+    if concurrency and not num_cpus:  # reads of their own: never more than there are
+        concurrency = min(concurrency, len(source.plan))
     extra: dict[str, Any] = {"concurrency": concurrency} if concurrency else {}
     ds = ray.data.read_datasource(source, num_cpus=num_cpus, override_num_blocks=len(source.plan), **extra)
     if chunks is not None:

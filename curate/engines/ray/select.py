@@ -91,7 +91,6 @@ class RayKMeans:
     def __init__(self, engine: Any, clusters: ClusterConfig):
         self.engine = engine
         self.clusters = clusters
-        self.where = "driver"
 
     def __call__(self, x: np.ndarray, k: int, **kwargs: Any) -> KMeansResult:
         over = self.engine.override("select")
@@ -99,5 +98,4 @@ class RayKMeans:
         if gpus <= 0:
             return kmeans(x, k, **kwargs)
         self.engine.check_fits("select", 1.0, gpus)
-        self.where = "gpu task"
         return remote_kmeans(x, k, gpus=gpus, **kwargs)

@@ -101,9 +101,9 @@ class RaySession:
                 self.started_local = True
             self._owned = True
         self._configure_data()
-        # Ray Data warns when a pool has more actors than the blocks it knows of before
-        # reading; curate's read tasks stream many blocks each
-        warnings.filterwarnings("ignore", message="The minimum number of concurrent actors", category=UserWarning)
+        # Ray Data warns when a pool may run more actors or tasks than the inputs it knows of
+        # before reading; curate's read tasks stream many blocks each
+        warnings.filterwarnings("ignore", message=r"The (minimum|maximum) number of concurrent", category=UserWarning)
         return ray
 
     def _local_only(self) -> None:
