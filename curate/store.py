@@ -62,11 +62,20 @@ def _fsync_dir(path: Path) -> None:
             os.close(fd)
 
 
+def _default_mode() -> int:
+    """What ``open()`` would give a new file: 0o666 less the process's umask."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 @contextlib.contextmanager
-def atomic_path(dest: str | os.PathLike[str]) -> Iterator[Path]:
+def atomic_path(dest: str | os.PathLike[str], mode: int | None = None) -> Iterator[Path]:
     """Yield a temporary path beside ``dest``; on success it replaces ``dest``.
 
-    On any error the temporary file is removed and ``dest`` is left as it was."""
+    The file gets ``mode`` (default: as ``open()`` would create it; the temporary file
+    itself is private until then). On any error the temporary file is removed and
+    ``dest`` is left as it was."""
     dest = Path(dest)
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
@@ -79,6 +88,7 @@ def atomic_path(dest: str | os.PathLike[str]) -> Iterator[Path]:
         yield tmp_path
         with open(tmp_path, "rb+") as fh:
             os.fsync(fh.fileno())
+        os.chmod(tmp_path, _default_mode() if mode is None else mode)
         os.replace(tmp_path, dest)
         _fsync_dir(dest.parent)
     except BaseException as exc:
@@ -90,21 +100,25 @@ def atomic_path(dest: str | os.PathLike[str]) -> Iterator[Path]:
 
 
 @contextlib.contextmanager
-def atomic_open(dest: str | os.PathLike[str], mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO[Any]]:
+def atomic_open(
+    dest: str | os.PathLike[str], mode: str = "w", encoding: str | None = "utf-8", file_mode: int | None = None
+) -> Iterator[IO[Any]]:
     """Open a temporary file for writing; it becomes ``dest`` when the block ends cleanly."""
     if "b" in mode:
         encoding = None
-    with atomic_path(dest) as tmp, open(tmp, mode, encoding=encoding) as fh:
+    with atomic_path(dest, file_mode) as tmp, open(tmp, mode, encoding=encoding) as fh:
         yield fh
 
 
-def write_text(dest: str | os.PathLike[str], text: str) -> None:
-    with atomic_open(dest) as fh:
+def write_text(dest: str | os.PathLike[str], text: str, file_mode: int | None = None) -> None:
+    with atomic_open(dest, file_mode=file_mode) as fh:
         fh.write(text)
 
 
-def write_json(dest: str | os.PathLike[str], obj: Any) -> None:
-    write_text(dest, json.dumps(obj, indent=2, ensure_ascii=False, sort_keys=False, default=str) + "\n")
+def write_json(dest: str | os.PathLike[str], obj: Any, file_mode: int | None = None) -> None:
+    """``file_mode=0o600`` for a file only its owner may read (credentials)."""
+    text = json.dumps(obj, indent=2, ensure_ascii=False, sort_keys=False, default=str) + "\n"
+    write_text(dest, text, file_mode=file_mode)
 
 
 def write_jsonl(dest: str | os.PathLike[str], rows: Any) -> int:

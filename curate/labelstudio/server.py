@@ -192,7 +192,7 @@ class LocalServer:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with contextlib.suppress(OSError):
             self.data_dir.chmod(0o700)
-        write_json(self.credentials_path, asdict(creds))  # temp files are created 0600
+        write_json(self.credentials_path, asdict(creds), file_mode=0o600)
         return creds
 
     def state(self) -> ServerState | None:

@@ -4,6 +4,7 @@ atomic writes."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import polars as pl
@@ -137,3 +138,12 @@ def test_cli_build_prints_summary_and_inspect_shows_funnel(project):
     assert len((project / "out/train.jsonl").read_text().splitlines()) == 20
     r = run_cli("inspect", "runs/nope", cwd=project)
     assert r.returncode == 2 and "not a run folder" in r.stderr
+
+
+def test_written_files_get_the_usual_permissions(tmp_path):
+    write_json(tmp_path / "a.json", {})
+    mask = os.umask(0)
+    os.umask(mask)
+    assert (tmp_path / "a.json").stat().st_mode & 0o777 == 0o666 & ~mask
+    write_json(tmp_path / "secret.json", {}, file_mode=0o600)
+    assert (tmp_path / "secret.json").stat().st_mode & 0o777 == 0o600
