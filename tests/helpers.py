@@ -9,6 +9,9 @@ from pathlib import Path
 
 import yaml
 
+#: samples copied into the repo (tests never read ../shared)
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
 
 def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
     """Run the real `curate` command in a subprocess (exit codes and stderr as a user sees them)."""

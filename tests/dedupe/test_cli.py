@@ -8,8 +8,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from conftest import FIXTURES
-from helpers import run_cli
+from helpers import FIXTURES, run_cli
 from typer.testing import CliRunner
 
 from curate.cli.main import app

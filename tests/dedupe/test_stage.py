@@ -9,8 +9,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from conftest import FIXTURES
-from helpers import NO_MODELS, run_cli, write_config
+from helpers import FIXTURES, NO_MODELS, run_cli, write_config
 
 from curate.dedupe.shingles import Normalization, normalize, python_shingles
 from curate.records import normalize_text
