@@ -29,3 +29,7 @@ def fixtures() -> Path:
 @pytest.fixture
 def root() -> Path:
     return ROOT
+
+
+# one real Label Studio server per test session, for every folder that needs it
+from labelstudio_server import label_studio  # noqa: E402,F401

@@ -51,21 +51,3 @@ def drops_build(tmp_path_factory) -> Build:
 @pytest.fixture(scope="session")
 def clean_env() -> dict[str, str]:
     return curate_env()
-
-
-
-def _label_studio_fixture():
-    """The session's Label Studio server fixture of tests/labelstudio (same code: a real
-    server from .venv-labelstudio, started by `curate label serve`)."""
-    import importlib.util
-
-    path = Path(__file__).resolve().parents[1] / "labelstudio" / "conftest.py"
-    spec = importlib.util.spec_from_file_location("labelstudio_session_fixture", path)
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod  # its dataclasses look their module up there
-    spec.loader.exec_module(mod)
-    return mod.label_studio
-
-
-label_studio = _label_studio_fixture()

@@ -1,6 +1,7 @@
-"""A real Label Studio server for the tests marked ``labelstudio``: started once per test
-session from ``.venv-labelstudio`` by ``curate label serve`` (on a free loopback port, in a
-temporary data folder, offline) and stopped at the end."""
+"""A real Label Studio server for the tests that need one (tests/labelstudio,
+tests/reliability): started once per test session from ``.venv-labelstudio`` by ``curate
+label serve`` (on a free loopback port, in a temporary data folder, offline) and stopped at
+the end. tests/conftest.py makes the ``label_studio`` fixture visible to every folder."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 VENV = ROOT / ".venv-labelstudio"
 
 
