@@ -313,11 +313,26 @@ class PiiAnalyzer:
 
     def analyze_texts(self, texts: list[str]) -> list[list[Detection]]:
         """Detections per text, non-overlapping and sorted, after the allow list and the
-        technical-token filter."""
+        technical-token filter. A text longer than :data:`PIECE_CHARS` (spaCy refuses
+        texts over its ``max_length``, and its memory grows with length) is analysed in
+        overlapping pieces whose detections are merged."""
+        pieces: list[str] = []
+        where: list[tuple[int, int]] = []  # (text index, offset of the piece in it)
+        for i, t in enumerate(texts):
+            if t and t.strip():
+                for off, piece in split_long(t):
+                    pieces.append(piece)
+                    where.append((i, off))
+        found: list[list[Detection]] = [[] for _ in texts]
+        for (i, off), dets in zip(where, self._analyze_pieces(pieces)):
+            found[i].extend(Detection(d.start + off, d.end + off, d.entity, d.score, d.source) for d in dets)
+        return [self.clean(t, dets) if dets else [] for t, dets in zip(texts, found)]
+
+    def _analyze_pieces(self, texts: list[str]) -> list[list[Detection]]:
+        """Raw detections of each text (each short enough for spaCy)."""
         out: list[list[Detection]] = [[] for _ in texts]
-        todo = [i for i, t in enumerate(texts) if t and t.strip()]
-        docs = self.nlp.pipe((ner_view(texts[i]) for i in todo), batch_size=self.config.model.batch_size)
-        for i, doc in zip(todo, docs):
+        docs = self.nlp.pipe((ner_view(t) for t in texts), batch_size=self.config.model.batch_size)
+        for i, doc in enumerate(docs):
             text = texts[i]
             artifacts = self.nlp_engine._doc_to_nlp_artifact(doc, self.language)
             results = self.analyzer.analyze(
@@ -327,11 +342,10 @@ class PiiAnalyzer:
                 nlp_artifacts=artifacts,
                 score_threshold=self.config.score_threshold,
             )
-            dets = [
+            out[i] = [
                 Detection(r.start, r.end, r.entity_type, r.score, (r.recognition_metadata or {}).get("recognizer_name", ""))
                 for r in results
             ]
-            out[i] = self.clean(text, dets)
         return out
 
     def clean(self, text: str, dets: list[Detection]) -> list[Detection]:
@@ -447,3 +461,31 @@ def _merge(group: list[Detection], end: int) -> Detection:
     # for a name) wins, then a specific type over a generic one, then the score
     best = max(group, key=lambda d: (d.start == group[0].start and d.end == end, d.entity not in _GENERIC, d.score, d.end - d.start))
     return Detection(group[0].start, end, best.entity, best.score, best.source)
+
+
+#: longest text analysed in one piece; longer ones are cut at line or word breaks
+PIECE_CHARS = 50_000
+#: characters shared by consecutive pieces, so an entity on a cut is seen whole in one
+PIECE_OVERLAP = 300
+
+
+def split_long(text: str, size: int = PIECE_CHARS, overlap: int = PIECE_OVERLAP) -> list[tuple[int, str]]:
+    """``[(offset, piece), ...]`` covering ``text``; one piece when it is short enough.
+    Cuts fall on a newline, else a space, in the last quarter of each piece."""
+    if len(text) <= size:
+        return [(0, text)]
+    out: list[tuple[int, str]] = []
+    start = 0
+    while start < len(text):
+        end = min(start + size, len(text))
+        if end < len(text):
+            lo = start + (3 * size) // 4
+            cut = text.rfind("\n", lo, end)
+            if cut < 0:
+                cut = text.rfind(" ", lo, end)
+            end = cut + 1 if cut >= 0 else end
+        out.append((start, text[start:end]))
+        if end >= len(text):
+            break
+        start = max(end - overlap, start + 1)
+    return out
