@@ -178,6 +178,25 @@ class Embedder:
         return int(get_dim())
 
     # -- embedding ----------------------------------------------------------------------
+    #: characters per token assumed by the first cut of a long text (then checked)
+    CHARS_PER_TOKEN = 16
+
+    def _head(self, text: str) -> str:
+        """The start of ``text`` that holds all of its first ``max_len`` tokens: cut at a
+        whitespace, and long enough that its own tokens run past ``max_len`` (so the tokens
+        the model sees are those of the whole text); the text itself when short."""
+        limit = self._max_len * self.CHARS_PER_TOKEN
+        while len(text) > limit:
+            cut = text.rfind(" ", limit // 2, limit)
+            if cut < 0:
+                cut = max(text.rfind("\n", limit // 2, limit), 0) or limit
+            piece = text[:cut]
+            n = len(self._st.tokenizer(piece, add_special_tokens=False)["input_ids"])
+            if n > self._max_len + 8:
+                return piece
+            limit *= 4
+        return text
+
     def embed(self, texts: list[str]) -> np.ndarray:
         """Embed ``texts``; row i is the unit vector of ``texts[i]`` (float32)."""
         self.setup()
@@ -189,6 +208,9 @@ class Embedder:
         st = self._st
         tok = st.tokenizer
         t0 = time.perf_counter()
+        # only the first max_len tokens count: cut very long texts before tokenising them
+        # (a 10 MB record took half a minute to tokenise whole)
+        texts = [self._head(t) for t in texts]
         # token counts, for sorting and for the padding figures; the tokenizer is fast (Rust)
         lengths = np.fromiter(
             (len(ids) for ids in tok(list(texts), add_special_tokens=True, truncation=True, max_length=self._max_len)["input_ids"]),

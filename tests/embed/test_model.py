@@ -87,3 +87,20 @@ def test_fp16_weights_used_on_cuda_give_the_same_directions(embedder, bitext_row
     assert half.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(half, axis=1), 1.0, atol=1e-5)
     assert float((full * half).sum(1).min()) > 0.999
+
+
+def test_very_long_texts_are_cut_before_tokenising_with_the_same_vectors(embedder, bitext_rows):
+    # about 1 MB of real replies: only the first max_len tokens matter, so the text is cut
+    # first; the vector is the one sentence-transformers gives for the whole text
+    replies = [r["messages"][1]["content"] for r in bitext_rows]
+    long = "\n\n".join(replies * 6)
+    assert len(long) > 1_000_000
+    # and a text whose first tokens are far apart: a long run of blanks after one word
+    sparse = "refund " + " " * 300_000 + " ".join(replies[:3])
+    texts = [long, sparse, replies[0]]
+    head = embedder._head(long)
+    assert len(head) < 10_000 and long.startswith(head)
+    assert embedder._head(sparse) == sparse or len(embedder._head(sparse)) > 300_000
+    v = embedder.embed(texts)
+    ref = embedder._st.encode(texts, normalize_embeddings=True, batch_size=16)
+    np.testing.assert_allclose(v, ref, atol=1e-5)
