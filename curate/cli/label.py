@@ -196,25 +196,33 @@ def push_cmd(
     run_path: Path = typer.Argument(..., metavar="RUN", help="A run folder (runs/<name>) or its curate.yaml."),
     data_dir: Path = typer.Option(None, "--data-dir", help=DATA_DIR_HELP),
     limit: int = typer.Option(None, "--limit", min=1, help="Push only the first N selected records (by selection rank)."),
+    allow_unredacted: bool = typer.Option(
+        False, "--allow-unredacted",
+        help="Push even though the run's redact stage is disabled (reviewers see the raw text).",
+    ),
 ) -> None:
     """Create or update the review project and import the selected records.
 
     Each task needs two annotations by two different reviewers. Safe to repeat: a record
     already in the project is never imported again, so re-running after new records were
-    selected (or after an interrupted push) adds only what is missing.
+    selected (or after an interrupted push) adds only what is missing. A run built without
+    redaction is refused unless --allow-unredacted.
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from curate.labelstudio.connection import open_client
     from curate.labelstudio.push import push
 
+    from curate.labelstudio.push import check_redacted
+
     console = _console()
     run, name, cfg, base_dir = _open_run(run_path)
+    check_redacted(run, allow_unredacted)  # before connecting: nothing to fix on the server
     with open_client(cfg, data_dir) as client, Progress(
         TextColumn("importing"), BarColumn(), MofNCompleteColumn(), console=console, transient=True,
     ) as bar:
         task = bar.add_task("import", total=None)
-        res = push(run, name, cfg, client, base_dir=base_dir, limit=limit,
+        res = push(run, name, cfg, client, base_dir=base_dir, limit=limit, allow_unredacted=allow_unredacted,
                    progress=lambda done, total: bar.update(task, completed=done, total=total))
     what = "created" if res.created else ("updated: " + ", ".join(res.settings_changed) if res.settings_changed else "up to date")
     console.print(f"project {res.project_id} ({what}): {res.project_url}", highlight=False)

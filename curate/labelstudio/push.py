@@ -106,6 +106,20 @@ def ensure_project(
     return int(existing["id"]), False, changed
 
 
+def check_redacted(run: RunFolder, allow_unredacted: bool = False) -> None:
+    """Raise unless the run's select table was built from redacted records."""
+    if allow_unredacted:
+        return
+    status = (run.manifest().get("stages", {}).get("redact") or {}).get("status")
+    if status != "done":
+        why = "is disabled" if status == "disabled" else "has not run"
+        raise InputError(
+            f"{run.root}: the redact stage {why} for this run, so its records may hold personal "
+            "data; enable redact and rebuild, or pass --allow-unredacted if the reviewers and "
+            "this Label Studio server may see the raw text"
+        )
+
+
 def read_selected(run: RunFolder) -> pl.DataFrame:
     """The live, selected rows of the run's select table."""
     path = run.table("select")
@@ -147,8 +161,13 @@ def push(
     base_dir: Path | None = None,
     limit: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    allow_unredacted: bool = False,
 ) -> PushResult:
-    """Create or update the review project and import the selected records not in it yet."""
+    """Create or update the review project and import the selected records not in it yet.
+
+    Refuses a run whose redact stage did not run (reviewers would see the raw text)
+    unless ``allow_unredacted``."""
+    check_redacted(run, allow_unredacted)
     df = read_selected(run)
     if limit is not None:
         df = df.head(limit)

@@ -94,9 +94,9 @@ def test_two_reviewers_agreement_adjudication_export(label_studio, tmp_path):
     assert "exists already" in again
 
     # -- push, twice: the second adds nothing -------------------------------------------
-    out = ls.cli("label", "push", str(run), cwd=tmp_path).stdout
+    out = ls.cli("label", "push", str(run), "--allow-unredacted", cwd=tmp_path).stdout
     assert "12 imported, 0 already" in out, out
-    out = ls.cli("label", "push", "curate.yaml", cwd=tmp_path).stdout
+    out = ls.cli("label", "push", "curate.yaml", "--allow-unredacted", cwd=tmp_path).stdout
     assert "0 imported, 12 already" in out and "up to date" in out, out
     state = ProjectState.load(run)
     admin = LabelStudioClient(Connection(ls.url, ls.admin_token))
@@ -258,19 +258,19 @@ def test_interrupted_push_never_imports_twice(label_studio, tmp_path, mode):
     flaky = LabelStudioClient(Connection(ls.url, ls.admin_token), retries=0, transport=DropAfter(1, mode))
     if mode == "refuse":
         with pytest.raises(LabelStudioUnavailable, match=ls.url):
-            push(run, "ls-e2e", cfg, flaky)
+            push(run, "ls-e2e", cfg, flaky, allow_unredacted=True)
         state = ProjectState.load(run.root)
         with LabelStudioClient(Connection(ls.url, ls.admin_token)) as admin:
             assert sum(existing_record_ids(admin, state.project_id).values()) == 4
-            res = push(run, "ls-e2e", cfg, admin)
+            res = push(run, "ls-e2e", cfg, admin, allow_unredacted=True)
         assert (res.already, res.imported, res.created) == (4, 8, False)
     else:
         # the server imported the chunk but the answer never came: push looks, sees it, goes on
-        res = push(run, "ls-e2e", cfg, flaky)
+        res = push(run, "ls-e2e", cfg, flaky, allow_unredacted=True)
         assert res.imported == 12
         state = ProjectState.load(run.root)
     with LabelStudioClient(Connection(ls.url, ls.admin_token)) as admin:
         have = existing_record_ids(admin, state.project_id)
-        res = push(run, "ls-e2e", cfg, admin)
+        res = push(run, "ls-e2e", cfg, admin, allow_unredacted=True)
     assert len(have) == 12 and set(have.values()) == {1}
     assert res.imported == 0 and res.already == 12

@@ -129,7 +129,7 @@ def test_cli_server_down_is_one_line_without_the_token(tiny_run, tmp_path):
         port = s.getsockname()[1]
     url = f"http://127.0.0.1:{port}"
     env = {"CURATE_LS_URL": url, "CURATE_LS_TOKEN": SECRET}
-    for cmd in (["label", "push", str(run)], ["label", "pull", str(run)], ["label", "reviewers", "add", "a@b.org"]):
+    for cmd in (["label", "push", str(run), "--allow-unredacted"], ["label", "pull", str(run)], ["label", "reviewers", "add", "a@b.org"]):
         r = run_cli(*cmd, cwd=tmp_path, env=env)
         assert r.returncode == 1, (cmd, r.stdout, r.stderr)
         err = r.stderr.strip()
@@ -154,3 +154,13 @@ def test_install_script_is_idempotent_when_present(root):
                        timeout=120, check=False, env={**os.environ, "CURATE_LS_VENV": str(venv)})
     assert r.returncode == 0, r.stderr
     assert "already installed" in r.stdout
+
+
+def test_push_refuses_a_run_built_without_redaction(tiny_run, tmp_path):
+    # the refusal comes before any connection: no server is needed to learn it
+    env = {"CURATE_LS_URL": "http://127.0.0.1:9", "CURATE_LS_TOKEN": SECRET}
+    r = run_cli("label", "push", str(tiny_run), cwd=tmp_path, env=env)
+    assert r.returncode == 2, r.stderr
+    err = r.stderr.strip()
+    assert "redact stage is disabled" in err and "--allow-unredacted" in err, err
+    assert "Traceback" not in err and "unavailable" not in err

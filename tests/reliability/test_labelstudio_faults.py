@@ -54,7 +54,7 @@ def build_run(work: Path, ls, title: str) -> Path:
 
 
 def start_push(work: Path, ls) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "curate", "label", "push", "runs/ls-faults"], cwd=work, env=ls.env,
+    return subprocess.Popen([sys.executable, "-m", "curate", "label", "push", "runs/ls-faults", "--allow-unredacted"], cwd=work, env=ls.env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -106,7 +106,7 @@ def test_server_killed_during_a_push_then_repush_has_no_duplicates(label_studio,
     before = tasks_per_record(ls, run)
     assert 5 <= sum(before.values()) < BUDGET and set(before.values()) == {1}
 
-    r = subprocess.run([sys.executable, "-m", "curate", "label", "push", "runs/ls-faults"], cwd=tmp_path, env=ls.env,
+    r = subprocess.run([sys.executable, "-m", "curate", "label", "push", "runs/ls-faults", "--allow-unredacted"], cwd=tmp_path, env=ls.env,
                        capture_output=True, text=True, timeout=600, check=False)
     assert r.returncode == 0, r.stderr
     assert f"{BUDGET - len(before)} imported, {len(before)} already" in r.stdout, r.stdout
@@ -128,7 +128,7 @@ def test_push_killed_in_the_middle_then_repush_has_no_duplicates(label_studio, t
     before = tasks_per_record(ls, run)
     assert 5 <= len(before) < BUDGET and set(before.values()) == {1}
     for _ in range(2):  # the re-push completes; one more finds nothing to do
-        r = subprocess.run([sys.executable, "-m", "curate", "label", "push", "runs/ls-faults"], cwd=tmp_path,
+        r = subprocess.run([sys.executable, "-m", "curate", "label", "push", "runs/ls-faults", "--allow-unredacted"], cwd=tmp_path,
                            env=ls.env, capture_output=True, text=True, timeout=600, check=False)
         assert r.returncode == 0, r.stderr
     assert f"0 imported, {BUDGET} already" in r.stdout, r.stdout
