@@ -190,7 +190,7 @@ def write_results(res: dict) -> None:
             secs = ", ".join(f"{t}" for t in row["seconds"])
             loads = ", ".join(f"{x}" for x in row["load_before"])
             lines.append(f"| {row['engine']} | {row['workers']} | {secs} | {row['docs_per_s']:,} | {same} | {loads} |")
-        lines += ["", "Ratios of the fastest runs (time of the first / time of the second): " + ", ".join(
+        lines += ["", "Speed ratios of the fastest runs (above 1 means faster; scaling = time with fewer workers / time with more, ray vs local = the local engine's time / Ray's time): " + ", ".join(
             f"{k.replace('_', ' ')} **{v}**" for k, v in r["ratios"].items()), ""]
     lines += res.get("notes", [])
     (RESULTS / "ray.md").write_text("\n".join(lines) + "\n")

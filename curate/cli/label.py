@@ -198,7 +198,7 @@ def push_cmd(
     limit: int = typer.Option(None, "--limit", min=1, help="Push only the first N selected records (by selection rank)."),
     allow_unredacted: bool = typer.Option(
         False, "--allow-unredacted",
-        help="Push even though the run's redact stage is disabled (reviewers see the raw text).",
+        help="Push even though the run's redact stage is disabled or did not run (reviewers see the raw text).",
     ),
 ) -> None:
     """Create or update the review project and import the selected records.
