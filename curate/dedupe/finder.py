@@ -205,8 +205,16 @@ def find_duplicates(
         sig = sigs.view()
         empty = np.concatenate(empty_parts) if empty_parts else np.zeros(0, bool)
         bands, rows = cfg.lsh_params()
+        margin = lsh.estimate_margin(cfg.threshold, cfg.num_perm) if cfg.verify == "exact" else 0.0
+        # a pair whose estimate is below this is rejected whatever the verification, so
+        # it is dropped as soon as it is made (templated data makes millions of them)
+        floor = np.float32(cfg.threshold - margin)
+
+        def plausible(p: np.ndarray) -> np.ndarray:
+            return lsh.estimate_pairs(sig, p) >= floor
+
         note("candidate pairs")
-        pairs, cstats = lsh.candidate_pairs(sig, bands, rows, rank=node_rank, valid=~empty)
+        pairs, cstats = lsh.candidate_pairs(sig, bands, rows, rank=node_rank, valid=~empty, keep=plausible)
         t = timer.add("candidates", t)
         note(f"verifying {pairs.shape[0]:,} pairs")
         est = lsh.estimate_pairs(sig, pairs)
@@ -214,7 +222,6 @@ def find_duplicates(
         w = est.copy()
         checked = 0
         if cfg.verify == "exact" and pairs.shape[0]:
-            margin = lsh.estimate_margin(cfg.threshold, cfg.num_perm)
             border = np.abs(est - np.float32(cfg.threshold)) < margin
             if border.any():
                 exact_j = _exact_jaccard(read, pairs[border], first_row, n_rows, cfg, shingle_norm)
@@ -231,7 +238,12 @@ def find_duplicates(
                 "recall_at_threshold": round(float(lsh.candidate_probability(cfg.threshold, bands, rows)), 4),
                 "buckets": cstats.buckets,
                 "largest_bucket": cstats.largest_bucket,
+                # unique pairs sharing a band whose estimate can reach the threshold
                 "candidate_pairs": int(pairs.shape[0]),
+                # pairs made from the buckets (once per band that made them) and, of
+                # those, the ones dropped at once for an estimate below the threshold
+                "band_pairs": cstats.pairs_generated,
+                "band_pairs_pruned": cstats.pairs_pruned,
                 "exact_checked_pairs": checked,
                 "duplicate_pairs": int(edges.shape[0]),
             }

@@ -16,12 +16,18 @@ holding many documents (a template instantiated thousands of times) would give a
 quadratic number of pairs, so a large bucket links each member only to its ``window``
 neighbours and to the bucket's best-ranked member: enough to connect the group and to
 reach the record most likely kept.
+
+Templated data (support macros, form letters) still makes tens of millions of such pairs
+over a million documents, most of them far below the threshold. ``candidate_pairs`` takes
+a ``keep`` test that is applied to each band's pairs as they are made (the finder passes
+"estimated Jaccard can still reach the threshold"), so memory holds the plausible pairs,
+not every candidate.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -73,6 +79,7 @@ class CandidateStats:
     buckets: int = 0  # buckets with two or more documents, over all bands
     largest_bucket: int = 0
     pairs_generated: int = 0  # before removing pairs found in several bands
+    pairs_pruned: int = 0  # failed the ``keep`` test (counted once per band they were made in)
     pairs: int = 0
 
 
@@ -116,6 +123,10 @@ def _bucket_pairs(keys: np.ndarray, rank: np.ndarray, window: int, stats: Candid
         yield np.stack([np.minimum(a, b), np.maximum(a, b)], axis=1)
 
 
+#: pairs handed to ``keep`` at a time (bounds the memory of its signature gathers)
+_KEEP_SLICE = 1 << 18
+
+
 def candidate_pairs(
     sigs: np.ndarray,
     bands: int,
@@ -123,11 +134,14 @@ def candidate_pairs(
     rank: np.ndarray | None = None,
     window: int = 64,
     valid: np.ndarray | None = None,
+    keep: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> tuple[np.ndarray, CandidateStats]:
     """Unique candidate pairs ``(i, j)``, i < j, of rows of ``sigs`` that agree on a band.
 
     ``rank`` orders members within a bucket (lower first; default: row order); ``valid``
-    masks out rows that take no part (documents with no shingles)."""
+    masks out rows that take no part (documents with no shingles); ``keep``, given an
+    ``(m, 2)`` array of pairs, returns a boolean mask of those worth keeping: it sees each
+    band's new pairs in slices as they are made, so pairs it rejects never accumulate."""
     n = sigs.shape[0]
     stats = CandidateStats(bands=bands, rows=rows)
     if bands * rows > sigs.shape[1]:
@@ -147,10 +161,21 @@ def candidate_pairs(
         for p in _bucket_pairs(keys, sub_rank, window, stats):
             if idx is not None:
                 p = idx[p]
-            band_codes.append(p[:, 0] * n + p[:, 1])
+            stats.pairs_generated += p.shape[0]
+            c = p[:, 0] * n + p[:, 1]
+            if keep is not None:
+                # pairs already kept from an earlier band need no second look
+                for prev in codes:
+                    c = c[~_sorted_has(prev, c)]
+                for s in range(0, c.size, _KEEP_SLICE):
+                    part = c[s : s + _KEEP_SLICE]
+                    ok = keep(np.stack([part // n, part % n], axis=1))
+                    stats.pairs_pruned += int(part.size - ok.sum())
+                    band_codes.append(part[ok])
+            else:
+                band_codes.append(c)
         if band_codes:
             c = np.unique(np.concatenate(band_codes))
-            stats.pairs_generated += sum(x.size for x in band_codes)
             codes.append(c)
         # merge as we go: memory stays at the unique pairs, not bands x pairs
         if len(codes) > 4:
@@ -160,6 +185,16 @@ def candidate_pairs(
     uniq = np.unique(np.concatenate(codes))
     stats.pairs = int(uniq.size)
     return np.stack([uniq // n, uniq % n], axis=1), stats
+
+
+def _sorted_has(sorted_unique: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Which ``values`` are in ``sorted_unique`` (a binary search each: unlike ``np.isin``,
+    the large sorted side is not sorted again)."""
+    if sorted_unique.size == 0:
+        return np.zeros(values.size, dtype=bool)
+    pos = np.searchsorted(sorted_unique, values)
+    pos[pos == sorted_unique.size] = 0
+    return sorted_unique[pos] == values
 
 
 def estimate_pairs(sigs: np.ndarray, pairs: np.ndarray, chunk: int = 1 << 15) -> np.ndarray:

@@ -172,7 +172,7 @@ def dedupe_stats(output: pl.LazyFrame, cfg: DedupeConfig, info: dict[str, Any] |
     if info:
         for k in (
             "distinct_texts", "empty_texts", "recall_at_threshold", "buckets", "largest_bucket",
-            "candidate_pairs", "exact_checked_pairs", "duplicate_pairs", "device",
+            "candidate_pairs", "band_pairs", "band_pairs_pruned", "exact_checked_pairs", "duplicate_pairs", "device",
         ):
             if k in info:
                 out[k] = info[k]

@@ -116,6 +116,37 @@ def test_large_bucket_links_window_and_best_ranked() -> None:
         assert (min(i, j), max(i, j)) in got
 
 
+def test_keep_test_prunes_as_pairs_are_made_with_the_same_survivors() -> None:
+    """Templated documents: one template shared by all, a few words of each filled in, so
+    every band has one huge bucket. ``keep`` sees the pairs band by band and only the
+    plausible ones are kept: the same set as filtering all candidates afterwards."""
+    rng = np.random.default_rng(3)
+    template = rng.integers(0, 1_000_000, size=80)
+    sets = []
+    for _ in range(600):
+        s = template.copy()
+        k = int(rng.integers(3, 40))
+        s[rng.choice(80, size=k, replace=False)] = rng.integers(2_000_000, 3_000_000, size=k)
+        sets.append(sorted(set(s.tolist())))
+    sigs, _ = _sigs(sets, 128)
+    floor = np.float32(0.7)
+    seen: list[int] = []
+
+    def keep(p: np.ndarray) -> np.ndarray:
+        seen.append(p.shape[0])
+        return estimate_pairs(sigs, p) >= floor
+
+    everything, all_stats = candidate_pairs(sigs, 16, 6, window=64)
+    kept, stats = candidate_pairs(sigs, 16, 6, window=64, keep=keep)
+    expected = everything[estimate_pairs(sigs, everything) >= floor]
+    assert all_stats.largest_bucket > 100  # the template made large buckets
+    assert 0 < kept.shape[0] < everything.shape[0] // 2
+    assert set(map(tuple, kept.tolist())) == set(map(tuple, expected.tolist()))
+    assert stats.pairs == kept.shape[0] and stats.pairs_pruned > 0
+    # the test saw slices, never the whole candidate set at once
+    assert max(seen) < everything.shape[0]
+
+
 def test_estimates_and_margin() -> None:
     sigs = np.array([[1, 2, 3, 4], [1, 2, 0, 0], [9, 9, 9, 9]], dtype=np.uint32)
     est = estimate_pairs(sigs, np.array([[0, 1], [0, 2], [1, 1]]))

@@ -302,11 +302,15 @@ class RayFinder:
             lap("candidates")
             note(f"verifying {pairs.shape[0]:,} pairs")
             est = self._estimates(signed, cfg, pairs, first_row)
+            # as the local engine: candidates are the pairs whose estimate can reach the
+            # threshold (the others are rejected whatever the verification)
+            margin = lsh.estimate_margin(cfg.threshold, cfg.num_perm) if cfg.verify == "exact" else 0.0
+            plausible = est >= np.float32(cfg.threshold - margin)
+            pairs, est = pairs[plausible], est[plausible]
             accept = est >= np.float32(cfg.threshold)
             w = est.copy()
             checked = 0
             if cfg.verify == "exact" and pairs.shape[0]:
-                margin = lsh.estimate_margin(cfg.threshold, cfg.num_perm)
                 border = np.abs(est - np.float32(cfg.threshold)) < margin
                 if border.any():
                     exact_j = self._exact_jaccard(cfg, pairs[border], first_row)
