@@ -85,12 +85,11 @@ RESULTS = HERE / "results"
 
 
 def run_stage(code_root: Path, data: Path, workdir: Path) -> dict:
-    """The dedupe stage of the code at ``code_root`` on ``data``, in a subprocess."""
+    """The dedupe stage of the ``curate`` package at ``code_root`` on ``data``, in a
+    subprocess; the harness (``dedupe_scale.py``) is this checkout's for both sides."""
     out = workdir / "result.json"
     env = {**os.environ, "PYTHONPATH": str(code_root)}
-    cmd = [sys.executable, str(code_root / "benchmarks" / "dedupe_scale.py"), str(data), str(workdir / "run"), str(out)]
-    if not (code_root / "benchmarks" / "dedupe_scale.py").exists():
-        cmd[1] = str(HERE / "dedupe_scale.py")
+    cmd = [sys.executable, str(HERE / "dedupe_scale.py"), str(data), str(workdir / "run"), str(out)]
     load = os.getloadavg()[0]
     subprocess.run(cmd, check=True, env=env, cwd=workdir)
     r = json.loads(out.read_text())

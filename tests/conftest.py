@@ -32,4 +32,4 @@ def root() -> Path:
 
 
 # one real Label Studio server per test session, for every folder that needs it
-from labelstudio_server import label_studio  # noqa: E402,F401
+from labelstudio_server import label_studio  # noqa: F401

@@ -211,9 +211,7 @@ def push_cmd(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from curate.labelstudio.connection import open_client
-    from curate.labelstudio.push import push
-
-    from curate.labelstudio.push import check_redacted
+    from curate.labelstudio.push import check_redacted, push
 
     console = _console()
     run, name, cfg, base_dir = _open_run(run_path)

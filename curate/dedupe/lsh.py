@@ -165,13 +165,14 @@ def candidate_pairs(
             c = p[:, 0] * n + p[:, 1]
             if keep is not None:
                 # pairs already kept from an earlier band need no second look
+                new = np.ones(c.size, dtype=bool)
                 for prev in codes:
-                    c = c[~_sorted_has(prev, c)]
+                    new &= ~_sorted_has(prev, c)
+                p, c = p[new], c[new]
                 for s in range(0, c.size, _KEEP_SLICE):
-                    part = c[s : s + _KEEP_SLICE]
-                    ok = keep(np.stack([part // n, part % n], axis=1))
-                    stats.pairs_pruned += int(part.size - ok.sum())
-                    band_codes.append(part[ok])
+                    ok = keep(p[s : s + _KEEP_SLICE])
+                    stats.pairs_pruned += int(ok.size - ok.sum())
+                    band_codes.append(c[s : s + _KEEP_SLICE][ok])
             else:
                 band_codes.append(c)
         if band_codes:

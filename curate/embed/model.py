@@ -187,10 +187,8 @@ class Embedder:
         the model sees are those of the whole text); the text itself when short."""
         limit = self._max_len * self.CHARS_PER_TOKEN
         while len(text) > limit:
-            cut = text.rfind(" ", limit // 2, limit)
-            if cut < 0:
-                cut = max(text.rfind("\n", limit // 2, limit), 0) or limit
-            piece = text[:cut]
+            cut = max(text.rfind(" ", limit // 2, limit), text.rfind("\n", limit // 2, limit))
+            piece = text[:cut] if cut > 0 else text[:limit]
             n = len(self._st.tokenizer(piece, add_special_tokens=False)["input_ids"])
             if n > self._max_len + 8:
                 return piece
