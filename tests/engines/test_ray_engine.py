@@ -32,19 +32,29 @@ cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
 class Tagger(BatchStage):
     """Adds ``length`` and the worker's pid; sleeps a random while per batch so batches
-    finish out of order. Raises a curate error, or another error, on chosen ids."""
+    finish out of order. Raises a curate error, or another error, on chosen ids. With
+    ``meet`` (a folder), each worker's first batch waits until two workers have started
+    one, so a slow start of the second actor cannot leave all the work to the first."""
 
     name = "tagger"
 
-    def __init__(self, config, fail_on: str | None = None, crash_on: str | None = None):
+    def __init__(self, config, fail_on: str | None = None, crash_on: str | None = None, meet: str | None = None):
         super().__init__(config)
         self.fail_on = fail_on
         self.crash_on = crash_on
+        self.meet = meet
+        self._met = False
 
     def resources(self) -> Resources:
         return Resources(cpus=1.0, batch_size=7)
 
     def process(self, batch: pl.DataFrame) -> pl.DataFrame:
+        if self.meet and not self._met:
+            Path(self.meet, str(os.getpid())).touch()
+            deadline = time.monotonic() + 60
+            while len(os.listdir(self.meet)) < 2 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            self._met = True
         time.sleep(random.random() * 0.03)
         ids = set(batch["id"].to_list())
         if self.fail_on in ids:
@@ -100,7 +110,9 @@ def test_batch_stage_same_table_as_local_whatever_the_scheduling(ray_engine, run
     src = write_input(tmp_path / "in.parquet")
     ctx = ctx_for(tmp_path, run_config)
     LocalEngine(EngineConfig(workers=1)).run_batch(Tagger(run_config), ctx, src, tmp_path / "local.parquet")
-    ray_engine.run_batch(Tagger(run_config), ctx, src, tmp_path / "ray.parquet")
+    meet = tmp_path / "workers"
+    meet.mkdir()
+    ray_engine.run_batch(Tagger(run_config, meet=str(meet)), ctx, src, tmp_path / "ray.parquet")
     local, out = read(tmp_path / "local.parquet"), read(tmp_path / "ray.parquet")
     assert out.drop("worker").equals(local.drop("worker"))
     assert pq.read_schema(tmp_path / "ray.parquet").equals(pq.read_schema(tmp_path / "local.parquet"))
