@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import pickle
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,11 +29,19 @@ from curate.store import atomic_path
 _WORKER_STAGE: BatchStage | None = None
 
 
-def _init_worker(stage: BatchStage) -> None:
+def _init_worker(unneeded: tuple[str, ...], pickled_stage: bytes) -> None:
+    """Runs once in each spawned worker. The stage arrives pickled so that it is unpickled
+    here, after the modules it does not need are marked unimportable (``None`` in
+    ``sys.modules`` makes ``import`` raise ImportError, which libraries treat as "not
+    installed")."""
     global _WORKER_STAGE
+    for name in unneeded:
+        if name not in sys.modules:
+            sys.modules[name] = None  # type: ignore[assignment]
     # one worker per core: keep each worker's native thread pools to one thread
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "POLARS_MAX_THREADS"):
         os.environ.setdefault(var, "1")
+    stage = pickle.loads(pickled_stage)
     stage.setup()
     _WORKER_STAGE = stage
 
@@ -54,6 +64,35 @@ def iter_live_batches(path: Path, batch_size: int, columns: list[str] | None = N
             df = df.filter(pl.col(DROP_COLUMN).is_null()).drop(DROP_COLUMN)
         if df.height:
             yield df
+
+
+def tapered_batches(
+    batches: Iterator[pl.DataFrame], total: int, batch_size: int, share: int = 8, floor: int | None = None
+) -> Iterator[pl.DataFrame]:
+    """Re-cut a stream of ``total`` rows so the batches shrink towards the end: each holds
+    at most ``1/share`` of the rows still to come, never fewer than ``floor`` (an eighth of
+    ``batch_size``). With full batches to the end, the last one can keep one worker busy for
+    a whole batch while the others wait; tapered, the wait is at most a small batch. The cut
+    depends only on the row count, not on the number of workers, so a stage sees the same
+    batches whatever the pool size. Rows keep their order."""
+    floor = max(1, floor if floor is not None else batch_size // 8)
+    remaining = total
+    held: list[pl.DataFrame] = []
+    have = 0
+    for b in batches:
+        held.append(b)
+        have += b.height
+        while True:
+            size = min(batch_size, max(floor, -(-remaining // share)))
+            if have < size:
+                break
+            rows = pl.concat(held) if len(held) > 1 else held[0]
+            piece, rest = rows.slice(0, size), rows.slice(size)
+            held, have = ([rest] if rest.height else []), rest.height
+            remaining -= size
+            yield piece
+    if have:
+        yield pl.concat(held) if len(held) > 1 else held[0]
 
 
 def live_scan(path: Path) -> pl.LazyFrame:
@@ -98,7 +137,7 @@ class LocalEngine:
         res = self.resources(stage)
         workers = self.workers_for(stage, total)
         ctx.progress.start(stage.name, total)
-        batches = iter_live_batches(input_path, res.batch_size)
+        batches = tapered_batches(iter_live_batches(input_path, res.batch_size), total, res.batch_size)
         with atomic_path(output_path) as tmp:
             writer: pq.ParquetWriter | None = None
             schema: pa.Schema | None = None
@@ -132,7 +171,8 @@ class LocalEngine:
         # spawn: a fresh interpreter per worker; forking a process whose polars/torch
         # thread pools are running can deadlock the child
         ctx = mp.get_context("spawn")
-        with ctx.Pool(workers, initializer=_init_worker, initargs=(stage,)) as pool:
+        initargs = (tuple(stage.worker_unneeded_modules()), pickle.dumps(stage))
+        with ctx.Pool(workers, initializer=_init_worker, initargs=initargs) as pool:
             for b, out in _zip_inputs(batches, pool, workers):
                 yield _checked(stage, b, out)
 

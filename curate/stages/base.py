@@ -143,6 +143,16 @@ class BatchStage(Stage):
     def setup(self) -> None:
         """Load heavy resources once per worker process or actor."""
 
+    def worker_unneeded_modules(self) -> tuple[str, ...]:
+        """Top-level modules a worker process that runs only this stage never needs.
+
+        The local engine's spawned workers mark them unimportable before they unpickle the
+        stage, so libraries that merely import them when installed start without them
+        (spaCy imports PyTorch through thinc whenever it is installed; a CNN pipeline
+        never uses it). Only name a module whose absence every library in the stage's path
+        handles as "not installed". Default: none."""
+        return ()
+
     @abstractmethod
     def process(self, batch: pl.DataFrame) -> pl.DataFrame:
         """Return the batch's rows, in order, with this stage's columns."""

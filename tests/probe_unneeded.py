@@ -1,0 +1,1 @@
+"""Imported by a test stage to show whether a worker could import it."""
