@@ -259,6 +259,20 @@ def ner_view(text: str) -> str:
 _QUOTES = re.compile(r"(?m)^[ \t]*[>|](?:[ \t]*[>|])*")
 
 
+def _ordered_registry_class(base):
+    class OrderedRegistry(base):
+        """Presidio's registry returns the recognizers for a request as ``list(set(...))``,
+        an order that changes from process to process; Presidio keeps the first of two
+        equal results, so which recognizer a detection is credited to (and whether the NER
+        plausibility filter applies to it) varied between runs. Registration order here."""
+
+        def get_recognizers(self, *args, **kwargs):
+            rank = {id(r): i for i, r in enumerate(self.recognizers)}
+            return sorted(super().get_recognizers(*args, **kwargs), key=lambda r: rank.get(id(r), len(rank)))
+
+    return OrderedRegistry
+
+
 class PiiAnalyzer:
     """Presidio's AnalyzerEngine with curate's recognizers, set up once per process."""
 
@@ -272,13 +286,14 @@ class PiiAnalyzer:
         self.config = config
         self.language = config.language
         self.nlp_engine = nlp_engine if nlp_engine is not None else build_nlp_engine(config)
-        registry = RecognizerRegistry(supported_languages=[self.language])
+        registry = _ordered_registry_class(RecognizerRegistry)(supported_languages=[self.language])
         with _quiet("presidio-analyzer"):
             registry.load_predefined_recognizers(languages=[self.language], nlp_engine=self.nlp_engine)
             for name in REPLACED:
                 registry.remove_recognizer(name)
-            for rec in support_recognizers(config):
-                registry.add_recognizer(rec)
+            # curate's recognizers first: on a tie (same span, type and score) the first
+            # recognizer's result is the one kept
+            registry.recognizers = support_recognizers(config) + registry.recognizers
             self.analyzer = AnalyzerEngine(
                 nlp_engine=self.nlp_engine,
                 registry=registry,

@@ -6,6 +6,7 @@ full of labels ("Phone:", "pwd=") that lemmas would not help with anyway."""
 
 from __future__ import annotations
 
+import re as stdre
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -40,6 +41,10 @@ class Rule:
     negative_before: int = 16
     name: str = ""
     flags: dict = field(default_factory=dict)
+    #: a cheap necessary condition, searched in the case-folded text before ``pattern``
+    #: (a standard-library pattern of lower-case literals that every match must contain):
+    #: a text without it skips the rule. It must never reject a text ``pattern`` matches.
+    requires: stdre.Pattern | None = None
 
 
 class RegexRecognizer(EntityRecognizer):
@@ -59,9 +64,15 @@ class RegexRecognizer(EntityRecognizer):
     def analyze(self, text: str, entities: list[str], nlp_artifacts=None) -> list[RecognizerResult]:
         wanted = set(entities) if entities else None
         out: list[RecognizerResult] = []
+        folded: str | None = None
         for rule in self.rules:
             if wanted is not None and rule.entity not in wanted:
                 continue
+            if rule.requires is not None:
+                if folded is None:
+                    folded = text.casefold()
+                if not rule.requires.search(folded):
+                    continue
             for m in rule.pattern.finditer(text):
                 start, end = m.span(rule.group)
                 if start < 0 or start == end:

@@ -5,6 +5,8 @@ transcripts ("[10:32] Maria: ...") and lists of names next to one NER found."""
 
 from __future__ import annotations
 
+import re as stdre
+
 import regex as re
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
@@ -105,6 +107,15 @@ _FIELD = (
     r"(?:directed|written|created|approved|signed|prepared|handled|escalated)[ \t]+by|owner|manager)"
 )
 
+_DEPARTMENT = (
+    r"accounting|accounts|billing|support|sales|it|hr|finance|legal|marketing|procurement|payroll|"
+    r"customer[ \t]+service|helpdesk|help[ \t]+desk|front[ \t]+desk|reception|security|operations|ops|"
+    r"engineering|dev[ \t]+team|admin|management|logistics|shipping|warehouse|compliance"
+)
+_VOCATIVE_NEXT = r"can|could|would|will|please|thanks|thank[ \t]+you|i|we|any|do|did|is|are"
+
+# Rules with ``requires`` skip texts without the literal words every match holds (searched
+# in the case-folded text); see Rule.requires.
 NAME_RULES = [
     Rule(
         "PERSON",
@@ -161,16 +172,16 @@ NAME_RULES = [
         "PERSON",
         re.compile(rf"(?<![\w])(?P<v>{NAME})[ \t]+(?i:lives|lived|resides|resided|is[ \t]+living|moved|relocated)[ \t]+(?i:at|in|on|to)(?![\w])"),
         0.7, group="v", validate=_name_ok, name="lives_at",
+        requires=stdre.compile(r"(?:lives|lived|resides|resided|living|moved|relocated)[ \t]+(?:at|in|on|to)"),
     ),
     Rule(  # Henrietta from accounting / Tom in IT / Ana at the front desk
         "PERSON",
         re.compile(
             rf"(?<![\w])(?P<v>{NAME})[ \t]+(?i:from|in|at|of|on)[ \t]+(?i:the[ \t]+|our[ \t]+|your[ \t]+)?"
-            rf"(?i:accounting|accounts|billing|support|sales|it|hr|finance|legal|marketing|procurement|payroll|"
-            rf"customer[ \t]+service|helpdesk|help[ \t]+desk|front[ \t]+desk|reception|security|operations|ops|"
-            rf"engineering|dev[ \t]+team|admin|management|logistics|shipping|warehouse|compliance)(?![\w])"
+            rf"(?i:{_DEPARTMENT})(?![\w])"
         ),
         0.65, group="v", validate=_name_ok, name="department",
+        requires=stdre.compile(rf"(?:from|in|at|of|on)[ \t]+(?:the[ \t]+|our[ \t]+|your[ \t]+)?(?:{_DEPARTMENT})"),
     ),
     Rule(  # a friend named Maria Lopez / under my partner's name Shane Culp
         "PERSON",
@@ -194,8 +205,9 @@ NAME_RULES = [
     ),
     Rule(  # Warrane, can I please speak to your boss?
         "PERSON",
-        re.compile(rf"{_FIELD_START}(?P<v>{NAME}),[ \t]+(?i:can|could|would|will|please|thanks|thank[ \t]+you|i|we|any|do|did|is|are)(?![\w])"),
+        re.compile(rf"{_FIELD_START}(?P<v>{NAME}),[ \t]+(?i:{_VOCATIVE_NEXT})(?![\w])"),
         0.6, group="v", validate=_name_ok, name="vocative",
+        requires=stdre.compile(rf",[ \t]+(?:{_VOCATIVE_NEXT})"),
     ),
     Rule(  # a contact card opening with the person's name ("Lara Fiorentino\n\nNurse\n\nPhone: ...")
         "PERSON",
@@ -226,6 +238,7 @@ NAME_RULES = [
         "PERSON",
         re.compile(rf"{_LINE_START}(?P<v>{NAME})[ \t]*:[ \t]*[\"“]"),
         0.7, group="v", validate=_name_ok, name="dialogue_speaker",
+        requires=stdre.compile(r":[ \t]*[\"“]"),
     ),
     Rule(  # [10:32] Maria: ...   10:32 AM John Smith: ...
         "PERSON",
