@@ -15,22 +15,27 @@ from curate.pii.crypto import Encryptor
 from curate.pii.pseudonyms import Pseudonymizer
 
 _TITLES = {"mr", "mrs", "ms", "mx", "miss", "dr", "prof", "sir", "madam"}
+# compiled once: these run for every detection of every record
+_NOT_DIGIT = re.compile(r"\D")
+_SPACE = re.compile(r"\s")
+_SPACES = re.compile(r"\s+")
+_NAME_TOKEN = re.compile(r"[\p{L}'’.\-]+")
 
 
 def identity_key(entity: str, value: str) -> str:
     """What makes two mentions the same value: digits for numbers, lower case for text."""
     if entity in ("PHONE_NUMBER", "CREDIT_CARD", "US_SSN", "US_ITIN"):
-        digits = re.sub(r"\D", "", value)
+        digits = _NOT_DIGIT.sub("", value)
         return digits or value.lower()
     if entity in ("IBAN_CODE",):
-        return re.sub(r"\s", "", value).upper()
+        return _SPACE.sub("", value).upper()
     if entity == "PERSON":
         return " ".join(name_tokens(value))
-    return re.sub(r"\s+", " ", value.casefold()).strip()
+    return _SPACES.sub(" ", value.casefold()).strip()
 
 
 def name_tokens(value: str) -> list[str]:
-    toks = [t.lower().strip(".'’") for t in re.findall(r"[\p{L}'’.\-]+", value)]
+    toks = [t.lower().strip(".'’") for t in _NAME_TOKEN.findall(value)]
     return [t for t in toks if t and t not in _TITLES]
 
 

@@ -19,6 +19,13 @@ from functools import lru_cache
 
 import regex as re
 
+_NAME_SEPARATORS = re.compile(r"([ \t\n,]+)")
+_LETTER = re.compile(r"\p{L}")
+_COUNTRY_CODE = re.compile(r"^\s*(?:\+|00)(\d{1,3})")
+_NOT_DIGIT = re.compile(r"\D")
+_SPACE = re.compile(r"\s")
+_SPACES = re.compile(r"\s+")
+
 
 @lru_cache(maxsize=1)
 def _names() -> tuple[tuple[str, ...], tuple[str, ...], frozenset[str]]:
@@ -75,8 +82,8 @@ class Pseudonymizer:
     def _person(self, value: str) -> str:
         first, last, first_set = _names()
         out = []
-        for tok in re.split(r"([ \t\n,]+)", value):
-            if not tok or not re.search(r"\p{L}", tok):
+        for tok in _NAME_SEPARATORS.split(value):
+            if not tok or not _LETTER.search(tok):
                 out.append(tok)
                 continue
             if len(tok.rstrip(".")) == 1:  # an initial
@@ -108,16 +115,16 @@ class Pseudonymizer:
 
     def _phone_number(self, value: str) -> str:
         keep = 0
-        m = re.match(r"^\s*(?:\+|00)(\d{1,3})", value)
+        m = _COUNTRY_CODE.match(value)
         if m:
             keep = m.end()
-        return value[:keep] + self._digits("PHONE_NUMBER", value[keep:], key=re.sub(r"\D", "", value))
+        return value[:keep] + self._digits("PHONE_NUMBER", value[keep:], key=_NOT_DIGIT.sub("", value))
 
     def _credit_card(self, value: str) -> str:
-        digits = re.sub(r"\D", "", value)
+        digits = _NOT_DIGIT.sub("", value)
         fake = self._digits("CREDIT_CARD", value[1:], key=digits)
         fake = value[0] + fake
-        d = re.sub(r"\D", "", fake)
+        d = _NOT_DIGIT.sub("", fake)
         from curate.pii.recognizers.base import luhn_ok
 
         if luhn_ok(d):  # never a valid card number: bump the last digit
@@ -126,12 +133,12 @@ class Pseudonymizer:
         return fake
 
     def _iban_code(self, value: str) -> str:
-        compact = re.sub(r"\s", "", value).upper()
+        compact = _SPACE.sub("", value).upper()
         fake = value[:2] + "00" + self._shape("IBAN_CODE", value[4:], key=compact)  # check digits 00: never valid
         return fake
 
     def _us_ssn(self, value: str) -> str:
-        key = re.sub(r"\D", "", value)
+        key = _NOT_DIGIT.sub("", value)
         fake = self._digits("US_SSN", value, key=key)
         i = next(i for i, c in enumerate(fake) if c.isdigit())
         return fake[:i] + "9" + fake[i + 1:]  # area 9xx is never issued
@@ -151,7 +158,7 @@ class Pseudonymizer:
     def _street_address(self, value: str) -> str:
         first, last, _ = _names()
         streets, cities, states = _places()
-        key = re.sub(r"\s+", " ", value.lower()).strip()
+        key = _SPACES.sub(" ", value.lower()).strip()
         h = self._stream("STREET_ADDRESS", key)
         number = 1 + int.from_bytes(h[:2], "big") % 9899
         street = f"{number} {self._pick(last, 'STREET', key)} {self._pick(streets, 'STREET', key, 's')}"

@@ -25,6 +25,7 @@ log = logging.getLogger("curate.pii")
 #: Found once, redacted everywhere in the record. Types whose values are short or
 #: generic (dates, nationalities) are not spread.
 _PROPAGATE_SKIP = frozenset({"DATE_TIME", "NRP", "US_DRIVER_LICENSE", "US_BANK_NUMBER", "UK_NHS"})
+_NAME_WORD = re.compile(r"\p{Lu}[\p{L}'’\-]{2,}")  # a capitalised word of a name
 
 
 @dataclass
@@ -193,7 +194,7 @@ class Redactor:
                 if len(value) >= 3 and value not in terms:
                     terms[value] = (d.entity, d.score)
                 if d.entity == "PERSON":
-                    for tok in re.findall(r"\p{Lu}[\p{L}'’\-]{2,}", value):
+                    for tok in _NAME_WORD.findall(value):
                         if tok.lower() not in NOT_NAMES and tok not in terms and not _common_word(tok):
                             terms[tok] = ("PERSON", d.score)
         if not terms:

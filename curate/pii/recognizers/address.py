@@ -54,6 +54,12 @@ _STREET_PATTERNS = [
 _EU_SUFFIX_NUMBER = stdre.compile(
     _SUFFIX_EU.casefold().replace("stra(?:ss|ss)e", r"stra(?:ss|[^\W\d_])e") + r"[ \t]*\d"
 )
+# for the labelled form and the growth of a hit (compiled once, they run per hit)
+_LOWER_TAIL = re.compile(r"(?:[ \t,]+\p{Ll}[\p{Ll}'’\-]*)+[ \t]*$")
+_CAPITALISED = re.compile(r"\p{Lu}\p{Ll}")
+_HEXISH = re.compile(r"[\d.:/a-fA-F\s]+")
+_NOT_PLACE_LABEL = re.compile(r"(?i:ip|mac|email|e-mail|web)[ \t]*$")
+_LINE_TAIL = re.compile(r"(?:,?[ \t]+(?:[\p{Lu}\d][\p{L}\d.'’\-]*|(?i:apt|suite|unit)\.?[ \t]*\d+\w?))+,?")
 _UNIT = re.compile(
     r"(?<![\w])(?:(?i:apt|apartment|suite|ste|unit|flat|floor|fl|room|rm|bldg|building|block|lot)\.?[ \t]*#?[ \t]*\d{1,5}[A-Za-z]?)(?![\w])"
 )
@@ -131,11 +137,11 @@ class StreetAddressRecognizer(EntityRecognizer):
             spans.append((m.start(), m.end(), 0.7 if near else 0.5))
         for m in _LABELLED.finditer(text):
             v = m.group("v")
-            trail = re.search(r"(?:[ \t,]+\p{Ll}[\p{Ll}'’\-]*)+[ \t]*$", v)
+            trail = _LOWER_TAIL.search(v)
             if trail:  # "... CA 94043 please"
                 v = v[:trail.start()]
-            if re.search(r"\p{Lu}\p{Ll}", v) and not re.fullmatch(r"[\d.:/a-fA-F\s]+", v) and "://" not in v \
-                    and not re.search(r"(?i:ip|mac|email|e-mail|web)[ \t]*$", text[max(0, m.start() - 8):m.start()]):
+            if _CAPITALISED.search(v) and not _HEXISH.fullmatch(v) and "://" not in v \
+                    and not _NOT_PLACE_LABEL.search(text[max(0, m.start() - 8):m.start()]):
                 spans.append((m.start("v"), m.start("v") + len(v), 0.7))
         for m in _NUM_WORDS_NUM.finditer(text):
             near = _CONTEXT.search(text, max(0, m.start() - 40), m.start())
@@ -186,11 +192,11 @@ class StreetAddressRecognizer(EntityRecognizer):
         for s, e, sc in spans:
             if sc >= 0.6:
                 # rest of the line: ", City 12345" or ", NY"
-                tail = re.match(r"(?:,?[ \t]+(?:[\p{Lu}\d][\p{L}\d.'’\-]*|(?i:apt|suite|unit)\.?[ \t]*\d+\w?))+,?", text[e:])
+                tail = _LINE_TAIL.match(text, e)
                 line_end = text.find("\n", e)
                 line_end = len(text) if line_end < 0 else line_end
-                if tail and e + tail.end() <= line_end and not _BLOCK_NOT.search(tail.group()):
-                    e = e + tail.end()
+                if tail and tail.end() <= line_end and not _BLOCK_NOT.search(tail.group()):
+                    e = tail.end()
                 # following lines of the block, at most four
                 pos = e
                 for _ in range(4):

@@ -53,8 +53,11 @@ NOT_NAMES = frozenset(
 )
 
 
+_WORD = re.compile(r"[\p{L}'’]+")
+
+
 def not_a_name(value: str) -> bool:
-    words = re.findall(r"[\p{L}'’]+", value)
+    words = _WORD.findall(value)
     if not words:
         return True
     return any(w.lower().strip("'’") in NOT_NAMES for w in words)

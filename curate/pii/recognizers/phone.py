@@ -34,6 +34,7 @@ NEGATIVE = words_regex(
 _EXT = r"(?:[ \t]*(?:x|ext\.?|extension)[ \t]*\d{1,5})?"
 _NO_EXT = re.compile(r"[ \t]*(?:x|ext\.?|extension)[ \t]*\d{1,5}$")
 _DATE = re.compile(r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}$|^\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}$")
+_DIGIT_RUNS = re.compile(r"\d+")
 
 
 def _check(lo: int, hi: int):
@@ -44,7 +45,7 @@ def _check(lo: int, hi: int):
         core = value.strip()
         if _DATE.match(core):
             return None
-        groups = re.findall(r"\d+", core)
+        groups = _DIGIT_RUNS.findall(core)
         if len(set(core.replace(" ", "").replace("-", ""))) == 1:
             return None  # 000-000-0000
         # thousands separators: 1 234 567 / 12,345,678 next to a currency
