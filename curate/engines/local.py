@@ -67,15 +67,15 @@ def iter_live_batches(path: Path, batch_size: int, columns: list[str] | None = N
 
 
 def tapered_batches(
-    batches: Iterator[pl.DataFrame], total: int, batch_size: int, share: int = 8, floor: int | None = None
+    batches: Iterator[pl.DataFrame], total: int, batch_size: int, share: int = 8
 ) -> Iterator[pl.DataFrame]:
     """Re-cut a stream of ``total`` rows so the batches shrink towards the end: each holds
-    at most ``1/share`` of the rows still to come, never fewer than ``floor`` (an eighth of
-    ``batch_size``). With full batches to the end, the last one can keep one worker busy for
+    at most ``1/share`` of the rows still to come, never fewer than an eighth of
+    ``batch_size``. With full batches to the end, the last one can keep one worker busy for
     a whole batch while the others wait; tapered, the wait is at most a small batch. The cut
     depends only on the row count, not on the number of workers, so a stage sees the same
     batches whatever the pool size. Rows keep their order."""
-    floor = max(1, floor if floor is not None else batch_size // 8)
+    floor = max(1, batch_size // 8)
     remaining = total
     held: list[pl.DataFrame] = []
     have = 0

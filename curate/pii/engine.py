@@ -7,6 +7,7 @@ once with ``nlp.pipe`` and returns clean, non-overlapping detections per text.""
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 from dataclasses import dataclass
@@ -259,8 +260,11 @@ def ner_view(text: str) -> str:
 _QUOTES = re.compile(r"(?m)^[ \t]*[>|](?:[ \t]*[>|])*")
 
 
-def _ordered_registry_class(base):
-    class OrderedRegistry(base):
+@functools.lru_cache(maxsize=1)
+def _ordered_registry_class():
+    from presidio_analyzer import RecognizerRegistry
+
+    class OrderedRegistry(RecognizerRegistry):
         """Presidio's registry returns the recognizers for a request as ``list(set(...))``,
         an order that changes from process to process; Presidio keeps the first of two
         equal results, so which recognizer a detection is credited to (and whether the NER
@@ -279,14 +283,14 @@ class PiiAnalyzer:
     def __init__(self, config: RedactConfig, nlp_engine=None):
         """``nlp_engine``: a loaded engine to share (same model settings), e.g. between
         analyzers with different recognizer settings in one process."""
-        from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+        from presidio_analyzer import AnalyzerEngine
 
         from curate.pii.recognizers import support_recognizers
 
         self.config = config
         self.language = config.language
         self.nlp_engine = nlp_engine if nlp_engine is not None else build_nlp_engine(config)
-        registry = _ordered_registry_class(RecognizerRegistry)(supported_languages=[self.language])
+        registry = _ordered_registry_class()(supported_languages=[self.language])
         with _quiet("presidio-analyzer"):
             registry.load_predefined_recognizers(languages=[self.language], nlp_engine=self.nlp_engine)
             for name in REPLACED:

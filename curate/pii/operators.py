@@ -12,26 +12,23 @@ import regex as re
 
 from curate.pii.config import OperatorConfig, RedactConfig
 from curate.pii.crypto import Encryptor
-from curate.pii.pseudonyms import Pseudonymizer
+from curate.pii.pseudonyms import NOT_DIGIT, SPACE, SPACES, Pseudonymizer
 
 _TITLES = {"mr", "mrs", "ms", "mx", "miss", "dr", "prof", "sir", "madam"}
-# compiled once: these run for every detection of every record
-_NOT_DIGIT = re.compile(r"\D")
-_SPACE = re.compile(r"\s")
-_SPACES = re.compile(r"\s+")
+# compiled once: it runs for every detection of every record
 _NAME_TOKEN = re.compile(r"[\p{L}'’.\-]+")
 
 
 def identity_key(entity: str, value: str) -> str:
     """What makes two mentions the same value: digits for numbers, lower case for text."""
     if entity in ("PHONE_NUMBER", "CREDIT_CARD", "US_SSN", "US_ITIN"):
-        digits = _NOT_DIGIT.sub("", value)
+        digits = NOT_DIGIT.sub("", value)
         return digits or value.lower()
     if entity in ("IBAN_CODE",):
-        return _SPACE.sub("", value).upper()
+        return SPACE.sub("", value).upper()
     if entity == "PERSON":
         return " ".join(name_tokens(value))
-    return _SPACES.sub(" ", value.casefold()).strip()
+    return SPACES.sub(" ", value.casefold()).strip()
 
 
 def name_tokens(value: str) -> list[str]:

@@ -22,9 +22,10 @@ import regex as re
 _NAME_SEPARATORS = re.compile(r"([ \t\n,]+)")
 _LETTER = re.compile(r"\p{L}")
 _COUNTRY_CODE = re.compile(r"^\s*(?:\+|00)(\d{1,3})")
-_NOT_DIGIT = re.compile(r"\D")
-_SPACE = re.compile(r"\s")
-_SPACES = re.compile(r"\s+")
+#: value normalisation, shared with curate.pii.operators (identity keys)
+NOT_DIGIT = re.compile(r"\D")
+SPACE = re.compile(r"\s")
+SPACES = re.compile(r"\s+")
 
 
 @lru_cache(maxsize=1)
@@ -118,13 +119,13 @@ class Pseudonymizer:
         m = _COUNTRY_CODE.match(value)
         if m:
             keep = m.end()
-        return value[:keep] + self._digits("PHONE_NUMBER", value[keep:], key=_NOT_DIGIT.sub("", value))
+        return value[:keep] + self._digits("PHONE_NUMBER", value[keep:], key=NOT_DIGIT.sub("", value))
 
     def _credit_card(self, value: str) -> str:
-        digits = _NOT_DIGIT.sub("", value)
+        digits = NOT_DIGIT.sub("", value)
         fake = self._digits("CREDIT_CARD", value[1:], key=digits)
         fake = value[0] + fake
-        d = _NOT_DIGIT.sub("", fake)
+        d = NOT_DIGIT.sub("", fake)
         from curate.pii.recognizers.base import luhn_ok
 
         if luhn_ok(d):  # never a valid card number: bump the last digit
@@ -133,12 +134,12 @@ class Pseudonymizer:
         return fake
 
     def _iban_code(self, value: str) -> str:
-        compact = _SPACE.sub("", value).upper()
+        compact = SPACE.sub("", value).upper()
         fake = value[:2] + "00" + self._shape("IBAN_CODE", value[4:], key=compact)  # check digits 00: never valid
         return fake
 
     def _us_ssn(self, value: str) -> str:
-        key = _NOT_DIGIT.sub("", value)
+        key = NOT_DIGIT.sub("", value)
         fake = self._digits("US_SSN", value, key=key)
         i = next(i for i, c in enumerate(fake) if c.isdigit())
         return fake[:i] + "9" + fake[i + 1:]  # area 9xx is never issued
@@ -158,7 +159,7 @@ class Pseudonymizer:
     def _street_address(self, value: str) -> str:
         first, last, _ = _names()
         streets, cities, states = _places()
-        key = _SPACES.sub(" ", value.lower()).strip()
+        key = SPACES.sub(" ", value.lower()).strip()
         h = self._stream("STREET_ADDRESS", key)
         number = 1 + int.from_bytes(h[:2], "big") % 9899
         street = f"{number} {self._pick(last, 'STREET', key)} {self._pick(streets, 'STREET', key, 's')}"

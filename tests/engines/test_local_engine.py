@@ -96,27 +96,25 @@ def test_a_cnn_spacy_pipeline_runs_its_redact_workers_without_torch(tmp_path):
     assert RedactStage(CurateConfig.model_construct(name="t", sources=[], redact=transformers)).worker_unneeded_modules() == ()
 
     # pipelines that may need PyTorch, or whose config cannot be read, keep it
-    trf = tmp_path / "trf"
-    trf.mkdir()
-    (trf / "config.cfg").write_text(
+    def pipeline(folder: Path, config: str) -> str:
+        folder.mkdir(parents=True)
+        (folder / "config.cfg").write_text(config)
+        return str(folder)
+
+    assert spacy_pipeline_needs_torch(pipeline(tmp_path / "trf", (
         '[components.transformer]\nfactory = "transformer"\n\n[components.ner]\nfactory = "ner"\n'
         '[components.ner.model]\n@architectures = "spacy.TransitionBasedParser.v2"\n'
-    )
-    assert spacy_pipeline_needs_torch(str(trf))
-    curated = tmp_path / "curated"
-    curated.mkdir()
-    (curated / "config.cfg").write_text(
+    )))
+    assert spacy_pipeline_needs_torch(pipeline(tmp_path / "curated", (
         '[components.ner]\nfactory = "ner"\n[components.ner.model.tok2vec]\n'
         '@architectures = "spacy-curated-transformers.LastTransformerLayerListener.v1"\n'
-    )
-    assert spacy_pipeline_needs_torch(str(curated))
+    )))
     assert spacy_pipeline_needs_torch(str(tmp_path / "missing")) and spacy_pipeline_needs_torch("no_such_package_xyz")
-    cnn = tmp_path / "cnn" / "cnn-1.0"
-    cnn.mkdir(parents=True)
-    (cnn / "config.cfg").write_text(
+    # a package folder holding the versioned pipeline folder; training sections do not count
+    pipeline(tmp_path / "cnn" / "cnn-1.0", (
         '[components.ner]\nfactory = "ner"\n[components.ner.model]\n@architectures = "spacy.TransitionBasedParser.v2"\n'
         '[training.optimizer]\n@optimizers = "Adam.v1"\n[initialize.vectors]\n@layers = "some.torch.layer"\n'
-    )
+    ))
     assert not spacy_pipeline_needs_torch(str(tmp_path / "cnn"))
 
 

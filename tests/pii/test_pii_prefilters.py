@@ -17,7 +17,7 @@ from curate.pii.recognizers import address
 from curate.pii.recognizers.names import NAME_RULES
 
 GUARDED = [(r.name, r.pattern, r.requires) for r in NAME_RULES if r.requires is not None] + [
-    ("street_eu_suffix", address._STREET_PATTERNS[1], address._EU_SUFFIX_NUMBER),
+    *[(f"street_{i}", pat, req) for i, (pat, req) in enumerate(address._STREET_PATTERNS) if req is not None],
 ]
 
 # pieces the guarded patterns are made of, in several cases and scripts

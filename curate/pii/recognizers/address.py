@@ -38,22 +38,25 @@ _PREFIX_EU_CAP = "(?:" + "|".join(
 ) + ")"
 _NUM = r"\d{1,6}[A-Za-z]?(?:[\-/]\d{1,4}[A-Za-z]?)?"
 
-_STREET_PATTERNS = [
-    # 1600 Amphitheatre Parkway / 12B North Main St. / 935 69 Gordon Terrace
-    re.compile(rf"(?<![\w.,\-])(?:{_NUM}[ \t]+){{1,2}}(?:[NSEW]\.?[ \t]+)?(?:{_W}[ \t]+){{0,4}}{_SUFFIX_EN}\b\.?"),
-    # Feldstrasse 42 / Augsburger Strasse 36 / Luite tee 87 / 03220 Parijsstraat 8
-    re.compile(rf"(?<![\w])(?:{_NUM}[ \t]+)?(?:{_W}[ \t]+){{0,3}}\p{{Lu}}?[\p{{L}}\-]*(?i:{_SUFFIX_EU})(?![\p{{L}}])[ \t]*{_NUM}\b"),
-    # 12 rue de la Paix / 772 ul. Narewska 94: a number first
-    re.compile(rf"(?<![\w]){_NUM},?[ \t]+(?i:{_PREFIX_EU})[ \t]+(?:{_LW}[ \t]+){{0,4}}?{_CAPW}(?:[ \t,]+{_NUM})?\b"),
-    # Via Roma 131 / Avda. Rio Nalon 58 / Rue Oberkampf 12: a capitalised prefix, a number last
-    re.compile(rf"(?<![\w]){_PREFIX_EU_CAP}[ \t]+(?:{_LW}[ \t]+){{0,3}}?{_CAPW}[ \t,]+{_NUM}\b"),
-]
-# Every match of _STREET_PATTERNS[1] holds a suffix, blanks and a digit. Searched in the
-# case-folded text with the standard library, this skips that (costly) pattern for most texts.
-# Folding turns ß into ss; the ß branch also admits any letter, so no match is ever missed.
+# Every match of the EU-suffix street pattern holds a suffix, blanks and a digit. Searched
+# in the case-folded text with the standard library, this skips that (costly) pattern for
+# most texts. Folding turns ß into ss; the ß branch also admits any letter, so no match is
+# ever missed.
 _EU_SUFFIX_NUMBER = stdre.compile(
     _SUFFIX_EU.casefold().replace("stra(?:ss|ss)e", r"stra(?:ss|[^\W\d_])e") + r"[ \t]*\d"
 )
+#: (street pattern, None or a necessary condition searched in the case-folded text first)
+_STREET_PATTERNS = [
+    # 1600 Amphitheatre Parkway / 12B North Main St. / 935 69 Gordon Terrace
+    (re.compile(rf"(?<![\w.,\-])(?:{_NUM}[ \t]+){{1,2}}(?:[NSEW]\.?[ \t]+)?(?:{_W}[ \t]+){{0,4}}{_SUFFIX_EN}\b\.?"), None),
+    # Feldstrasse 42 / Augsburger Strasse 36 / Luite tee 87 / 03220 Parijsstraat 8
+    (re.compile(rf"(?<![\w])(?:{_NUM}[ \t]+)?(?:{_W}[ \t]+){{0,3}}\p{{Lu}}?[\p{{L}}\-]*(?i:{_SUFFIX_EU})(?![\p{{L}}])[ \t]*{_NUM}\b"),
+     _EU_SUFFIX_NUMBER),
+    # 12 rue de la Paix / 772 ul. Narewska 94: a number first
+    (re.compile(rf"(?<![\w]){_NUM},?[ \t]+(?i:{_PREFIX_EU})[ \t]+(?:{_LW}[ \t]+){{0,4}}?{_CAPW}(?:[ \t,]+{_NUM})?\b"), None),
+    # Via Roma 131 / Avda. Rio Nalon 58 / Rue Oberkampf 12: a capitalised prefix, a number last
+    (re.compile(rf"(?<![\w]){_PREFIX_EU_CAP}[ \t]+(?:{_LW}[ \t]+){{0,3}}?{_CAPW}[ \t,]+{_NUM}\b"), None),
+]
 # for the labelled form and the growth of a hit (compiled once, they run per hit)
 _LOWER_TAIL = re.compile(r"(?:[ \t,]+\p{Ll}[\p{Ll}'’\-]*)+[ \t]*$")
 _CAPITALISED = re.compile(r"\p{Lu}\p{Ll}")
@@ -120,8 +123,9 @@ class StreetAddressRecognizer(EntityRecognizer):
         if entities and self.ENTITY not in entities:
             return []
         spans: list[tuple[int, int, float]] = []
-        for i, pat in enumerate(_STREET_PATTERNS):
-            if i == 1 and not _EU_SUFFIX_NUMBER.search(text.casefold()):
+        folded = text.casefold()
+        for pat, requires in _STREET_PATTERNS:
+            if requires is not None and not requires.search(folded):
                 continue
             for m in pat.finditer(text):
                 spans.append((m.start(), m.end(), self.score))
