@@ -57,9 +57,20 @@ def _users(client: LabelStudioClient) -> dict[int, str]:
         raise
 
 
+def _instant(stamp: Any) -> Any:
+    """A task's ``updated_at`` as an instant: the task list (read through the SDK's models)
+    and the export (raw JSON) may write the same time differently."""
+    if isinstance(stamp, str):
+        try:
+            return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+        except ValueError:
+            return stamp
+    return stamp
+
+
 def _fetch_changes(client: LabelStudioClient, project_id: int, known: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
-    listing = {str(t["id"]): t.get("updated_at") for t in client.tasks(project_id)}
-    changed = [tid for tid, up in listing.items() if tid not in known or known[tid].get("updated_at") != up]
+    listing = {str(t["id"]): _instant(t.get("updated_at")) for t in client.tasks(project_id)}
+    changed = [tid for tid, up in listing.items() if tid not in known or _instant(known[tid].get("updated_at")) != up]
     deleted = [tid for tid in known if tid not in listing]
     exported: list[dict[str, Any]] = []
     if changed and len(changed) == len(listing):
