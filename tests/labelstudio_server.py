@@ -67,6 +67,8 @@ def label_studio(tmp_path_factory) -> LabelStudio:
     ls = LabelStudio(url=f"http://127.0.0.1:{port}", data_dir=data_dir, admin_email=creds["email"],
                      admin_token=creds["token"], env=env, outputs=[r.stdout, r.stderr])
     assert ls.url in r.stdout and "lead@curate-test.org" in r.stdout
+    # a first start sets up the database for half a minute: it says so while it waits
+    assert "s: setting up the database (first start)" in r.stdout, r.stdout
     from curate.labelstudio.server import LocalServer, _pid_alive
 
     pid = LocalServer(data_dir).state().pid
@@ -76,5 +78,6 @@ def label_studio(tmp_path_factory) -> LabelStudio:
         r = subprocess.run([sys.executable, "-m", "curate", "label", "serve", "--stop"], cwd=cwd, env=env,
                            capture_output=True, text=True, timeout=60, check=False)
     assert "Label Studio stopped" in r.stdout, r.stdout + r.stderr
-    assert not (data_dir / "server.json").exists()
+    kept = json.loads((data_dir / "server.json").read_text())
+    assert kept["pid"] is None and kept["port"] == port  # the next start takes the same port
     assert not _pid_alive(pid), f"Label Studio (pid {pid}) still runs after --stop"

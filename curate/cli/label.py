@@ -82,19 +82,31 @@ def _open_run(run_path: Path):
 
 @label_app.command("serve")
 def serve_cmd(
-    port: int = typer.Option(None, "--port", "-p", min=1, max=65535, help="Port on 127.0.0.1 (default: the last one used, else 8080, else a free one)."),
+    port: int = typer.Option(None, "--port", "-p", min=1, max=65535, help="Port (default: the last one used, else 8080, else a free one)."),
+    host: str = typer.Option(
+        None, "--host", show_default=False,
+        help="Address to listen on: 127.0.0.1 (default: this machine only), an address of this machine, or 0.0.0.0 "
+        "for every interface. Anything but loopback lets other machines reach the server over plain HTTP.",
+    ),
+    public_url: str = typer.Option(
+        None, "--public-url",
+        help="The address reviewers open, when a reverse proxy (with TLS) forwards to this server: printed as the "
+        "login link and trusted for sign-in (e.g. https://labels.acme.example).",
+    ),
     data_dir: Path = typer.Option(None, "--data-dir", help=DATA_DIR_HELP),
-    stop: bool = typer.Option(False, "--stop", help="Stop the local server."),
+    stop: bool = typer.Option(False, "--stop", help="Stop the local server (its port is kept for the next start)."),
     status: bool = typer.Option(False, "--status", help="Say whether the local server runs, and where."),
 ) -> None:
     """Start a local Label Studio in the background: its own virtual environment
-    (.venv-labelstudio), SQLite, loopback only, no outside connections.
+    (.venv-labelstudio), SQLite, no outside connections, listening on 127.0.0.1 unless
+    --host says otherwise.
 
     The admin account comes from CURATE_LS_ADMIN_EMAIL and CURATE_LS_ADMIN_PASSWORD at the
     first start (generated when unset, and kept in DATA_DIR/credentials.json, readable by
-    you only). The first start takes about half a minute (database setup).
+    you only). The first start takes about half a minute (database setup). For reviewers on
+    other machines see docs/labeling.md, "Running Label Studio for a team".
     """
-    from curate.labelstudio.server import LS_VERSION, LocalServer
+    from curate.labelstudio.server import LS_VERSION, LocalServer, is_loopback
 
     console = _console()
     server = LocalServer(data_dir)
@@ -109,8 +121,12 @@ def serve_cmd(
         if st is None:
             console.print(f"not running (data folder {server.data_dir})", highlight=False)
             raise typer.Exit(1)
-        console.print(f"running at {st.url} (pid {st.pid}, data in {server.data_dir})", highlight=False)
+        console.print(f"running at {st.browser_url} (pid {st.pid}, listening on {st.host}:{st.port}, data in {server.data_dir})",
+                      highlight=False)
         return
+    host = _check_host(host) if host is not None else None
+    if public_url is not None:
+        public_url = _check_public_url(public_url)
     first = server.credentials(create=False) is None
     already = server.state()
     if not already:
@@ -119,16 +135,64 @@ def serve_cmd(
             + (" (first start: setting up the database, about 30 s)" if first else ""),
             highlight=False,
         )
-    st = server.start(port=port)
+
+    def progress(seconds: float, what: str) -> None:
+        console.print(f"  … {seconds:.0f} s: {what}", highlight=False)
+
+    st = server.start(port=port, host=host, public_url=public_url, progress=progress)
     creds = server.credentials()
     assert creds is not None
-    console.print(("already running" if already else "Label Studio is running") + f" at [bold]{st.url}[/]", highlight=False)
+    console.print(("already running" if already else "Label Studio is running") + f" at [bold]{st.browser_url}[/]",
+                  highlight=False)
+    console.print(f"  log in at   {st.browser_url}/user/login/", highlight=False)
     console.print(f"  log in as   {creds.email}", highlight=False)
     if first and not os.environ.get("CURATE_LS_ADMIN_PASSWORD"):
         console.print(f"  password    {creds.password}   (generated; also in {server.credentials_path})", highlight=False)
     else:
         console.print(f"  password    in {server.credentials_path}", highlight=False)
+    if st.public_url and st.public_url != st.url:
+        console.print(f"  curate uses {st.url}", highlight=False)
     console.print("  stop with   curate label serve --stop" + (f" --data-dir {data_dir}" if data_dir else ""), highlight=False)
+    if not is_loopback(st.host):
+        console.print(
+            f"[yellow]warning[/]: listening on {st.host}:{st.port}: anyone who can reach this machine can open this "
+            "Label Studio. It speaks plain HTTP, so passwords and session cookies cross the network unencrypted. "
+            "New accounts need the invite link (sign-up without it is off). Prefer an SSH tunnel or a reverse proxy "
+            "with TLS: docs/labeling.md, \"Running Label Studio for a team\".",
+            highlight=False,
+        )
+    elif st.public_url and st.public_url.startswith("http://"):
+        console.print(
+            f"[yellow]warning[/]: {st.public_url} is plain HTTP: passwords cross the network unencrypted; "
+            "give the proxy a TLS certificate (https://)", highlight=False,
+        )
+
+
+def _check_host(host: str) -> str:
+    """An IPv4 address or localhost; one line otherwise."""
+    import ipaddress
+
+    host = host.strip()
+    if host == "localhost":
+        return "127.0.0.1"
+    try:
+        return str(ipaddress.IPv4Address(host))
+    except ValueError:
+        raise InputError(
+            f"--host {host!r}: give an IPv4 address of this machine, 127.0.0.1 (this machine only) or 0.0.0.0 (every interface)"
+        ) from None
+
+
+def _check_public_url(url: str) -> str:
+    import httpx
+
+    try:
+        parsed = httpx.URL(url.strip())
+    except Exception:
+        parsed = None
+    if parsed is None or parsed.scheme not in ("http", "https") or not parsed.host:
+        raise InputError(f"--public-url {url!r}: give the full address reviewers open, like https://labels.acme.example")
+    return str(parsed).rstrip("/")
 
 
 # -- reviewers -------------------------------------------------------------------------
@@ -155,8 +219,8 @@ def reviewers_add_cmd(
     console = _console()
     with open_client(None, data_dir) as client:
         added = add_reviewers(client, emails)
-        url = client.url
-    table = Table(title=f"Reviewers — log in at {url}/user/login/", title_justify="left")
+        url = client.connection.browser_url  # what the reviewers open, not necessarily what curate uses
+    table = Table()
     table.add_column("email")
     table.add_column("account")
     table.add_column("password")
@@ -169,6 +233,8 @@ def reviewers_add_cmd(
         write_json(credentials, {"url": url, "reviewers": [
             {"email": r.email, "password": r.password} for r in added if r.created
         ]})
+    # a line of its own: a table title wraps at the table's width, and this link is copied
+    console.print(f"reviewers log in at {url}/user/login/", highlight=False, soft_wrap=True)
     console.print(table)
 
 
