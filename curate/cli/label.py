@@ -203,7 +203,9 @@ def reviewers_add_cmd(
     emails: list[str] = typer.Argument(..., metavar="EMAIL...", help="Email addresses of the reviewers."),
     data_dir: Path = typer.Option(None, "--data-dir", help=DATA_DIR_HELP),
     credentials: Path = typer.Option(
-        None, "--credentials", help="Write the new logins to this JSON file (readable by you only) instead of printing the passwords.",
+        None, "--credentials",
+        help="Add the new logins to this JSON file (created readable by you only; logins already in it are kept) "
+        "instead of printing the passwords.",
     ),
 ) -> None:
     """Create reviewer accounts and print how each logs in.
@@ -213,8 +215,7 @@ def reviewers_add_cmd(
     they are.
     """
     from curate.labelstudio.connection import open_client
-    from curate.labelstudio.reviewers import add_reviewers
-    from curate.store import write_json
+    from curate.labelstudio.reviewers import add_reviewers, save_logins
 
     console = _console()
     with open_client(None, data_dir) as client:
@@ -230,12 +231,49 @@ def reviewers_add_cmd(
         else:
             table.add_row(r.email, "created", r.password if credentials is None else f"in {credentials}")
     if credentials is not None:
-        write_json(credentials, {"url": url, "reviewers": [
-            {"email": r.email, "password": r.password} for r in added if r.created
-        ]})
+        save_logins(credentials, url, [(r.email, r.password) for r in added if r.created and r.password])
     # a line of its own: a table title wraps at the table's width, and this link is copied
     console.print(f"reviewers log in at {url}/user/login/", highlight=False, soft_wrap=True)
     console.print(table)
+
+
+@reviewers_app.command("reset")
+def reviewers_reset_cmd(
+    email: str = typer.Argument(..., metavar="EMAIL", help="The reviewer's email address (their login)."),
+    data_dir: Path = typer.Option(None, "--data-dir", help=DATA_DIR_HELP),
+    credentials: Path = typer.Option(
+        None, "--credentials",
+        help="Put the new login in this JSON file (readable by you only; other logins in it are kept) instead of printing it.",
+    ),
+) -> None:
+    """Give a reviewer who forgot their password a new, generated one (local server).
+
+    Runs Label Studio's own reset_password command on the local server's data folder, in
+    the server's clean environment (it crashes with Label Studio's default error-reporting
+    settings). Works whether the server runs or not. For a team server used through
+    CURATE_LS_URL, an admin resets the password on that server (docs/labeling.md).
+    """
+    from curate.labelstudio.connection import ENV_URL
+    from curate.labelstudio.reviewers import generate_password, reset_password, save_logins
+    from curate.labelstudio.server import LocalServer
+
+    if os.environ.get(ENV_URL):
+        raise InputError(
+            f"reviewers reset works on the local server of `curate label serve`; {ENV_URL} points at "
+            f"{os.environ[ENV_URL]}, where an admin resets it (docs/labeling.md, \"Password resets\")"
+        )
+    console = _console()
+    server = LocalServer(data_dir)
+    password = generate_password()
+    reset_password(server, email, password)
+    st = server.state() or server.recorded()
+    url = st.browser_url if st is not None else None
+    where = f"; log in at {url}/user/login/" if url else ""
+    if credentials is not None:
+        save_logins(credentials, url or "", [(email.strip().lower(), password)])
+        console.print(f"new password for {email.strip().lower()} in {credentials}{where}", highlight=False)
+    else:
+        console.print(f"new password for {email.strip().lower()}: {password}{where}", highlight=False)
 
 
 @reviewers_app.command("list")

@@ -263,7 +263,7 @@ class LocalServer:
         write_json(self.credentials_path, asdict(creds), file_mode=0o600)
         return creds
 
-    def _recorded(self) -> ServerState | None:
+    def recorded(self) -> ServerState | None:
         if not self.state_path.exists():
             return None
         try:
@@ -273,7 +273,7 @@ class LocalServer:
 
     def state(self) -> ServerState | None:
         """The recorded server, if its process still runs."""
-        st = self._recorded()
+        st = self.recorded()
         return st if st is not None and st.pid and _pid_alive(st.pid) else None
 
     def recorded_port(self) -> int | None:
@@ -442,22 +442,31 @@ class LocalServer:
         return True
 
     def _forget_pid(self) -> None:
-        st = self._recorded()
+        st = self.recorded()
         if st is None:
             self.state_path.unlink(missing_ok=True)
             return
         st.pid = None
         write_json(self.state_path, asdict(st))
 
-    def cli(self, *args: str, executable: Path | None = None, timeout: float = 120.0) -> subprocess.CompletedProcess[str]:
-        """Run a ``label-studio`` management command against this data folder."""
+    def cli(
+        self, *args: str, executable: Path | None = None, timeout: float = 120.0, input: str | None = None,
+    ) -> subprocess.CompletedProcess[str]:
+        """Run a ``label-studio`` management command against this data folder, in the same
+        clean environment as the server (offline; ``SENTRY_DSN`` empty: with Label Studio's
+        default DSN its error reporting fails to start and the command crashes).
+
+        ``input`` goes to the command's standard input. It runs in a session of its own,
+        without a terminal, so a password prompt (``getpass``) reads it from there: a secret
+        passed this way never shows in the process list."""
         exe = executable or find_executable()
         creds = self.credentials(create=False)
         if creds is None:
             raise CurateError(f"{self.data_dir}: no local Label Studio here; start one with `curate label serve`")
         return subprocess.run(
             [str(exe), *args, "--data-dir", str(self.ls_data.resolve())], env=self.child_env(creds),
-            capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL, check=False,
+            capture_output=True, text=True, timeout=timeout, check=False, start_new_session=True,
+            **({"input": input} if input is not None else {"stdin": subprocess.DEVNULL}),
         )
 
 

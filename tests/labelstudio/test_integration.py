@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import stat
 from pathlib import Path
 
 import httpx
@@ -14,12 +15,13 @@ import polars as pl
 import pytest
 import yaml
 
-from curate.labelstudio.client import Connection, LabelStudioClient, LabelStudioUnavailable
+from curate.labelstudio.client import Connection, LabelStudioClient, LabelStudioError, LabelStudioUnavailable
 from curate.labelstudio.config import LabelConfig
 from curate.labelstudio.push import existing_record_ids, push
 from curate.labelstudio.reviewers import login_token
 from curate.labelstudio.state import ProjectState
 from curate.run import RunFolder
+from helpers import run_cli
 
 pytestmark = pytest.mark.labelstudio
 
@@ -100,9 +102,21 @@ def test_two_reviewers_agreement_adjudication_export(label_studio, tmp_path):
     creds_file = tmp_path / "reviewers.json"
     out = ls.cli("label", "reviewers", "add", ANN, BEA, CAL, "--credentials", str(creds_file), cwd=tmp_path).stdout
     assert out.count("created") == 3
-    logins = {r["email"]: r["password"] for r in json.loads(creds_file.read_text())["reviewers"]}
-    again = ls.cli("label", "reviewers", "add", ANN, cwd=tmp_path).stdout
+    assert stat.S_IMODE(creds_file.stat().st_mode) == 0o600
+    first = {r["email"]: r["password"] for r in json.loads(creds_file.read_text())["reviewers"]}
+    again = ls.cli("label", "reviewers", "add", ANN, "--credentials", str(creds_file), cwd=tmp_path).stdout
     assert "exists already" in again
+    # bea forgot her password: a new one, merged into the same file (the others' are kept)
+    out = ls.cli("label", "reviewers", "reset", BEA, "--credentials", str(creds_file), cwd=tmp_path).stdout
+    assert f"new password for {BEA} in {creds_file}" in " ".join(out.split())
+    logins = {r["email"]: r["password"] for r in json.loads(creds_file.read_text())["reviewers"]}
+    assert sorted(logins) == sorted([ANN, BEA, CAL]) and logins[BEA] != first[BEA]
+    assert {k: v for k, v in logins.items() if k != BEA} == {k: v for k, v in first.items() if k != BEA}
+    assert stat.S_IMODE(creds_file.stat().st_mode) == 0o600
+    with pytest.raises(LabelStudioError, match="login as bea"):
+        login_token(ls.url, BEA, first[BEA])
+    r = run_cli("label", "reviewers", "reset", "nobody@curate-test.org", cwd=tmp_path, env=ls.env)
+    assert r.returncode == 2 and "no account nobody@curate-test.org" in r.stderr and "Traceback" not in r.stderr
 
     # -- push, twice: the second adds nothing -------------------------------------------
     out = ls.cli("label", "push", str(run), "--allow-unredacted", cwd=tmp_path).stdout

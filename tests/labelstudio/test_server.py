@@ -193,3 +193,26 @@ def test_public_url_is_a_trusted_origin(tmp_path):
     assert env["LABEL_STUDIO_CSRF_TRUSTED_ORIGINS"] == "https://labels.acme.example"
     assert env["LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK"] == "true"
     assert srv.origin("http://10.0.0.5:8080/x") == "http://10.0.0.5:8080"
+
+
+def test_credentials_file_is_private_and_merged(tmp_path):
+    from curate.labelstudio.reviewers import save_logins
+
+    path = tmp_path / "logins.json"
+    path.write_text("")  # created by the user beforehand, world-readable
+    path.chmod(0o644)
+    with pytest.raises(CurateError, match="not a reviewer credentials file"):
+        save_logins(path, "http://ls", [("a@x.org", "pw-a")])
+    path.unlink()
+    assert save_logins(path, "http://ls", [("a@x.org", "pw-a"), ("b@x.org", "pw-b")]) == 2
+    assert save_logins(path, "http://ls", []) == 2  # a run that created nobody keeps what is there
+    assert save_logins(path, "http://ls", [("B@x.org", "pw-b2"), ("c@x.org", "pw-c")]) == 3
+    saved = json.loads(path.read_text())
+    assert {r["email"]: r["password"] for r in saved["reviewers"]} == {"a@x.org": "pw-a", "b@x.org": "pw-b2", "c@x.org": "pw-c"}
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_reset_is_refused_for_a_server_given_by_url(tmp_path):
+    r = run_cli("label", "reviewers", "reset", "ann@x.org", cwd=tmp_path,
+                env={"CURATE_LS_URL": "http://ls.example:8080", "CURATE_LS_TOKEN": SECRET})
+    assert r.returncode == 2 and "an admin resets it" in r.stderr and SECRET not in r.stderr
