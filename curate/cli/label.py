@@ -384,11 +384,13 @@ def pull_cmd(
         console.print(f"… {len(res.warnings) - show_warnings} more warnings in {run.root / 'labels' / 'pull.json'}", highlight=False)
     if res.adjudication is not None and res.adjudication.project_id is not None:
         console.print(
-            f"adjudication: {res.adjudication.queued:,} new disagreement(s) queued in project {res.adjudication.project_id}",
+            f"adjudication: {res.adjudication.queued:,} new disagreement(s) queued in project {res.adjudication.project_id}"
+            + (f", {res.adjudication.prefilled:,} with the agreed answers filled in" if res.adjudication.queued else ""),
             highlight=False,
         )
     elif res.status.get("disagreed"):
         console.print(f"{res.status['disagreed']:,} disagreement(s): `curate label adjudicate {run_path}` sends them to a third reviewer", highlight=False)
+    _print_reopened(console, res.reopened)
     console.print(f"next: curate agreement {run_path}", highlight=False)
 
 
@@ -401,12 +403,12 @@ def adjudicate_cmd(
     project, where a third person decides. Safe to repeat."""
     import polars as pl
 
-    from curate.labelstudio.adjudicate import queue
+    from curate.labelstudio.adjudicate import queue, reopen_dead_ends
     from curate.labelstudio.connection import open_client
     from curate.labelstudio.counting import count_annotations
     from curate.labelstudio.decisions import DECISIONS_FILE
     from curate.labelstudio.state import ProjectState, labels_dir, load_snapshot
-    from curate.labelstudio.templates import FIELD_LEVELS
+    from curate.labelstudio.templates import FIELD_LEVELS, field_levels
 
     console = _console()
     run, name, cfg, base_dir = _open_run(run_path)
@@ -421,23 +423,47 @@ def adjudicate_cmd(
     for f in sorted(raw_dir.glob("*.json")) if raw_dir.is_dir() else []:
         users_from_raw.update({int(k): v for k, v in (json.loads(f.read_text(encoding="utf-8")).get("users") or {}).items()})
     counted = count_annotations(snap["review"], users_from_raw, fields=set(FIELD_LEVELS[cfg.task]))
+    fields_path = labels_dir(run.root) / "fields.json"
+    levels = json.loads(fields_path.read_text(encoding="utf-8")) if fields_path.exists() else field_levels(cfg)
     with open_client(cfg, data_dir) as client:
         if state.url != client.url:
             raise InputError(f"{run.root}: its project is on {state.url}, not on {client.url}")
-        res = queue(run.root, name, cfg, client, state, counted, decisions, base_dir=base_dir)
+        res = queue(run.root, name, cfg, client, state, counted, decisions, levels=levels, base_dir=base_dir)
+        reopened = []
+        wanted = set(decisions.filter(pl.col("status").is_in(["disagreed", "majority"]))["record_id"].to_list())
+        if res.project_id is not None and wanted:
+            reopened = reopen_dead_ends(client, res.project_id, wanted, users_from_raw, counted, set(FIELD_LEVELS[cfg.task]))
+        browser = client.connection.browser_url
     if res.project_id is None:
         console.print("no disagreements to adjudicate", highlight=False)
         return
     console.print(
         f"adjudication project {res.project_id}: {res.queued:,} queued, {res.already:,} already there "
-        f"→ {state.url}/projects/{res.project_id}/data",
+        f"→ {browser}/projects/{res.project_id}/data",
         highlight=False,
     )
+    _print_reopened(console, reopened)
+
+
+def _print_reopened(console, reopened) -> None:
+    """Say which adjudication tasks were re-opened, and why."""
+    if not reopened:
+        return
+    console.print(
+        f"adjudication: re-opened {len(reopened):,} task(s) whose answer cannot count (given by one of the record's own "
+        "reviewers, posted in someone else's name, or empty): they are back in the queue for someone else; the answer "
+        "stays in Label Studio",
+        highlight=False,
+    )
+    for r in reopened[:10]:
+        console.print(f"  task {r.task_id} (record {r.record_id}), answered by {', '.join(r.answered_by) or 'nobody counted'}",
+                      highlight=False)
 
 
 @label_app.command("status")
 def status_cmd(
     run_path: Path = typer.Argument(..., metavar="RUN", help="A run folder (runs/<name>) or its curate.yaml."),
+    show_warnings: int = typer.Option(10, "--warnings", min=0, help="How many of the last pull's warnings to print (all are in labels/pull.json)."),
 ) -> None:
     """How far labeling has come, as of the last pull (no server needed)."""
     import polars as pl
@@ -474,4 +500,26 @@ def status_cmd(
         for r, n, s in per.iter_rows():
             t2.add_row(r, f"{n:,}", f"{s:.0f}" if s is not None else "")
         console.print(t2)
+    _print_last_pull(console, d / "pull.json", show_warnings)
     console.print(f"export policy: {cfg.export_policy}", highlight=False)
+
+
+def _print_last_pull(console, path: Path, show: int) -> None:
+    """What the last pull left out and warned about (labels/pull.json)."""
+    try:
+        last = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    notable = {k: v for k, v in (last.get("counts") or {}).items() if v}
+    warnings = last.get("warnings") or []
+    reopened = last.get("adjudication_reopened") or []
+    console.print(f"last pull {last.get('pulled_at', '')}: {len(warnings):,} warning(s)", highlight=False)
+    if notable:
+        console.print("not counted: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(notable.items())), highlight=False)
+    for w in warnings[:show]:
+        console.print(f"[yellow]warning[/]: {w}", highlight=False)
+    if len(warnings) > show:
+        console.print(f"… {len(warnings) - show} more in {path}", highlight=False)
+    if reopened:
+        console.print(f"adjudication: {len(reopened):,} task(s) re-opened for someone else: "
+                      + ", ".join(str(r.get("task_id")) for r in reopened[:20]), highlight=False)
