@@ -62,7 +62,7 @@ OFFLINE_ENV = {
     "FRONTEND_SENTRY_DSN": "",
 }
 #: How often a start that takes a while says what it is doing (seconds).
-PROGRESS_EVERY = 5.0
+PROGRESS_EVERY = 10.0
 #: Lines of the server's log that tell how far a start has come, in the order they appear.
 _PHASES = (
     ("Initializing database", "setting up the database (first start)"),
