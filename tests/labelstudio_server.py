@@ -16,6 +16,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV = ROOT / ".venv-labelstudio"
+PAGE_SIZE_MAX = 5
 
 
 def curate(*args: str, cwd: Path, env: dict[str, str], timeout: int = 600) -> subprocess.CompletedProcess:
@@ -59,6 +60,9 @@ def label_studio(tmp_path_factory) -> LabelStudio:
         "CURATE_LS_ADMIN_EMAIL": "lead@curate-test.org",
         "COLUMNS": "200",
         "HF_HUB_OFFLINE": "1",
+        # the server hands out at most 5 tasks per page whatever is asked for: every task
+        # list in these tests (push's idempotency check, pull's change detection) must page
+        "LABEL_STUDIO_TASK_API_PAGE_SIZE_MAX": str(PAGE_SIZE_MAX),
     })
     port = free_port()
     cwd = data_dir.parent

@@ -15,6 +15,7 @@ import polars as pl
 import pytest
 import yaml
 from helpers import run_cli
+from labelstudio_server import PAGE_SIZE_MAX
 
 from curate.labelstudio.adjudicate import PREFILL_KEY, PREFILL_VERSION
 from curate.labelstudio.client import (
@@ -138,7 +139,11 @@ def test_two_reviewers_agreement_adjudication_export(label_studio, tmp_path):
     assert project["maximum_annotations"] == 2 and project["overlap_cohort_percentage"] == 100
     assert "HyperText" not in project["label_config"]
     tasks = list(admin.tasks(state.project_id))
-    assert len(tasks) == 12
+    assert len(tasks) == 12 and len({t["id"] for t in tasks}) == 12
+    # ... although the server caps a page (tests/labelstudio_server.py) below what curate asks
+    page = httpx.get(f"{ls.url}/api/tasks/", params={"project": state.project_id, "page_size": 500},
+                     headers={"Authorization": f"Token {ls.admin_token}"}, timeout=30).json()
+    assert len(page["tasks"]) == PAGE_SIZE_MAX < page["total"] == 12
     # the ticket holding markup reaches Label Studio as the same characters, for <Text>
     script = next(t for t in tasks if t["data"]["record_id"].endswith("crafted-script"))
     assert "<script>alert('x')</script>" in script["data"]["conversation"]
