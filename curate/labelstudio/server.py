@@ -264,6 +264,7 @@ class LocalServer:
         return creds
 
     def recorded(self) -> ServerState | None:
+        """What ``server.json`` says, running or not (after a stop: port and host, no pid)."""
         if not self.state_path.exists():
             return None
         try:
