@@ -188,7 +188,7 @@ def _check_public_url(url: str) -> str:
 
     try:
         parsed = httpx.URL(url.strip())
-    except Exception:
+    except (httpx.InvalidURL, ValueError, TypeError):
         parsed = None
     if parsed is None or parsed.scheme not in ("http", "https") or not parsed.host:
         raise InputError(f"--public-url {url!r}: give the full address reviewers open, like https://labels.acme.example")

@@ -135,7 +135,7 @@ def _renumber_sections(md: str) -> str:
         n += 1
         return f"## {n}. "
 
-    return re.sub(r"^## \d+\.\s", number, md, flags=re.M)
+    return re.sub(r"^## \d+\.\s", number, md, flags=re.MULTILINE)
 
 
 def _drop_section(md: str, placeholder: str) -> str:

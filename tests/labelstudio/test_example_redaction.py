@@ -19,8 +19,8 @@ TICKETS = {
     "with-id": ("Where is the purchase with the ID 370795561790?", ["370795561790"]),
     "ticket": ("Any news on ticket 77812?", ["77812"]),
     # numbers no customer is identified by: they stay
-    "versions": ("Since version 10.4.12 (build 20231) the app shows error 40401 and error code 50012; "
-                 "firmware v2.14.3 reports E10233.", []),
+    "versions": (("Since version 10.4.12 (build 20231) the app shows error 40401 and error code 50012; "
+                  "firmware v2.14.3 reports E10233."), []),
 }
 
 
