@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Everything the test suite needs, from the project's own files:
-#   .venv/               curate with the cpu, docs, ray and dev extras (CPU-only torch)
+#   .venv/               curate with the cpu, docs, ray, labelstudio and dev extras (CPU-only
+#                        torch; label-studio-sdk for the Label Studio client)
 #   .venv-labelstudio/   a Label Studio server in its own environment (its pins never
 #                        meet ours; the tests talk to it over HTTP)
 #   chromium             Debian's headless Chromium, for the report test
@@ -15,7 +16,7 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 # torch==2.13.0 (the `cpu` extra) keeps the resolver from pulling a multi-GB CUDA build
-.venv/bin/pip install -q -e ".[cpu,docs,ray,dev]"
+.venv/bin/pip install -q -e ".[cpu,docs,ray,labelstudio,dev]"
 
 if [ -f scripts/install-labelstudio.sh ]; then
   bash scripts/install-labelstudio.sh

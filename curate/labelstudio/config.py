@@ -29,10 +29,18 @@ Task = Literal["response_review", "classification", "doc_qa"]
 Policy = Literal["agreed_only", "adjudicated", "majority"]
 
 
+def _name_or_object(schema: dict) -> None:
+    """In the JSON Schema, a choice may also be written as its bare name (``- billing``), as
+    the config accepts it."""
+    whole = dict(schema)
+    schema.clear()
+    schema["anyOf"] = [{"type": "string", "minLength": 1, "maxLength": 200}, whole]
+
+
 class Choice(BaseModel):
     """One option reviewers can pick, with the criteria that decide when it applies."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_name_or_object)
 
     name: str = Field(min_length=1, max_length=200, description="The value stored in the labels (and shown to reviewers).")
     criteria: str | None = Field(

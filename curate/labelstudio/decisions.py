@@ -69,10 +69,29 @@ def effective_rule(rule: AgreementRule, task: str) -> AgreementRule:
     return rule.model_copy(update={"fields": fields})
 
 
+#: Fields a third person must write when the reviewers agreed but left the answer unusable.
+ASKED_FOR_REASON: dict[str, tuple[str, ...]] = {
+    "edit_without_correction": ("corrected_response",),
+    "accept_without_question_and_answer": ("question", "answer"),
+}
+
+
 @dataclass
 class Adjudication:
+    """A third person's answer. ``prefill``: the agreed values the adjudication task
+    started from (field -> value as the label reads), None for a task made without them."""
+
     annotation: Annotation
     task_id: int
+    prefill: dict[str, str] | None = None
+
+
+def agreed_fields(anns: list[Annotation], levels: dict[str, str], disputed: list[str], reason: str | None,
+                  task: str) -> list[str]:
+    """The fields both reviewers answered and agree on, that the adjudicator is not asked
+    for: they start pre-filled and keep the reviewers' value unless the adjudicator changes it."""
+    skip = set(disputed) | set(ASKED_FOR_REASON.get(reason or "", ())) | set(INFORMATIONAL.get(task, ()))
+    return [f for f in levels if f not in skip and len(anns) >= 2 and all(a.values.get(f) for a in anns)]
 
 
 def _num(v: str | None) -> float | None:
@@ -82,7 +101,7 @@ def _num(v: str | None) -> float | None:
         return None
 
 
-def _merge(anns: list[Annotation], levels: dict[str, str]) -> dict[str, Any]:
+def merge_values(anns: list[Annotation], levels: dict[str, str]) -> dict[str, Any]:
     """The values of agreeing reviewers: the shared label for categories, the mean for
     numbers, the first reviewer's text (in annotation order) for free text."""
     out: dict[str, Any] = {}
@@ -181,7 +200,7 @@ def build_decisions(
             rows.append(_row(rid, tid, "pending", task, None, reviewers, reason=f"{len(anns)} of 2 reviews"))
             continue
         fields = sorted(disputed.get(rid, []))
-        merged = _merge(anns, levels)
+        merged = merge_values(anns, levels)
         reason = None
         if not fields:
             reason = _incomplete(task, merged)
@@ -189,9 +208,18 @@ def build_decisions(
                 rows.append(_row(rid, tid, "agreed", task, merged, reviewers))
                 continue
         adj = adjudications.get(rid)
-        if adj is not None:
+        # a disputed field the adjudicator left blank (only possible through the API: the
+        # form requires it) leaves the record undecided; a blank correction is filled below
+        missing = [f for f in fields if f != "corrected_response" and not adj.annotation.values.get(f)] if adj else []
+        if adj is not None and not missing:
             values = dict(merged)
-            values.update(_merge([adj.annotation], levels))
+            keep = set(agreed_fields(anns, levels, fields, reason, task))
+            for f, v in merge_values([adj.annotation], levels).items():
+                if f in keep and (adj.prefill is None or adj.annotation.values.get(f) == adj.prefill.get(f)):
+                    # the reviewers agreed and the adjudicator left it as shown (or, on a task
+                    # made without pre-filled answers, was never asked for it)
+                    continue
+                values[f] = v
             if task == "response_review" and values.get("verdict") == "edit" and not adj.annotation.values.get("corrected_response"):
                 # the adjudicator chose edit without writing one: use a reviewer's correction
                 values["corrected_response"] = next(
@@ -218,6 +246,8 @@ def build_decisions(
             if ok and _incomplete(task, values) is None:
                 rows.append(_row(rid, tid, "majority", task, values, [a.reviewer for a in voters], None, fields))
                 continue
+        if missing and reason is None:
+            reason = f"adjudication_left_blank:{','.join(missing)}"
         rows.append(_row(rid, tid, "disagreed", task, None, reviewers, None, fields, reason))
     if not rows:
         return pl.DataFrame(schema=DECISION_SCHEMA)

@@ -75,13 +75,19 @@ def project_settings(template: Template, title: str, description: str, *, adjudi
         "overlap_cohort_percentage": 100,
         "show_overlap_first": True,
         "show_annotation_history": False,
+        # the adjudicator's form starts from the agreed answers, sent as predictions
+        **({"show_collab_predictions": True} if adjudication else {}),
     }
 
 
 def ensure_project(
     client: LabelStudioClient, project_id: int | None, settings: dict[str, Any],
+    on_create: dict[str, Any] | None = None,
 ) -> tuple[int, bool, list[str]]:
-    """Create the project, or bring an existing one's settings up to date.
+    """Create the project, or bring an existing one's settings up to date. ``on_create``:
+    settings given only to a new project (Label Studio refuses a ``model_version`` change
+    on an existing project until predictions of that version exist; an import with
+    predictions sets it on a project that has none).
 
     Returns (id, created, names of the settings changed)."""
     existing: dict[str, Any] | None = None
@@ -98,7 +104,7 @@ def ensure_project(
                 existing = client.project(p["id"])
                 break
     if existing is None:
-        created = client.create_project(settings)
+        created = client.create_project({**settings, **(on_create or {})})
         return int(created["id"]), True, []
     changed = [k for k, v in settings.items() if existing.get(k) != v]
     if changed:

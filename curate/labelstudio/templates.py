@@ -10,6 +10,7 @@ data, shown by ``<Text>`` tags (plain text), never ``<HyperText>``.
 from __future__ import annotations
 
 import html
+import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 import sys
@@ -111,6 +112,42 @@ def _remove_block(root: ET.Element, class_name: str) -> None:
                 parent.remove(child)
 
 
+_NUMBERED = re.compile(r"^(\d+)\.\s")
+
+
+def _renumber_questions(root: ET.Element) -> None:
+    """Number the questions 1, 2, 3 in the order they appear: a question removed (the
+    category without categories) leaves no gap."""
+    n = 0
+    for el in root.iter("Header"):
+        value = el.get("value", "")
+        if _NUMBERED.match(value):
+            n += 1
+            el.set("value", _NUMBERED.sub(f"{n}. ", value, count=1))
+
+
+def _renumber_sections(md: str) -> str:
+    """The same for the guidelines' numbered ``## N.`` sections."""
+    n = 0
+
+    def number(m: re.Match[str]) -> str:
+        nonlocal n
+        n += 1
+        return f"## {n}. "
+
+    return re.sub(r"^## \d+\.\s", number, md, flags=re.MULTILINE)
+
+
+def _drop_section(md: str, placeholder: str) -> str:
+    """Remove the ``##`` section that holds ``placeholder`` (up to the next ``##``)."""
+    at = md.find(placeholder)
+    if at < 0:
+        return md
+    start = md.rfind("\n## ", 0, at) + 1
+    end = md.find("\n## ", at)
+    return md[:start] + (md[end + 1:] if end >= 0 else "")
+
+
 def build_label_config(cfg: LabelConfig, base_dir: Path | None = None, *, adjudication: bool = False) -> str:
     """The label config of the task: the template with the configured choices, plus (for
     the adjudication project) a block showing what the two reviewers answered."""
@@ -132,6 +169,7 @@ def build_label_config(cfg: LabelConfig, base_dir: Path | None = None, *, adjudi
     for el in root.iter():
         if el.get("className", "").startswith("curate-"):
             del el.attrib["className"]
+    _renumber_questions(root)
     if adjudication:
         block = ET.Element("View")
         ET.SubElement(block, "Header", {"value": "What the two reviewers answered", "size": "5"})
@@ -200,6 +238,8 @@ def guidelines_markdown(cfg: LabelConfig, base_dir: Path | None = None, *, adjud
     base_dir = base_dir or Path.cwd()
     src = _resolve(cfg.guidelines, base_dir) if cfg.guidelines else LABELING_DIR / f"{cfg.task}.md"
     md = _read(src, "guidelines")
+    if cfg.task == "response_review" and not cfg.categories and not cfg.guidelines:
+        md = _renumber_sections(_drop_section(md, "{{categories}}"))  # the form asks no category question
     md = md.replace("{{categories}}", _choices_markdown(cfg.categories))
     md = md.replace("{{labels}}", _choices_markdown(cfg.labels))
     if adjudication:

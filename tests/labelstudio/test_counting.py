@@ -10,9 +10,19 @@ import pytest
 
 from curate.agreement.rule import AgreementRule, FieldRule
 from curate.errors import InputError
-from curate.labelstudio.adjudicate import read_adjudications, reviews_text
+from curate.labelstudio.adjudicate import (
+    PREFILL_KEY,
+    prefill_result,
+    read_adjudications,
+    reviews_text,
+)
 from curate.labelstudio.counting import count_annotations, result_values
-from curate.labelstudio.decisions import build_decisions, load_decisions
+from curate.labelstudio.decisions import (
+    agreed_fields,
+    build_decisions,
+    load_decisions,
+    merge_values,
+)
 from curate.labelstudio.state import labels_dir
 from curate.store import write_parquet
 
@@ -184,7 +194,54 @@ def test_reviews_text_is_anonymous():
     assert "Reviewer A" in text and "Reviewer B" in text
     assert "ann@x.org" not in text and "bea@x.org" not in text
     assert "They disagree on: verdict, category." in text
-    assert "    Better\n    reply" in text
+    # a correction is shown as written, not indented: copying it copies the reviewer's text
+    assert "corrected reply:\nBetter\nreply" in text and "  Better" not in text
+
+
+def _adj_task(tid, rid, annotation, prefill):
+    t = task(tid, rid, annotation)
+    if prefill is not None:
+        t["data"][PREFILL_KEY] = prefill
+    return t
+
+
+def test_agreed_fields_are_kept_unless_the_adjudicator_changes_them():
+    """Both reviewers rated 4 and 5 (agreed within ±1) and disagree on the category: the
+    adjudicator is asked for the category; the quality shown (5) stays the agreed 4.5
+    unless changed; on a task made without pre-filled answers an agreed field keeps the
+    reviewers' value whatever the blank form got."""
+    pair = (ann(2, "accept", "billing", 4, at=1), ann(3, "accept", "shipping", 5, at=2))
+    review = [task(i, rid, *pair) for i, rid in enumerate(("kept", "changed", "old", "blank"), start=1)]
+    c = count_annotations(tasks_dict(*review), USERS, fields=FIELDS)
+    shown = {"verdict": "accept", "quality": "5"}
+    adjudication = [
+        _adj_task(101, "kept", ann(4, "accept", "refunds", 5, at=10), shown),
+        _adj_task(102, "changed", ann(4, "reject", "refunds", 2, at=10), shown),
+        _adj_task(103, "old", ann(4, "accept", "refunds", 3, at=10), None),
+        _adj_task(104, "blank", ann(4, "accept", None, 5, at=10), shown),  # the disputed field left blank
+    ]
+    adj, _ = read_adjudications(tasks_dict(*adjudication), USERS, c, FIELDS)
+    d = {r["record_id"]: r for r in build_decisions(c, LEVELS, AgreementRule(), "response_review", adj).iter_rows(named=True)}
+    assert (d["kept"]["status"], d["kept"]["decision"], d["kept"]["category"], d["kept"]["quality"]) == (
+        "adjudicated", "accept", "refunds", 4.5)
+    assert (d["changed"]["decision"], d["changed"]["category"], d["changed"]["quality"]) == ("reject", "refunds", 2.0)
+    assert (d["old"]["decision"], d["old"]["category"], d["old"]["quality"]) == ("accept", "refunds", 4.5)
+    assert d["blank"]["status"] == "disagreed" and d["blank"]["reason"] == "adjudication_left_blank:category"
+
+
+def test_prefill_holds_the_agreed_fields_only():
+    review = [task(1, "r", ann(2, "edit", "billing", 4, "Fixed reply.", note="n1", at=1),
+                   ann(3, "edit", "shipping", 5, "Fixed reply!", note="n2", at=2))]
+    c = count_annotations(tasks_dict(*review), USERS, fields=FIELDS)
+    anns = c.counted["r"]
+    agreed = agreed_fields(anns, LEVELS, ["category"], None, "response_review")
+    assert agreed == ["verdict", "quality", "corrected_response"]  # never the disputed field or a note
+    merged = merge_values(anns, LEVELS)
+    controls = {"verdict": ("Choices", "response"), "quality": ("Rating", "response"),
+                "corrected_response": ("TextArea", "response")}
+    result = prefill_result({f: merged[f] for f in agreed}, controls)
+    assert result_values(result) == {"verdict": "edit", "quality": "5", "corrected_response": "Fixed reply."}
+    assert all(r["to_name"] == "response" for r in result)
 
 
 def test_load_decisions_policies(tmp_path: Path):

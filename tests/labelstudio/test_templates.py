@@ -71,6 +71,15 @@ def test_no_categories_removes_the_category_question():
     t = build_template(LabelConfig())
     assert 'name="category"' not in t.label_config
     assert "category" not in field_levels(LabelConfig())
+    # the questions left are numbered 1, 2, 3, in the form and in the guidelines
+    root = ET.fromstring(t.label_config)
+    numbered = [h.get("value").split(".")[0] for h in root.iter("Header") if h.get("value", "")[:1].isdigit()]
+    assert numbered == ["1", "2", "3"]
+    assert "2. Quality" in t.instructions_html and "Category" not in t.instructions_html
+    with_categories = build_template(CONFIGS["response_review"])
+    heads = [h.get("value") for h in ET.fromstring(with_categories.label_config).iter("Header")]
+    assert [v.split(".")[0] for v in heads if v[:1].isdigit()] == ["1", "2", "3", "4"]
+    assert any(v.startswith("2. Category") for v in heads)
 
 
 def test_classification_needs_labels():
