@@ -63,6 +63,10 @@ def label_studio(tmp_path_factory) -> LabelStudio:
         # the server hands out at most 5 tasks per page whatever is asked for: every task
         # list in these tests (push's idempotency check, pull's change detection) must page
         "LABEL_STUDIO_TASK_API_PAGE_SIZE_MAX": str(PAGE_SIZE_MAX),
+        # secrets a build may have in its environment; the server must never inherit them
+        # (tests/labelstudio/test_server.py reads the server's environment)
+        "CURATE_PII_SALT": "salt-of-the-labelstudio-session-tests",
+        "ZENDESK_TOKEN": "zendesk-token-of-the-labelstudio-session-tests",
     })
     port = free_port()
     cwd = data_dir.parent

@@ -13,7 +13,9 @@ State lives in a data folder (default ``.labelstudio/`` in the working directory
 
 Facts this module relies on (measured with Label Studio 1.23.2):
 - it reads ``LABEL_STUDIO_X``, then ``HEARTEX_X``, then a bare ``X``: a stray ``PORT`` or
-  ``USERNAME`` in the environment changes its behaviour, so they are removed for the child;
+  ``USERNAME`` in the environment changes its behaviour, so the child inherits an
+  allow-list of variables only (which also keeps curate's secrets and source tokens away
+  from a web server);
 - a busy port is silently replaced by the next free one, so we pick a free port ourselves;
 - ``--data-dir`` alone still creates ``~/.local/share/label-studio``, so
   ``LABEL_STUDIO_BASE_DATA_DIR`` is set too;
@@ -34,7 +36,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -68,8 +70,21 @@ _PHASES = (
     ("Initializing database", "setting up the database (first start)"),
     ("Starting development server", "starting the web server"),
 )
-#: Bare names Label Studio also reads as settings (after LABEL_STUDIO_X and HEARTEX_X).
-_STRAY_ENV = ("USERNAME", "PASSWORD", "HOST", "PORT", "USER_TOKEN", "DATA_DIR")
+#: What the server inherits from curate's environment: the basics a Python process needs and
+#: Label Studio's own settings. Nothing else: curate's secrets (``CURATE_PII_SALT``,
+#: ``CURATE_PII_KEY``), source API tokens and cloud credentials stay out of a process that
+#: serves web pages. Bare ``USERNAME``, ``PASSWORD``, ``HOST``, ``PORT`` (which Label Studio
+#: also reads as settings, after LABEL_STUDIO_X and HEARTEX_X) are not on the list either.
+_ENV_NAMES = frozenset({
+    "PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TZ", "TERM",
+    "TMPDIR", "TEMP", "TMP", "SYSTEMROOT", "SSL_CERT_FILE", "SSL_CERT_DIR",
+})
+_ENV_PREFIXES = ("LC_", "LABEL_STUDIO_", "HEARTEX_")
+
+
+def inherited_env(environ: Mapping[str, str]) -> dict[str, str]:
+    """The part of ``environ`` the Label Studio child may see (an allow-list)."""
+    return {k: v for k, v in environ.items() if k in _ENV_NAMES or k.startswith(_ENV_PREFIXES)}
 
 
 class LabelStudioNotInstalled(CurateError):
@@ -284,7 +299,7 @@ class LocalServer:
 
     # -- process -----------------------------------------------------------------------
     def child_env(self, creds: Credentials, public_url: str | None = None) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if k not in _STRAY_ENV}
+        env = inherited_env(os.environ)
         env.update(OFFLINE_ENV)
         env.update(
             {

@@ -33,6 +33,11 @@ LABELING_DIR = _labeling_dir()
 
 #: Tags that render task data as HTML: never used for untrusted text.
 UNSAFE_TAGS = frozenset({"HyperText", "HTML", "Markdown"})
+#: The object tags (those showing task data through ``value="$key"``) a config may use, in
+#: lower case: Label Studio matches tag names without regard to case, so ``<hypertext>``
+#: is HyperText. Anything else showing task data (an image, audio, a new tag of a later
+#: version) is refused: curate's tasks are text.
+SAFE_OBJECT_TAGS = frozenset({"text", "header", "paragraphs"})
 
 #: Field name -> level of measurement (the agreement statistics read these), per task.
 FIELD_LEVELS: dict[str, dict[str, str]] = {
@@ -194,11 +199,21 @@ def check_label_config(xml: str, task: str) -> list[str]:
     problems: list[str] = []
     if root.tag != "View":
         problems.append("the root element must be <View>")
-    unsafe = sorted({el.tag for el in root.iter() if el.tag in UNSAFE_TAGS})
+    unsafe_lower = {t.lower() for t in UNSAFE_TAGS}
+    unsafe = sorted({el.tag for el in root.iter() if el.tag.lower() in unsafe_lower})
     if unsafe:
         problems.append(
             f"uses {', '.join('<' + t + '>' for t in unsafe)}, which renders task data as HTML; "
             "show untrusted text with <Text>"
+        )
+    other = sorted({
+        el.tag for el in root.iter()
+        if el.get("value", "").startswith("$") and el.tag.lower() not in SAFE_OBJECT_TAGS | unsafe_lower
+    })
+    if other:
+        problems.append(
+            f"shows task data with {', '.join('<' + t + '>' for t in other)}; only <Text>, <Header> "
+            "and <Paragraphs> may show it"
         )
     controls = {el.get("name") for el in root.iter() if el.get("toName")}
     objects = {el.get("name") for el in root.iter() if el.get("value", "").startswith("$")}

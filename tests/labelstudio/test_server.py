@@ -37,6 +37,34 @@ def test_child_env_is_offline_and_ignores_stray_names(tmp_path, monkeypatch):
     assert env["LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK"] == "true"
 
 
+def test_child_env_is_an_allow_list_without_curate_secrets_or_tokens(tmp_path, monkeypatch):
+    planted = {"CURATE_PII_SALT": "s" * 20, "CURATE_PII_KEY": "k" * 44, "ZENDESK_TOKEN": "z" * 30,
+               "JIRA_TOKEN": "j" * 30, "AWS_SECRET_ACCESS_KEY": "a" * 40, "PYTHONPATH": "/elsewhere"}
+    for name, value in planted.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("LABEL_STUDIO_TASK_API_PAGE_SIZE_MAX", "7")
+    monkeypatch.setenv("LC_ALL", "C.UTF-8")
+    s = LocalServer(tmp_path / "ls")
+    env = s.child_env(s.credentials(create=True))
+    assert not set(planted) & set(env)
+    assert not any(v in env.values() for v in planted.values())
+    # Label Studio's own settings and the locale pass through
+    assert env["LABEL_STUDIO_TASK_API_PAGE_SIZE_MAX"] == "7" and env["LC_ALL"] == "C.UTF-8"
+    assert env["PATH"] == os.environ["PATH"]
+
+
+def test_running_server_has_no_curate_secret_in_its_environment(label_studio):
+    """The session server was started with a pii salt and a source token planted in curate's
+    environment (tests/labelstudio_server.py): its process never received them."""
+    from curate.labelstudio.server import LocalServer
+
+    pid = LocalServer(label_studio.data_dir).state().pid
+    environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    names = {e.split(b"=", 1)[0].decode() for e in environ if e}
+    assert "LABEL_STUDIO_USER_TOKEN" in names  # it is the server's environment
+    assert not names & {"CURATE_PII_SALT", "ZENDESK_TOKEN"}, names
+
+
 def test_admin_from_environment_and_credentials_private(tmp_path, monkeypatch):
     monkeypatch.setenv("CURATE_LS_ADMIN_EMAIL", "lead@example.org")
     monkeypatch.setenv("CURATE_LS_ADMIN_PASSWORD", "a-long-password-1")

@@ -97,6 +97,28 @@ def test_custom_template_with_hypertext_is_refused(tmp_path: Path):
         build_template(LabelConfig(template=str(bad)), tmp_path)
 
 
+@pytest.mark.parametrize("tag", ["hypertext", "HYPERTEXT", "html", "markDown"])
+def test_html_tags_are_refused_in_any_case(tmp_path: Path, tag: str):
+    bad = tmp_path / "mine.xml"
+    bad.write_text(
+        f'<View><{tag} name="conversation" value="$conversation"/>'
+        '<Choices name="verdict" toName="conversation"><Choice value="accept"/></Choices></View>'
+    )
+    with pytest.raises(ConfigError, match=f"<{tag}>.*renders task data as HTML"):
+        build_template(LabelConfig(template=str(bad)), tmp_path)
+
+
+@pytest.mark.parametrize("tag", ["Image", "iframe", "Video"])
+def test_task_data_only_through_text_object_tags(tmp_path: Path, tag: str):
+    bad = tmp_path / "mine.xml"
+    bad.write_text(
+        f'<View><Text name="t" value="$conversation"/><{tag} name="pic" value="$response"/>'
+        '<Choices name="verdict" toName="t"><Choice value="accept"/></Choices></View>'
+    )
+    with pytest.raises(ConfigError, match=f"shows task data with <{tag}>"):
+        build_template(LabelConfig(template=str(bad)), tmp_path)
+
+
 def test_custom_template_with_unknown_field_is_refused(tmp_path: Path):
     bad = tmp_path / "mine.xml"
     bad.write_text('<View><Text name="t" value="$text"/><Choices name="mood" toName="t"><Choice value="x"/></Choices></View>')
