@@ -8,16 +8,18 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from curate.errors import CurateError
 from curate.records import RecordError, make_record
 from curate.sources.base import Event, Reject, Skip, Source, SourceState, register_source
 from curate.sources.chunking import Section, make_chunks
-from curate.sources.docs.config import FORMATS, DocsSourceConfig, _expand
+from curate.sources.docs.config import FORMATS, DocsSourceConfig, doc_entries
 from curate.sources.docs.docx import docx_sections
 from curate.sources.docs.errors import DocError
 from curate.sources.docs.html import HtmlReader, _decode_html, trafilatura_sections
 from curate.sources.docs.markdown import MarkdownReader
 from curate.sources.docs.pdf import pdf_sections
-from curate.store import sha256_file
+from curate.sources.limits import TooLarge, parse_failure, read_capped
+from curate.sources.roots import Entry, Refusal, SourceRoot, open_entry, sha256_entry
 
 
 @register_source
@@ -29,8 +31,13 @@ class DocsSource(Source):
     default_kind = "doc"
     config: DocsSourceConfig
 
+    def entries(self) -> list[Entry]:
+        cfg = self.config
+        return doc_entries(self.base_dir, cfg.path, cfg.include, cfg.exclude, cfg.symlinks)
+
     def files(self) -> list[Path]:
-        return _expand(self.base_dir, self.config.path, self.config.include, self.config.exclude)
+        """The files that will be read (refused paths left out)."""
+        return [e.path for e in self.entries() if e.real is not None]
 
     def _rel(self, f: Path) -> str:
         root = self.resolve(self.config.path)
@@ -48,42 +55,59 @@ class DocsSource(Source):
     def fingerprint(self) -> dict[str, Any]:
         return {
             "config": self.config.model_dump(mode="json"),
-            "files": {self._rel(f): sha256_file(f) for f in self.files()},
+            "files": {self._rel(e.path): sha256_entry(e) for e in self.entries()},
         }
 
-    def parse(self, f: Path) -> tuple[str, dict[str, Any], list[Section]]:
+    def parse(self, f: Path, real: Path | None = None, refused: list[str] | None = None) -> tuple[str, dict[str, Any], list[Section]]:
+        """(format, meta, sections) of one file (``real``: what to open, when not ``f``);
+        partials left out are added to ``refused``. Raises DocError, TooLarge, Refusal."""
+        cfg = self.config
         fmt = FORMATS.get(f.suffix.lower())
         if fmt is None:
             raise DocError(f"unsupported file type {f.suffix or '(none)'}")
+        binary = fmt in ("pdf", "docx")
+        with open_entry(real or f) as fh:
+            if binary:
+                raw = read_capped(fh, cfg.max_file_bytes, f"{fmt.upper()} file", "max_file_bytes")
+            else:
+                raw = read_capped(fh, cfg.max_record_bytes, "file", "max_record_bytes")
         if fmt == "pdf":
-            meta, secs = pdf_sections(f, f.stem)
+            meta, secs = pdf_sections(raw, f.stem, max_pages=cfg.max_pdf_pages, max_objects=cfg.max_pdf_objects,
+                                      max_text=cfg.max_unpacked_bytes)
             return fmt, meta, secs
         if fmt == "docx":
-            meta, secs = docx_sections(f)
+            meta, secs = docx_sections(raw, max_unpacked=cfg.max_unpacked_bytes, max_ratio=cfg.max_inflate_ratio)
             return fmt, meta, secs
-        raw = f.read_bytes()
         if fmt == "html":
-            html = _decode_html(raw, self.config.encoding)
-            if self.config.extractor == "trafilatura":
+            html = _decode_html(raw, cfg.encoding)
+            if cfg.extractor == "trafilatura":
                 meta, secs = trafilatura_sections(html)
             else:
-                meta, secs = HtmlReader(self.config.remove_selectors).sections(html)
+                meta, secs = HtmlReader(cfg.remove_selectors).sections(html)
             return fmt, meta, secs
         try:
-            text = raw.decode(self.config.encoding)
+            text = raw.decode(cfg.encoding)
         except UnicodeDecodeError as exc:
-            raise DocError(f"invalid {self.config.encoding} at byte {exc.start}") from None
+            raise DocError(f"invalid {cfg.encoding} at byte {exc.start}") from None
         text = text.lstrip("\ufeff").replace("\r\n", "\n")
-        meta, secs = MarkdownReader(f, self.config.encoding).sections(text)
+        root = SourceRoot(self.base_dir, cfg.path, cfg.symlinks)
+        reader = MarkdownReader(real or f, cfg.encoding, root=root, max_bytes=cfg.max_record_bytes,
+                                max_front_matter_bytes=cfg.max_front_matter_bytes, refused=refused)
+        meta, secs = reader.sections(text)
         return fmt, {"front_matter": meta} if meta else {}, secs
 
     def read(self, state: SourceState) -> Iterator[Event]:
         cfg = self.config
-        for f in self.files():
+        for entry in self.entries():
+            f = entry.path
             rel = self._rel(f)
+            if entry.real is None:
+                yield Reject(rel, entry.refused or "not read")
+                continue
+            refused: list[str] = []
             try:
-                fmt, meta, sections = self.parse(f)
-            except DocError as exc:
+                fmt, meta, sections = self.parse(f, entry.real, refused)
+            except (DocError, TooLarge, Refusal) as exc:
                 yield Reject(rel, str(exc))
                 continue
             except OSError as exc:
@@ -92,6 +116,14 @@ class DocsSource(Source):
             except RecursionError:
                 yield Reject(rel, "document nested too deeply")
                 continue
+            except CurateError:
+                raise  # a missing extra stops the build, with the extra's name
+            except Exception as exc:  # a parser's failure on this one file
+                yield Reject(rel, f"unreadable document: {parse_failure(exc)}")
+                continue
+            # a partial import left out: the page is read without it, the refusal reported
+            for reason in refused:
+                yield Reject(rel, reason)
             if not sections:
                 yield Skip(rel, "empty_document")
                 continue
@@ -128,3 +160,5 @@ class DocsSource(Source):
                     )
                 except RecordError as exc:
                     yield Reject(locator, str(exc))
+                except (RecursionError, MemoryError, ValueError) as exc:
+                    yield Reject(locator, parse_failure(exc))

@@ -1,21 +1,29 @@
 """DOCX into sections (python-docx): "Title" and "Heading N" styles give the headings; lists
-and tables are kept as text."""
+and tables are kept as text. The package is checked first (:mod:`.archive`); python-docx
+parses its XML without resolving entities, and lxml's default limits on depth and text
+size hold."""
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 from typing import Any
 
 from curate.errors import require
 from curate.sources.chunking import Section, slugify
+from curate.sources.docs.archive import check_zip
+from curate.sources.docs.config import MAX_INFLATE_RATIO, MAX_UNPACKED_BYTES
 from curate.sources.docs.errors import DocError
 
 
-def docx_sections(path: Path) -> tuple[dict[str, Any], list[Section]]:
+def docx_sections(source: Path | bytes, *, max_unpacked: int = MAX_UNPACKED_BYTES,
+                  max_ratio: float = MAX_INFLATE_RATIO) -> tuple[dict[str, Any], list[Section]]:
     docx = require("docx", "docs", "The docs source (DOCX files)")
+    data = source if isinstance(source, bytes) else Path(source).read_bytes()
+    check_zip(data, max_unpacked, max_ratio)  # before python-docx inflates every member
     try:
-        document = docx.Document(str(path))
+        document = docx.Document(io.BytesIO(data))
     except Exception as exc:  # a bad zip, a missing part, ...
         raise DocError(f"not a readable DOCX file ({type(exc).__name__})") from None
     from docx.table import Table

@@ -1,14 +1,22 @@
 """Markdown / MDX into sections: front matter to ``meta``, MDX statements and JSX tags
-removed, Docusaurus partials inlined, admonitions as plain lines, code blocks untouched."""
+removed, Docusaurus partials inlined, admonitions as plain lines, code blocks untouched.
+
+A partial is inlined only when its import resolves inside the source's root (under the
+root's rules for symbolic links) and it is within the size limit; otherwise it is left out
+and the reason is kept in :attr:`MarkdownReader.refused` for the adapter to report."""
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any
 
 from curate.sources.chunking import Section, slugify
+from curate.sources.docs.config import MAX_FRONT_MATTER_BYTES
 from curate.sources.docs.frontmatter import split_front_matter
+from curate.sources.limits import MAX_RECORD_BYTES, TooLarge, read_capped
+from curate.sources.roots import Refusal, SourceRoot, open_entry
 
 _FENCE = re.compile(r"^(\s{0,3})(`{3,}|~{3,})(.*)$")
 _ATX = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
@@ -63,17 +71,25 @@ def _heading_text(raw: str) -> str:
 class MarkdownReader:
     """Markdown / MDX text into sections."""
 
-    def __init__(self, path: Path, encoding: str, depth: int = 0):
+    def __init__(self, path: Path, encoding: str, depth: int = 0, *, root: SourceRoot | None = None,
+                 max_bytes: int = MAX_RECORD_BYTES, max_front_matter_bytes: int = MAX_FRONT_MATTER_BYTES,
+                 refused: list[str] | None = None):
         self.path = path
         self.encoding = encoding
         self.depth = depth
+        # without a root, partials may come from the page's own folder and below
+        self.root = root if root is not None else SourceRoot(path.parent, ".")
+        self.max_bytes = max_bytes
+        self.max_front_matter_bytes = max_front_matter_bytes
+        #: why partials were left out (reject reasons: never a path or text from the page)
+        self.refused: list[str] = refused if refused is not None else []
 
     def clean_lines(self, text: str) -> list[str]:
         """The document's lines with MDX syntax removed and partials inlined; fenced code
         blocks untouched."""
         text = _HTML_COMMENT.sub("", _JSX_COMMENT.sub("", text))
         lines = text.split("\n")
-        partials: dict[str, Path] = {}
+        partials: dict[str, str] = {}
         out: list[str] = []
         fence: str | None = None
         i = 0
@@ -94,7 +110,7 @@ class MarkdownReader:
             if _IMPORT.match(line) or _EXPORT.match(line):
                 pm = _IMPORT_PARTIAL.match(line)
                 if pm:  # Prettier writes the '_' of a partial's name as '\_'
-                    partials[pm.group(1)] = (self.path.parent / pm.group(2).replace("\\_", "_")).resolve()
+                    partials[pm.group(1)] = pm.group(2).replace("\\_", "_")
                 i = self._skip_statement(lines, i)
                 continue
             sc = _SELF_CLOSING.match(line)
@@ -140,18 +156,28 @@ class MarkdownReader:
             j += 1
         return j
 
-    def _partial(self, path: Path) -> list[str]:
-        if not path.is_file():
+    def _partial(self, target: str) -> list[str]:
+        try:
+            path = self.root.relative_import(self.path, target)
+            if not os.path.lexists(path):
+                return []  # a missing partial: the page without it
+            with open_entry(path) as fh:
+                raw = read_capped(fh, self.max_bytes, "partial", "max_record_bytes")
+        except (Refusal, TooLarge) as exc:
+            self.refused.append(str(exc))
+            return []
+        except OSError:
             return []
         try:
-            text = path.read_text(encoding=self.encoding)
-        except (OSError, UnicodeDecodeError):
+            text = raw.decode(self.encoding).replace("\r\n", "\n").replace("\r", "\n")
+        except UnicodeDecodeError:
             return []
-        _, body, _ = split_front_matter(text)
-        return MarkdownReader(path, self.encoding, self.depth + 1).clean_lines(body)
+        _, body, _ = split_front_matter(text, self.max_front_matter_bytes)
+        return MarkdownReader(path, self.encoding, self.depth + 1, root=self.root, max_bytes=self.max_bytes,
+                              max_front_matter_bytes=self.max_front_matter_bytes, refused=self.refused).clean_lines(body)
 
     def sections(self, text: str) -> tuple[dict[str, Any], list[Section]]:
-        meta, body, _ = split_front_matter(text)
+        meta, body, _ = split_front_matter(text, self.max_front_matter_bytes)
         title = meta.get("title") or meta.get("sidebar_label")
         title = str(title).strip() if title else None
         lines = self.clean_lines(body)

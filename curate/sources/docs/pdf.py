@@ -1,24 +1,57 @@
 """PDF into sections (pypdf): the outline gives the headings; without one, each page is a
-section."""
+section.
+
+A PDF is read with limits on top of pypdf's own (which bound each stream's decompression):
+the cross-reference table may list at most ``max_objects`` objects and the page tree hold
+at most ``max_pages`` pages (its declared ``/Count`` is checked before the tree is walked,
+and the pages found after), and the extracted text may reach at most ``max_text`` bytes,
+checked page by page."""
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 from typing import Any
 
 from curate.errors import require
 from curate.sources.chunking import Section
+from curate.sources.docs.config import MAX_PDF_OBJECTS, MAX_PDF_PAGES, MAX_UNPACKED_BYTES
 from curate.sources.docs.errors import DocError
+from curate.sources.limits import too_large
 
 
-def pdf_sections(path: Path, stem: str) -> tuple[dict[str, Any], list[Section]]:
-    pypdf = require("pypdf", "docs", "The docs source (PDF files)")
+def _declared_pages(reader: Any) -> int:
     try:
-        reader = pypdf.PdfReader(str(path))
+        return int(reader.trailer["/Root"]["/Pages"].get("/Count", 0))
+    except Exception:  # a damaged page tree: counted again when walked
+        return 0
+
+
+def pdf_sections(source: Path | bytes, stem: str, *, max_pages: int = MAX_PDF_PAGES, max_objects: int = MAX_PDF_OBJECTS,
+                 max_text: int = MAX_UNPACKED_BYTES) -> tuple[dict[str, Any], list[Section]]:
+    pypdf = require("pypdf", "docs", "The docs source (PDF files)")
+    data = source if isinstance(source, bytes) else Path(source).read_bytes()
+    try:
+        reader = pypdf.PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
             raise DocError("encrypted PDF")
-        pages = [(p.extract_text() or "") for p in reader.pages]
+        objects = sum(len(v) for v in reader.xref.values()) + len(reader.xref_objStm)
+        if objects > max_objects:
+            raise DocError(f"PDF of {objects:,} objects, over the limit of {max_objects:,} (max_pdf_objects)")
+        declared = _declared_pages(reader)
+        if declared > max_pages:
+            raise DocError(f"PDF of {declared:,} pages, over the limit of {max_pages:,} (max_pdf_pages)")
+        found = len(reader.pages)
+        if found > max_pages:
+            raise DocError(f"PDF of {found:,} pages, over the limit of {max_pages:,} (max_pdf_pages)")
+        pages: list[str] = []
+        size = 0
+        for p in reader.pages:
+            pages.append(p.extract_text() or "")
+            size += len(pages[-1].encode("utf-8", "surrogatepass"))
+            if size > max_text:
+                raise DocError(too_large("PDF text", size, max_text, "max_unpacked_bytes", at_least=True))
     except DocError:
         raise
     except Exception as exc:  # pypdf raises many types on a damaged file

@@ -35,7 +35,7 @@ Example::
 from curate.sources.email.adapter import EmailSource
 from curate.sources.email.cleaning import clean_body, strip_quotes, strip_signature
 from curate.sources.email.config import EmailSourceConfig
-from curate.sources.email.mbox import split_mbox
+from curate.sources.email.mbox import mbox_messages, split_mbox
 from curate.sources.email.parse import Mail, Malformed, parse_message
 from curate.sources.email.threads import group_threads, thread_subject
 
@@ -46,6 +46,7 @@ __all__ = [
     "Malformed",
     "clean_body",
     "group_threads",
+    "mbox_messages",
     "parse_message",
     "split_mbox",
     "strip_quotes",

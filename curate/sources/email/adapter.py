@@ -15,10 +15,11 @@ from curate.records import RecordError, make_record
 from curate.sources.base import Event, Reject, Skip, Source, SourceState, register_source
 from curate.sources.email.cleaning import clean_body
 from curate.sources.email.config import EmailSourceConfig
-from curate.sources.email.mbox import _is_mbox, split_mbox
+from curate.sources.email.mbox import is_mbox, mbox_messages
 from curate.sources.email.parse import Mail, Malformed, parse_message
 from curate.sources.email.threads import group_threads, thread_subject
-from curate.store import sha256_file
+from curate.sources.limits import TooLarge, parse_failure, read_capped, too_large
+from curate.sources.roots import Entry, Refusal, SourceRoot, open_entry, sha256_entry
 
 
 @register_source
@@ -30,39 +31,41 @@ class EmailSource(Source):
     default_kind = "email"
     config: EmailSourceConfig
 
-    def _root(self) -> Path:
-        return self.resolve(self.config.path)
-
     def _rel(self, f: Path) -> str:
         try:
             return str(f.relative_to(self.base_dir))
         except ValueError:
             return str(f)
 
-    def files(self) -> list[tuple[Path, str]]:
-        """(file, 'mbox' | 'eml') in a stable order."""
-        root = self._root()
+    def files(self) -> list[tuple[Entry, str]]:
+        """(file, 'mbox' | 'eml' | 'sniff') in a stable order; 'sniff': a file named by the
+        config, an mbox when it starts with 'From '. Refused paths are entries too."""
+        root = SourceRoot(self.base_dir, self.config.path, self.config.symlinks)
         fmt = self.config.format
         if root.is_file():
-            auto_mbox = root.suffix == ".mbox" or (root.suffix != ".eml" and _is_mbox(root))
-            return [(root, "mbox" if fmt == "mbox" or (fmt == "auto" and auto_mbox) else "eml")]
-        out: list[tuple[Path, str]] = []
-        for f in sorted(p for p in root.rglob("*") if p.is_file()):
-            rel = f.relative_to(root)
-            if f.name.startswith(".") or any(
-                part.startswith(".") and not (root.joinpath(*rel.parts[: k + 1]) / "cur").is_dir()
+            entry = root.entries()[0]
+            suffix = root.top.suffix
+            kind = "mbox" if fmt == "mbox" or (fmt == "auto" and suffix == ".mbox") else \
+                "sniff" if fmt == "auto" and suffix != ".eml" else "eml"
+            return [(entry, kind)]
+        top = root.top
+
+        def accept(name: str) -> bool:
+            rel = Path(name)
+            if rel.name.startswith(".") or any(
+                part.startswith(".") and not (top.joinpath(*rel.parts[: k + 1]) / "cur").is_dir()
                 for k, part in enumerate(rel.parts[:-1])
             ):
-                continue  # hidden files and folders, except Maildir++ folders (.Sent, .Archive)
+                return False  # hidden files and folders, except Maildir++ folders (.Sent, .Archive)
             if self._excluded(rel):
-                continue
-            if len(rel.parts) > 1 and rel.parts[-2] == "tmp" and (f.parent.parent / "cur").is_dir():
-                continue  # Maildir: messages still being delivered
-            if fmt == "mbox" or (fmt == "auto" and f.suffix == ".mbox"):
-                out.append((f, "mbox"))
-            else:
-                out.append((f, "eml"))
-        return out
+                return False
+            # Maildir: messages in tmp/ are still being delivered
+            return not (len(rel.parts) > 1 and rel.parts[-2] == "tmp" and (top / rel).parent.parent.joinpath("cur").is_dir())
+
+        return [
+            (e, "mbox" if fmt == "mbox" or (fmt == "auto" and e.path.suffix == ".mbox") else "eml")
+            for e in root.entries(accept)
+        ]
 
     def _excluded(self, rel: Path) -> bool:
         s = rel.as_posix()
@@ -71,28 +74,39 @@ class EmailSource(Source):
     def fingerprint(self) -> dict[str, Any]:
         return {
             "config": self.config.model_dump(mode="json"),
-            "files": {self._rel(f): sha256_file(f) for f, _ in self.files()},
+            "files": {self._rel(e.path): sha256_entry(e) for e, _ in self.files()},
         }
 
     def raw_messages(self) -> Iterator[tuple[str, bytes | None, str | None]]:
         """(locator, raw bytes, None) per message, or (locator, None, reason) for a file
-        that cannot be read."""
-        for f, kind in self.files():
-            rel = self._rel(f)
-            if kind == "mbox":
-                try:
-                    for line, raw in split_mbox(f):
-                        yield f"{rel}:{line}", raw, None
-                except OSError as exc:
-                    yield rel, None, f"unreadable file: {exc.strerror or type(exc).__name__}"
-            else:
-                try:
-                    raw = f.read_bytes()
+        that may not or cannot be read and for a message over the size limit."""
+        limit = self.config.max_message_bytes
+        for entry, kind in self.files():
+            rel = self._rel(entry.path)
+            if entry.real is None:
+                yield rel, None, entry.refused or "not read"
+                continue
+            try:
+                with open_entry(entry.real) as fh:
+                    if kind == "sniff":
+                        kind = "mbox" if is_mbox(fh) else "eml"
+                    if kind == "mbox":
+                        for line, raw, size in mbox_messages(fh, limit):
+                            reason = None if raw is not None else too_large("message", size, limit, "max_message_bytes")
+                            yield f"{rel}:{line}", raw, reason
+                        continue
+                    try:
+                        raw = read_capped(fh, limit, "message", "max_message_bytes")
+                    except TooLarge as exc:
+                        yield rel, None, str(exc)
+                        continue
                     if raw.startswith(b"From "):  # an mbox envelope line before one message
                         raw = raw.partition(b"\n")[2]
                     yield rel, raw, None
-                except OSError as exc:
-                    yield rel, None, f"unreadable file: {exc.strerror or type(exc).__name__}"
+            except Refusal as exc:
+                yield rel, None, str(exc)
+            except OSError as exc:
+                yield rel, None, f"unreadable file: {exc.strerror or type(exc).__name__}"
 
     def is_support(self, address: str) -> bool:
         address = address.lower()
@@ -117,6 +131,9 @@ class EmailSource(Source):
                 continue
             except RecursionError:
                 yield Reject(locator, "malformed message: MIME parts nested too deeply")
+                continue
+            except Exception as exc:  # the email package raises many types on hostile input
+                yield Reject(locator, f"malformed message: {parse_failure(exc)}")
                 continue
             if mail.key in seen:
                 yield Skip(locator, "duplicate_copy")

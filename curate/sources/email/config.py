@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field, ValidationInfo, field_validator
 
 from curate.sources.base import SourceConfig, check_path
+from curate.sources.roots import SymlinkPolicy, symlinks_field
 
 
 class EmailSourceConfig(SourceConfig):
@@ -43,8 +44,12 @@ class EmailSourceConfig(SourceConfig):
         description="Reject a message that gives a once-only header (From, To, Cc, Subject, Date, Message-ID, ...) twice with different values.",
     )
     max_message_bytes: int = Field(
-        default=25 * 1024 * 1024, gt=0, description="Larger messages are rejected (a mail server's usual limit is 25 MB)."
+        default=25 * 1024 * 1024,
+        gt=0,
+        description="Largest message, in bytes, attachments included (a mail server's usual limit is 25 MB); "
+        "a larger one is a reject, read past without being held in memory.",
     )
+    symlinks: SymlinkPolicy = symlinks_field()
 
     @field_validator("path")
     @classmethod

@@ -16,6 +16,7 @@ from email.message import Message
 import xxhash
 
 from curate.sources.htmltext import html_to_text
+from curate.sources.limits import too_large
 
 _HEADER_LINE = re.compile(rb"^[!-9;-~]+[ \t]*:")
 
@@ -80,7 +81,7 @@ def _decoded(value: str) -> str:
 def parse_message(raw: bytes, locator: str, order: int, max_bytes: int, check_duplicates: bool) -> Mail:
     """Parse one raw message; raise :class:`Malformed` with the reason."""
     if len(raw) > max_bytes:
-        raise Malformed(f"message larger than {max_bytes} bytes")
+        raise Malformed(too_large("message", len(raw), max_bytes, "max_message_bytes"))
     head = raw.lstrip(b"\r\n")[:1000]
     if not head.strip():
         raise Malformed("empty file")
