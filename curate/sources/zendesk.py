@@ -129,7 +129,12 @@ def _load_json_any(fh: BinaryIO, limit: int) -> Iterator[tuple[int, Any, str | N
                 # a pretty-printed JSON document, not JSON lines
                 fh.seek(0)
                 line, doc, err = _load_document(fh, limit)
-                yield (0, doc, None) if err is None else (n, None, f"invalid JSON: {exc.msg} (column {exc.colno})")
+                if err is None:
+                    yield 0, doc, None
+                elif err.startswith("JSON document of"):  # over the limit
+                    yield line, None, err
+                else:
+                    yield n, None, f"invalid JSON: {exc.msg} (column {exc.colno})"
                 return
             yield n, None, f"invalid JSON: {exc.msg} (column {exc.colno})"
         except (RecursionError, MemoryError, ValueError) as exc:

@@ -15,31 +15,31 @@ from typing import Any
 from curate.sources.chunking import Section, slugify
 from curate.sources.docs.config import MAX_FRONT_MATTER_BYTES
 from curate.sources.docs.frontmatter import split_front_matter
+from curate.sources.docs.inline import code_spans, replace_links, strip_between
 from curate.sources.limits import MAX_RECORD_BYTES, TooLarge, read_capped
 from curate.sources.roots import Refusal, SourceRoot, open_entry
 
 _FENCE = re.compile(r"^(\s{0,3})(`{3,}|~{3,})(.*)$")
-_ATX = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
-_CUSTOM_ID = re.compile(r"\s*\{#([\w\-]+)\}\s*$")
+# the heading's text is group 2 less a closing run of "#" (cut in Python: a lazy group
+# before "\s*#*\s*$" is quadratic on a line of "#")
+_ATX = re.compile(r"^\s{0,3}(#{1,6})\s+(.*)$")
+_CUSTOM_ID = re.compile(r"\{#([\w\-]+)\}\s*$")
 # MDX module statements, in ES syntax only: a Markdown line of prose that starts with the
 # word "import" or "export" ("import the CSV file you exported ...") is text, not code
 _IMPORT = re.compile(
-    r"""^\s*import\s+(?:type\s+)?(?:['"]|\{|\*\s*as\s+[\w$]+\s+from\s|[\w$]+\s*(?:,\s*(?:\{|\*)|\s+from\s+['"]))"""
+    r"""^\s*import\s+(?:type\s+)?(?:['"]|\{|\*\s*as\s+[\w$]+\s+from\s|[\w$]+(?:\s*,\s*(?:\{|\*)|\s+from\s+['"]))"""
 )
 _EXPORT = re.compile(r"^\s*export\s+(?:default\b|const\b|let\b|var\b|function\b|async\s+function\b|class\b|\{|\*)")
 _IMPORT_PARTIAL = re.compile(r"""^\s*import\s+(\w+)\s+from\s+['"](\.{1,2}/[^'"]+\.mdx?)['"]""")
 _JSX_LINE_START = re.compile(r"^\s*</?[A-Za-z][\w.:\-]*(\s|/?>|$)")
-_TAG = re.compile(r"</?[A-Za-z][\w.:\-]*(?:\s+(?:[^<>{}\"']|\"[^\"]*\"|'[^']*'|\{(?:[^{}]|\{[^{}]*\})*\})*)?/?>")
+# one "\s" before the attributes, not "\s+": the attributes take whitespace themselves, and
+# two quantifiers over the same spaces made a run of them quadratic
+_TAG = re.compile(r"</?[A-Za-z][\w.:\-]*(?:\s(?:[^<>{}\"']|\"[^\"]*\"|'[^']*'|\{(?:[^{}]|\{[^{}]*\})*\})*)?/?>")
 #: a JSX tag with a template-literal attribute (``href={`...`}``): removed before code spans
 _TAG_TEMPLATE_ATTR = re.compile(r"<[A-Za-z][\w.:\-]*\s[^<>]*=\{`[^`]*`\}[^<>]*>")
 _RULE = re.compile(r"^\s{0,3}([-*_])(\s*\1){2,}\s*$")
 _SELF_CLOSING = re.compile(r"^\s*<([A-Z]\w*)\s*/>\s*$")
 _ADMONITION = re.compile(r"^\s*:::(\w+)?\s*(.*)$")
-_HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
-_JSX_COMMENT = re.compile(r"\{/\*.*?\*/\}", re.DOTALL)
-_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
-_CODE_SPAN = re.compile(r"(`+)(.+?)\1")
 
 
 def _inline(text: str) -> str:
@@ -48,17 +48,17 @@ def _inline(text: str) -> str:
     text = _TAG_TEMPLATE_ATTR.sub("", text)
     parts = []
     last = 0
-    for m in _CODE_SPAN.finditer(text):
-        parts.append(_inline_plain(text[last:m.start()]))
-        parts.append(m.group(0))
-        last = m.end()
+    for start, end in code_spans(text):
+        parts.append(_inline_plain(text[last:start]))
+        parts.append(text[start:end])
+        last = end
     parts.append(_inline_plain(text[last:]))
     return "".join(parts)
 
 
 def _inline_plain(text: str) -> str:
-    text = _IMAGE.sub("", text)
-    text = _LINK.sub(lambda m: m.group(1), text)
+    text = replace_links(text, images=True)
+    text = replace_links(text, images=False)
     return _TAG.sub("", text)
 
 
@@ -87,7 +87,7 @@ class MarkdownReader:
     def clean_lines(self, text: str) -> list[str]:
         """The document's lines with MDX syntax removed and partials inlined; fenced code
         blocks untouched."""
-        text = _HTML_COMMENT.sub("", _JSX_COMMENT.sub("", text))
+        text = strip_between(strip_between(text, "{/*", "*/}"), "<!--", "-->")
         lines = text.split("\n")
         partials: dict[str, str] = {}
         out: list[str] = []
@@ -150,7 +150,7 @@ class MarkdownReader:
         while j < len(lines):
             s = lines[j]
             depth += s.count("{") + s.count("(") + s.count("[") - s.count("}") - s.count(")") - s.count("]")
-            ends = s.rstrip().endswith((";", "'", '"')) or re.search(r"""from\s+['"][^'"]+['"]\s*;?\s*$""", s)
+            ends = s.rstrip().endswith((";", "'", '"')) or re.search(r"""from\s+['"][^'"]+['"]\s*(?:;\s*)?$""", s)
             if depth <= 0 and (ends or not s.strip() or j + 1 >= len(lines) or not lines[j + 1].startswith((" ", "\t", "}", ")", "]"))):
                 return j + 1
             j += 1
@@ -213,12 +213,12 @@ class MarkdownReader:
             if not h and prev_text and block and re.match(r"^\s{0,3}(=+|-+)\s*$", line) and len(block) == 1:
                 setext = (1 if line.strip().startswith("=") else 2, block.pop())
             if h or setext:
-                level, raw = (len(h.group(1)), h.group(2)) if h else setext
+                level, raw = (len(h.group(1)), h.group(2).rstrip().rstrip("#").rstrip()) if h else setext
                 end_block()
                 if cur.blocks:
                     sections.append(cur)
                 cid = _CUSTOM_ID.search(raw)
-                raw = _CUSTOM_ID.sub("", raw)
+                raw = raw[:cid.start()].rstrip() if cid else raw
                 text_h = _heading_text(raw)
                 anchor = cid.group(1) if cid else slugify(text_h)
                 if anchor in used:

@@ -7,7 +7,9 @@ from datetime import datetime, timezone
 
 from curate.sources.email.parse import Mail
 
-_SUBJECT_PREFIX = re.compile(r"^\s*((re|fw|fwd|aw|wg|sv|vs|antw|tr|rif|ref)\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE)
+# "\s*(\[n\]\s*)?" rather than "\s*(\[n\])?\s*": two quantifiers over the same spaces were
+# quadratic on a run of them
+_SUBJECT_PREFIX = re.compile(r"^\s*(?:(?:re|fw|fwd|aw|wg|sv|vs|antw|tr|rif|ref)\s*(?:\[\d+\]\s*)?:\s*)+", re.IGNORECASE)
 
 
 def thread_subject(subject: str) -> str:
