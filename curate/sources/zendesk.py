@@ -186,6 +186,14 @@ class ZendeskSource(Source):
 
     # -- shared: a ticket and its comments to a Record ------------------------------------
     def ticket_event(self, ticket: dict[str, Any], comments: list[dict[str, Any]], roles: dict[Any, str], locator: str) -> Event:
+        """The ticket's Record, Skip or Reject; a ticket whose fields have shapes no export
+        gives (a comment that is not an object, ids of mixed types) is a reject."""
+        try:
+            return self._ticket_event(ticket, comments, roles, locator)
+        except (TypeError, AttributeError, ValueError, RecursionError, MemoryError) as exc:
+            return Reject(locator, f"unreadable ticket: {parse_failure(exc)}")
+
+    def _ticket_event(self, ticket: dict[str, Any], comments: list[dict[str, Any]], roles: dict[Any, str], locator: str) -> Event:
         tid = ticket.get("id")
         if tid is None:
             return Reject(locator, "ticket without an id")

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -226,5 +227,18 @@ def test_limits_are_validated(tmp_path, key):
 
     (tmp_path / "p.md").write_text(GOOD_PAGE)
     cls = get_source_class("docs")
-    with pytest.raises(Exception, match=key):
+    with pytest.raises(ValidationError, match=key):
         cls.Config.model_validate({"type": "docs", "path": "p.md", key: 0}, context={"base_dir": tmp_path})
+
+
+def test_a_ticket_of_odd_shape_is_one_reject(tmp_path):
+    """Shapes no Zendesk export gives (a comment that is a string, comment ids of mixed
+    types) made the whole ingest fail; each is now one reject."""
+    tickets = [{"id": 1, "subject": "s", "comments": ["not an object", {"body": "x"}]},
+               {"id": 2, "comments": [{"id": 1, "created_at": "a", "body": "x"}, {"id": "z", "created_at": "a", "body": "y"}]},
+               {"id": 3, "subject": "Login", "comments": [{"body": "I cannot log in.", "author_id": 1}], "requester_id": 1}]
+    (tmp_path / "z.json").write_text("\n".join(json.dumps(t) for t in tickets) + "\n")
+    recs, rejects, _ = split(read_events("zendesk", tmp_path, tmp_path, path="z.json"))
+    assert [(r.locator, r.reason) for r in rejects] == [("z.json:1", "unreadable ticket: unreadable (AttributeError)"),
+                                                        ("z.json:2", "unreadable ticket: unreadable (TypeError)")]
+    assert [r["id"] for r in recs] == ["zendesk:z:3"]
