@@ -21,6 +21,8 @@ def code_spans(text: str) -> Iterator[tuple[int, int]]:
     """(start, end) of each code span, left to right: a run of backticks opens a span that
     the next run of the same length on the same line closes (CommonMark); an opening run
     with no such run after it is plain text."""
+    if "`" not in text:
+        return
     runs = [(m.start(), m.end()) for m in _BACKTICKS.finditer(text)]
     line_of: list[int] = []
     line = last = 0
@@ -68,6 +70,8 @@ def replace_links(text: str, *, images: bool) -> str:
     ``![alt](target)`` removed: what ``re.sub(r"!?\\[([^\\]]*)\\]\\([^)]*\\)", r"\\1", text)``
     (or ``r"!\\[[^\\]]*\\]\\([^)]*\\)"`` and ``""``) gives. Every ``[`` before the same
     ``]`` shares that ``]`` and the ``)`` after it, so each is looked up once."""
+    if ("![" if images else "](") not in text:
+        return text  # most lines: nothing to replace
     out: list[str] = []
     pos = 0
     close = close_paren = -2  # the cached "]" and the ")" after it
