@@ -90,14 +90,17 @@ class DocsSource(Source):
         except UnicodeDecodeError as exc:
             raise DocError(f"invalid {cfg.encoding} at byte {exc.start}") from None
         text = text.lstrip("\ufeff").replace("\r\n", "\n")
-        root = SourceRoot(self.base_dir, cfg.path, cfg.symlinks)
+        root = self._root or SourceRoot(self.base_dir, cfg.path, cfg.symlinks)
         reader = MarkdownReader(real or f, cfg.encoding, root=root, max_bytes=cfg.max_record_bytes,
                                 max_front_matter_bytes=cfg.max_front_matter_bytes, refused=refused)
         meta, secs = reader.sections(text)
         return fmt, {"front_matter": meta} if meta else {}, secs
 
+    _root: SourceRoot | None = None  # the root partial imports resolve in, set by read()
+
     def read(self, state: SourceState) -> Iterator[Event]:
         cfg = self.config
+        self._root = SourceRoot(self.base_dir, cfg.path, cfg.symlinks)
         for entry in self.entries():
             f = entry.path
             rel = self._rel(f)

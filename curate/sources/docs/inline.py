@@ -15,6 +15,7 @@ from collections import defaultdict, deque
 from collections.abc import Iterator
 
 _BACKTICKS = re.compile(r"`+")
+_FEW = 8  # up to this many backtick runs, pairs are compared directly
 
 
 def code_spans(text: str) -> Iterator[tuple[int, int]]:
@@ -24,6 +25,9 @@ def code_spans(text: str) -> Iterator[tuple[int, int]]:
     if "`" not in text:
         return
     runs = [(m.start(), m.end()) for m in _BACKTICKS.finditer(text)]
+    if len(runs) <= _FEW:
+        yield from _few_spans(text, runs)
+        return
     line_of: list[int] = []
     line = last = 0
     for s, _ in runs:  # the line of each run, counting each line break once
@@ -45,6 +49,21 @@ def code_spans(text: str) -> Iterator[tuple[int, int]]:
             k = close + 1
         else:
             k += 1
+
+
+def _few_spans(text: str, runs: list[tuple[int, int]]) -> Iterator[tuple[int, int]]:
+    """code_spans for a line with a handful of runs (most lines that have any): each run
+    compared with those after it, which costs less than indexing them."""
+    k = 0
+    while k < len(runs):
+        s, e = runs[k]
+        for j in range(k + 1, len(runs)):
+            s2, e2 = runs[j]
+            if e2 - s2 == e - s and text.find("\n", e, s2) < 0:
+                yield s, e2
+                k = j
+                break
+        k += 1
 
 
 def strip_between(text: str, opening: str, closing: str) -> str:

@@ -46,6 +46,8 @@ def _inline(text: str) -> str:
     """Inline Markdown to text: links and images to their text, JSX/HTML tags removed
     (outside code spans)."""
     text = _TAG_TEMPLATE_ATTR.sub("", text)
+    if "`" not in text:
+        return _inline_plain(text)
     parts = []
     last = 0
     for start, end in code_spans(text):
