@@ -70,7 +70,9 @@ def _split_block(block: str, max_chars: int) -> list[str]:
     A fenced code block cut in pieces gets its fence around every piece."""
     if len(block) <= max_chars:
         return [block]
-    fence = re.match(r"^(`{3,}|~{3,})[^\n]*\n", block)
+    # each fence run ends where its character does: without the lookaheads, a line of
+    # backticks without a line break was retried from every length (quadratic)
+    fence = re.match(r"^(`{3,}(?!`)|~{3,}(?!~))[^\n]*\n", block)
     if fence and block.rstrip().endswith(fence.group(1)) and max_chars > 2 * len(fence.group(0)) + 8:
         opener = fence.group(0)
         closer = "\n" + fence.group(1)

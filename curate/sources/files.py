@@ -3,7 +3,9 @@
 A row becomes one Record. The mapping names the columns that hold the id, the title,
 the conversation (a customer message and an agent reply, or a list of ``{role, content}``
 turns, or a plain text) and the metadata to keep. A row that cannot become a Record is a
-reject with ``file:line`` and the reason; the build goes on.
+reject with ``file:line`` and the reason; the build goes on. So is a line or row over
+``max_record_bytes`` (read past, never held whole) and a path below ``path`` that may not
+be read (:mod:`curate.sources.roots`: links, FIFOs, the kernel's files).
 
 Example::
 
@@ -21,19 +23,26 @@ Example::
 
 from __future__ import annotations
 
-import csv
-import glob
 import json
-import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, BinaryIO, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from curate.records import RecordError, make_record
 from curate.sources.base import Event, Reject, Source, SourceConfig, SourceState, register_source
-from curate.store import sha256_file
+from curate.sources.csvrows import csv_records
+from curate.sources.limits import bounded_lines, max_record_bytes_field, parse_failure, too_large
+from curate.sources.roots import (
+    Entry,
+    Refusal,
+    SourceRoot,
+    SymlinkPolicy,
+    open_entry,
+    sha256_entry,
+    symlinks_field,
+)
 
 #: role names seen in the wild, mapped to ours (ShareGPT, chat exports, help desks)
 DEFAULT_ROLES = {
@@ -80,12 +89,14 @@ class FileSourceConfig(SourceConfig):
     roles: dict[str, Literal["user", "assistant", "system"]] = Field(
         default_factory=dict, description="Extra role names in `messages` lists, mapped to user/assistant/system."
     )
+    max_record_bytes: int = max_record_bytes_field("a JSONL line, a CSV row, a Parquet row")
+    symlinks: SymlinkPolicy = symlinks_field()
 
     @field_validator("path")
     @classmethod
     def _exists(cls, v: str, info: ValidationInfo) -> str:
         base = (info.context or {}).get("base_dir")
-        if base is not None and not _expand(Path(base), v):
+        if base is not None and not _entries(SourceRoot(Path(base), v)):
             raise ValueError(f"file not found: {v}")
         return v
 
@@ -99,14 +110,11 @@ class JsonlSourceConfig(FileSourceConfig):
     encoding: str = Field(default="utf-8", description="Text encoding of the file (a BOM is removed).")
 
 
-def _expand(base: Path, pattern: str) -> list[Path]:
-    p = Path(pattern).expanduser()
-    p = p if p.is_absolute() else base / p
-    if p.is_file():
-        return [p]
-    if p.is_dir():
-        return sorted(x for x in p.rglob("*") if x.is_file() and not x.name.startswith("."))
-    return sorted(Path(x) for x in glob.glob(str(p), recursive=True) if Path(x).is_file())
+def _entries(root: SourceRoot) -> list[Entry]:
+    """The files of a file, a folder (hidden files left out) or a glob."""
+    if root.pattern is None and root.top.is_dir():
+        return root.entries(lambda rel: not rel.rpartition("/")[2].startswith("."))
+    return root.entries()
 
 
 def _get(row: dict[str, Any], key: str) -> Any:
@@ -136,13 +144,17 @@ class FileSource(Source):
     Config: ClassVar[type[SourceConfig]] = FileSourceConfig
     config: FileSourceConfig
 
+    def entries(self) -> list[Entry]:
+        return _entries(SourceRoot(self.base_dir, self.config.path, self.config.symlinks))
+
     def files(self) -> list[Path]:
-        return _expand(self.base_dir, self.config.path)
+        """The files that will be read (refused paths left out)."""
+        return [e.path for e in self.entries() if e.real is not None]
 
     def fingerprint(self) -> dict[str, Any]:
         return {
             "config": self.config.model_dump(mode="json"),
-            "files": {self._rel(f): sha256_file(f) for f in self.files()},
+            "files": {self._rel(e.path): sha256_entry(e) for e in self.entries()},
         }
 
     def _rel(self, f: Path) -> str:
@@ -152,19 +164,32 @@ class FileSource(Source):
             return str(f)
 
     def read(self, state: SourceState) -> Iterator[Event]:
-        files = self.files()
-        for f in files:
-            prefix = "" if len(files) == 1 else f"{self._rel(f)}:"
-            for locator, row_no, row in self.rows(f):
-                if isinstance(row, Reject):
-                    yield row
-                    continue
-                try:
-                    yield self.to_record(row, row_no, prefix, locator)
-                except RecordError as exc:
-                    yield Reject(locator, str(exc))
+        entries = self.entries()
+        for e in entries:
+            rel = self._rel(e.path)
+            if e.real is None:
+                yield Reject(rel, e.refused or "not read")
+                continue
+            prefix = "" if len(entries) == 1 else f"{rel}:"
+            try:
+                with open_entry(e.real) as fh:
+                    for locator, row_no, row in self.rows(fh, rel):
+                        if isinstance(row, Reject):
+                            yield row
+                            continue
+                        try:
+                            yield self.to_record(row, row_no, prefix, locator)
+                        except RecordError as exc:
+                            yield Reject(locator, str(exc))
+                        except (RecursionError, MemoryError, ValueError) as exc:
+                            yield Reject(locator, parse_failure(exc))
+            except Refusal as exc:
+                yield Reject(rel, str(exc))
+            except OSError as exc:
+                yield Reject(rel, f"unreadable file: {exc.strerror or type(exc).__name__}")
 
-    def rows(self, path: Path) -> Iterator[tuple[str, int, dict[str, Any] | Reject]]:
+    def rows(self, fh: BinaryIO, rel: str) -> Iterator[tuple[str, int, dict[str, Any] | Reject]]:
+        """(locator, row number, row or Reject) for each input row of an open file."""
         raise NotImplementedError
 
     def to_record(self, row: dict[str, Any], row_no: int, prefix: str, locator: str) -> dict[str, Any]:
@@ -247,29 +272,32 @@ class JsonlSource(FileSource):
     Config = JsonlSourceConfig
     config: JsonlSourceConfig
 
-    def rows(self, path: Path):
-        with open(path, "rb") as fh:
-            for n, raw in enumerate(fh, start=1):
-                loc = f"{self._rel(path)}:{n}"
-                try:
-                    line = _decode(raw, self.config.encoding, n == 1).strip()
-                except UnicodeDecodeError as exc:
-                    yield loc, n, Reject(loc, f"invalid {self.config.encoding} at byte {exc.start}")
-                    continue
-                if not line:
-                    continue  # blank lines are not inputs
-                try:
-                    obj = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    yield loc, n, Reject(loc, f"invalid JSON: {exc.msg} (column {exc.colno})")
-                    continue
-                except RecursionError:
-                    yield loc, n, Reject(loc, "invalid JSON: nested too deeply")
-                    continue
-                if not isinstance(obj, dict):
-                    yield loc, n, Reject(loc, f"expected a JSON object, got {type(obj).__name__}")
-                    continue
-                yield loc, n, obj
+    def rows(self, fh: BinaryIO, rel: str):
+        limit = self.config.max_record_bytes
+        for n, raw, size in bounded_lines(fh, limit):
+            loc = f"{rel}:{n}"
+            if raw is None:
+                yield loc, n, Reject(loc, too_large("line", size, limit, "max_record_bytes"))
+                continue
+            try:
+                line = _decode(raw, self.config.encoding, n == 1).strip()
+            except UnicodeDecodeError as exc:
+                yield loc, n, Reject(loc, f"invalid {self.config.encoding} at byte {exc.start}")
+                continue
+            if not line:
+                continue  # blank lines are not inputs
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                yield loc, n, Reject(loc, f"invalid JSON: {exc.msg} (column {exc.colno})")
+                continue
+            except (RecursionError, MemoryError, ValueError) as exc:
+                yield loc, n, Reject(loc, f"invalid JSON: {parse_failure(exc)}")
+                continue
+            if not isinstance(obj, dict):
+                yield loc, n, Reject(loc, f"expected a JSON object, got {type(obj).__name__}")
+                continue
+            yield loc, n, obj
 
 
 @register_source
@@ -280,52 +308,28 @@ class CsvSource(FileSource):
     Config = CsvSourceConfig
     config: CsvSourceConfig
 
-    def rows(self, path: Path):
-        csv.field_size_limit(sys.maxsize)
-        rel = self._rel(path)
-        with open(path, "rb") as bf:
-            head = bf.read(3)
-        enc = "utf-8-sig" if head == b"\xef\xbb\xbf" and self.config.encoding.lower().replace("_", "-") == "utf-8" else self.config.encoding
-        with open(path, encoding=enc, errors="surrogateescape", newline="") as fh:
-            reader = csv.reader(fh, delimiter=self.config.delimiter)
-            try:
-                header = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                yield f"{rel}:1", 1, Reject(f"{rel}:1", f"unreadable CSV header: {exc}")
-                return
-            header = [h.strip() for h in header]
-            start = reader.line_num + 1
-            while True:
-                try:
-                    values = next(reader)
-                except StopIteration:
-                    break
-                except csv.Error as exc:
-                    loc = f"{rel}:{start}"
-                    yield loc, start, Reject(loc, f"malformed CSV row: {exc}")
-                    start = reader.line_num + 1
-                    continue
-                loc = f"{rel}:{start}"
-                row_start, start = start, reader.line_num + 1
-                if not values or all(not v.strip() for v in values):
-                    continue
-                if any(_has_surrogates(v) for v in values):
-                    yield loc, row_start, Reject(loc, f"invalid {self.config.encoding} in this row")
-                    continue
-                if len(values) != len(header):
-                    yield loc, row_start, Reject(loc, f"expected {len(header)} fields, found {len(values)}")
-                    continue
-                yield loc, row_start, dict(zip(header, values))
-
-
-def _has_surrogates(s: str) -> bool:
-    try:
-        s.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
+    def rows(self, fh: BinaryIO, rel: str):
+        records = csv_records(fh, encoding=self.config.encoding, delimiter=self.config.delimiter,
+                              limit=self.config.max_record_bytes)
+        first = next(records, None)
+        if first is None:
+            return
+        _, header, problem = first
+        if header is None:
+            yield f"{rel}:1", 1, Reject(f"{rel}:1", f"unreadable CSV header: {problem}")
+            return
+        header = [h.strip() for h in header]
+        for start, values, problem in records:
+            loc = f"{rel}:{start}"
+            if values is None:
+                yield loc, start, Reject(loc, problem or "unreadable row")
+                continue
+            if not values or all(not v.strip() for v in values):
+                continue
+            if len(values) != len(header):
+                yield loc, start, Reject(loc, f"expected {len(header)} fields, found {len(values)}")
+                continue
+            yield loc, start, dict(zip(header, values))
 
 
 @register_source
@@ -335,20 +339,41 @@ class ParquetSource(FileSource):
     type = "parquet"
     Config = FileSourceConfig
 
-    def rows(self, path: Path):
+    def rows(self, fh: BinaryIO, rel: str):
         import pyarrow.parquet as pq
 
-        rel = self._rel(path)
+        limit = self.config.max_record_bytes
         try:
-            pf = pq.ParquetFile(path)
+            pf = pq.ParquetFile(fh)
         except Exception as exc:  # pyarrow raises several types for a bad file
             yield f"{rel}", 0, Reject(rel, f"not a readable Parquet file: {type(exc).__name__}")
             return
         n = 0
-        for batch in pf.iter_batches(batch_size=4096):
-            for row in batch.to_pylist():
+        batches = pf.iter_batches(batch_size=1024)
+        while True:
+            try:
+                batch = next(batches, None)
+            except Exception as exc:  # a damaged page: the rest of the file cannot be read
+                yield f"{rel}#{n + 1}", n + 1, Reject(f"{rel}#{n + 1}", f"unreadable Parquet data from this row on: {type(exc).__name__}")
+                return
+            if batch is None:
+                return
+            # rows are measured in Arrow, before they become Python objects; a batch
+            # within the limit holds no row over it
+            if batch.nbytes <= limit:
+                rows = batch.to_pylist()
+            else:
+                rows = [None] * batch.num_rows
+            for i, row in enumerate(rows):
                 n += 1
-                yield f"{rel}#{n}", n, row
+                loc = f"{rel}#{n}"
+                if row is None:
+                    one = batch.slice(i, 1)
+                    if one.nbytes > limit:
+                        yield loc, n, Reject(loc, too_large("row", one.nbytes, limit, "max_record_bytes"))
+                        continue
+                    row = one.to_pylist()[0]
+                yield loc, n, row
 
 
 __all__ = ["CsvSource", "FieldMap", "FileSourceConfig", "JsonlSource", "ParquetSource"]

@@ -260,7 +260,9 @@ def big_record_project(folder: Path, email: str) -> Path:
     ]
     (folder / "t.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     cfg = base_config(
-        "big", [{"type": "jsonl", "path": "t.jsonl", "fields": {"id": "id", "user": "q", "assistant": "a"}}],
+        # the record is over the default max_record_bytes (8 MiB): raised, as a user would
+        "big", [{"type": "jsonl", "path": "t.jsonl", "fields": {"id": "id", "user": "q", "assistant": "a"},
+                 "max_record_bytes": 32 * 1024 * 1024}],
         embed={"enabled": False},
         select={"enabled": True, "strategy": "random", "budget": 10, "quality": {"max_chars": None}},
         export={"split": {"eval": 0}},

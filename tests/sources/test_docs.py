@@ -155,7 +155,7 @@ def test_broken_documents_are_rejected(tmp_path):
     got = {e.locator: (type(e).__name__, e.reason) for e in events}
     assert got == {
         "bad-front.md": ("Reject", "invalid YAML front matter at line 2"),
-        "bad.docx": ("Reject", "not a readable DOCX file (PackageNotFoundError)"),
+        "bad.docx": ("Reject", "not a readable DOCX file (no ZIP directory)"),
         "bad.pdf": ("Reject", got["bad.pdf"][1]),
         "empty.md": ("Skip", "empty_document"),
         "latin1.md": ("Reject", "invalid utf-8 at byte 5"),
