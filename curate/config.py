@@ -14,17 +14,20 @@ from __future__ import annotations
 
 import difflib
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SerializeAsAny, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SerializeAsAny, ValidationError, model_validator
 
+from curate.conversations import TurnsConfig
 from curate.dedupe.config import DedupeConfig
 from curate.embed.config import EmbedConfig
 from curate.engines.config import EngineConfig
 from curate.errors import ConfigError
 from curate.export.config import ExportConfig
+from curate.filter.config import FilterConfig
 from curate.labelstudio.config import LabelConfig
 from curate.pii.config import RedactConfig
 from curate.select.config import SelectConfig
@@ -48,8 +51,10 @@ class CurateConfig(BaseModel):
     sources: list[SerializeAsAny[SourceConfig]] = Field(
         min_length=1, description="Where records come from; each entry's `type` picks an adapter."
     )
+    turns: TurnsConfig = Field(default_factory=TurnsConfig)
     redact: RedactConfig = Field(default_factory=RedactConfig)
     dedupe: DedupeConfig = Field(default_factory=DedupeConfig)
+    filter: FilterConfig = Field(default_factory=FilterConfig)
     embed: EmbedConfig = Field(default_factory=EmbedConfig)
     select: SelectConfig = Field(default_factory=SelectConfig)
     label: LabelConfig = Field(default_factory=LabelConfig)
@@ -57,6 +62,25 @@ class CurateConfig(BaseModel):
     engine: EngineConfig = Field(default_factory=EngineConfig)
 
     _path: Path | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _quality_moved(self) -> CurateConfig:
+        """``select.quality`` is where the ``filter:`` settings lived before the filter became
+        a stage of its own: still read, with a note, unless both are given."""
+        old = self.select.quality
+        if old is None:
+            return self
+        if "filter" in self.model_fields_set:
+            raise ValueError(
+                "select.quality and filter are both given; select.quality is the old place of the filter "
+                "settings: move its keys into filter and remove it"
+            )
+        logging.getLogger("curate").warning(
+            "select.quality is now the filter: section (same keys); read as filter: for this build"
+        )
+        self.filter = old
+        self.select = self.select.model_copy(update={"quality": None})
+        return self
 
     @property
     def path(self) -> Path | None:

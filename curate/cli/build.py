@@ -31,7 +31,7 @@ def build_cmd(
     address: str = typer.Option(None, "--address", help="Ray cluster address, with --engine ray."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
 ) -> None:
-    """Run the pipeline: ingest → redact → dedupe → embed → select → export.
+    """Run the pipeline: ingest → redact → dedupe → filter → embed → select → export.
 
     Outputs go to `runs/<name>/`: one Parquet table per stage, `manifest.json` (counts,
     drops by reason, timings), `rejects.jsonl` and `export/train.jsonl`. Stages whose

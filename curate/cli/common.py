@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,34 @@ def open_run(path: Path, runs_dir: Path | None = None) -> RunFolder:
     if not run.exists():
         raise InputError(f"{path}: not a run folder (no manifest.json); run `curate build CONFIG` first")
     return run
+
+
+# -- outputs that must not destroy inputs -----------------------------------------------------
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        if a.exists() and b.exists():
+            return os.path.samefile(a, b)
+    except OSError:
+        pass
+    return a.resolve(strict=False) == b.resolve(strict=False)
+
+
+def refuse_overwrite(inputs: list[Path | None], outputs: list[Path | None], force: bool) -> None:
+    """An InputError when an output file is one of the inputs (the same path, a link to it,
+    a hard link), unless ``force``: the input would be replaced by the command's result."""
+    if force:
+        return
+    for out in outputs:
+        if out is None:
+            continue
+        for inp in inputs:
+            if inp is not None and _same_file(Path(inp), Path(out)):
+                raise InputError(
+                    f"{out}: is the input {inp}; writing it would replace the input. Choose another output "
+                    "file, or add --force to replace the input"
+                )
 
 
 # -- record files (standalone stage commands) ---------------------------------------------
@@ -93,6 +122,7 @@ def complete_records(df: pl.DataFrame, where: str) -> pl.DataFrame:
     df = df.with_columns(pl.col("id").cast(pl.Utf8))
     if "messages" not in cols:
         df = df.with_columns(pl.lit(None, dtype=RECORD_SCHEMA["messages"]).alias("messages"))
+    df = df.with_columns(pl.col("messages").is_not_null().alias("_turns_given"))
     if "text" in cols and df["messages"].null_count():
         # rows that give only text become one user turn, row by row
         turn = pl.col("text").map_elements(
@@ -110,12 +140,14 @@ def complete_records(df: pl.DataFrame, where: str) -> pl.DataFrame:
             lambda r: flatten(r["messages"] or [], r.get("title")), return_dtype=pl.Utf8
         )
         df = df.with_columns(pl.when(pl.col("text").is_null()).then(flat).otherwise(pl.col("text")).alias("text"))
+    # a row that gave only text is a document; one that gave turns, a conversation
+    kind = pl.when(pl.col("_turns_given")).then(pl.lit("ticket")).otherwise(pl.lit("doc"))
     defaults = {
-        "source": pl.lit("file"), "kind": pl.lit("ticket"), "title": pl.lit(None, dtype=pl.Utf8),
+        "source": pl.lit("file"), "kind": kind, "title": pl.lit(None, dtype=pl.Utf8),
         "meta": pl.lit("{}"), "locator": pl.lit(where),
         "content_hash": pl.col("text").map_elements(content_hash, return_dtype=pl.Utf8),
     }
-    df = df.with_columns([expr.alias(name) for name, expr in defaults.items() if name not in cols])
+    df = df.with_columns([expr.alias(name) for name, expr in defaults.items() if name not in cols]).drop("_turns_given")
     return df.with_columns([pl.col(c).cast(t) for c, t in RECORD_SCHEMA.items()])
 
 

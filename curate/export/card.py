@@ -21,7 +21,7 @@ import yaml
 
 from curate.export.formats import FORMAT_TITLES
 
-STAGES = ("ingest", "redact", "dedupe", "embed", "select", "export")
+STAGES = ("ingest", "redact", "dedupe", "filter", "embed", "select", "export")
 MAX_FIGURES = 40
 
 

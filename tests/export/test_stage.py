@@ -35,7 +35,7 @@ def project(tmp_path: Path) -> Path:
 def test_build_writes_splits_card_schema_and_checksums(project):
     result = build(load_config(project / "curate.yaml"), runs_dir=project / "runs")
     entry = result.run.stage_entry("export")
-    assert entry["status"] == "done" and entry["input"] == "ingest"
+    assert entry["status"] == "done" and entry["input"] == "filter"
     assert entry["records_in"] == 48 == entry["records_out"] + sum(entry["dropped"].values())
     export_dir = result.run.root / "export"
     names = {p.relative_to(result.run.root).as_posix() for p in export_dir.iterdir()}
