@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 import polars as pl
 
 from curate import __version__
+from curate.conversations import TurnsConfig
 from curate.errors import InputError
 from curate.export.card import CardInput, render_card
 from curate.export.config import ExportConfig
@@ -140,6 +141,14 @@ def data_file(fmt: str, split: str) -> str:
     return f"data/{split}-00000-of-00001.parquet" if fmt == "hf" else f"{split}.jsonl"
 
 
+def _turns_policy(config: dict[str, Any]) -> TurnsConfig:
+    """The run's ``turns:`` policy (a run built before it existed: the defaults)."""
+    try:
+        return TurnsConfig.model_validate(config.get("turns") or {})
+    except ValueError:
+        return TurnsConfig()
+
+
 def run_export(table: pl.LazyFrame, job: ExportJob, out_dir: Path) -> ExportOutcome:
     """Write the training files, card and manifest into ``out_dir``."""
     cfg = job.cfg
@@ -155,7 +164,8 @@ def run_export(table: pl.LazyFrame, job: ExportJob, out_dir: Path) -> ExportOutc
         df = df.filter(pl.col("selected").ne(False) | pl.col("selected").is_null())
 
     labels = job.labels()
-    items, more = make_items(df, cfg, decisions=labels.decisions, task=labels.task, criteria=labels.criteria)
+    items, more = make_items(df, cfg, decisions=labels.decisions, task=labels.task, criteria=labels.criteria,
+                             turns=_turns_policy(job.config))
     drops += more
 
     # decontamination against the user's benchmark files
@@ -187,11 +197,12 @@ def run_export(table: pl.LazyFrame, job: ExportJob, out_dir: Path) -> ExportOutc
         msgs = it.example.messages
         lens = lengths[pos : pos + len(msgs)]
         pos += len(msgs)
-        it.tokens = counter.chat(msgs, lens)
+        # a text example is one text, with no turn markers around it
+        it.tokens = lens[0] if cfg.format == "text" else counter.chat(msgs, lens)
         if cfg.tokens.max_tokens is not None and it.tokens > cfg.tokens.max_tokens:
             drops.append(Drop(it.example.id, "too_long", {"tokens": it.tokens, "max_tokens": cfg.tokens.max_tokens}))
             continue
-        assistant_tokens[it.example.id] = sum(
+        assistant_tokens[it.example.id] = 0 if cfg.format == "text" else sum(
             n for m, n in zip(msgs, lens) if m["role"] == "assistant" and m.get("weight", 1)
         )
         kept.append(it)
@@ -346,7 +357,8 @@ class ExportStage(SinkStage):
         cfg = self.run_config.model_dump(mode="json")
         return {
             "config": self.config.model_dump(mode="json"),
-            "card": {k: cfg.get(k) for k in ("name", "description", "license", "sources", "redact", "dedupe", "select", "label")},
+            "card": {k: cfg.get(k) for k in ("name", "description", "license", "sources", "turns", "redact", "dedupe",
+                                             "filter", "select", "label")},
             "files": {str(p): sha256_file(p) for p in files if p.is_file()},
             "labels": sha256_json({str(p.relative_to(run_root)): sha256_file(p) for p in label_files}) if label_files else None,
         }
