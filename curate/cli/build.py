@@ -36,7 +36,8 @@ def build_cmd(
     Outputs go to `runs/<name>/`: one Parquet table per stage, `manifest.json` (counts,
     drops by reason, timings), `rejects.jsonl` and `export/train.jsonl`. Stages whose
     input and settings are unchanged are skipped, so re-running is cheap and a killed
-    build resumes where it stopped.
+    build resumes where it stopped. A build that exports fewer than
+    `export.min_examples` examples (default 1) exits with 1 and says why in one line.
     """
     cfg = open_config(config)
     if engine or address:
@@ -62,6 +63,11 @@ def build_cmd(
     report = result.run.path("report.html")
     if report.exists():
         console.print(f"report: [bold]{report}[/]")
+    from curate.export.outcome import check_run_export
+
+    warning = check_run_export(manifest)  # an EmptyResult (exit 1) below export.min_examples
+    if warning:
+        err_console.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
 
 
 def ingest_cmd(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,77 @@ def open_run(path: Path, runs_dir: Path | None = None) -> RunFolder:
     if not run.exists():
         raise InputError(f"{path}: not a run folder (no manifest.json); run `curate build CONFIG` first")
     return run
+
+
+#: the config sections whose settings decide a run's tables (ingest to select)
+BUILD_SECTIONS = ("sources", "turns", "redact", "dedupe", "filter", "embed", "select")
+
+
+@dataclass
+class RunSettings:
+    """The run a command works on and the configuration it uses: the config file it was
+    given, else the configuration stored in the run's manifest at build time."""
+
+    run: RunFolder
+    config: dict[str, Any]  # as manifest.json stores it (model_dump(mode="json"))
+    base_dir: Path  # relative paths in the config resolve against this folder
+    config_file: Path | None = None  # None: the stored configuration is used
+    #: section -> dotted keys whose value differs between the file and the stored config
+    differences: dict[str, list[str]] = field(default_factory=dict)
+
+    def note(self, own: tuple[str, ...]) -> str | None:
+        """One line saying how the given config differs from the run's, where it matters:
+        the command's ``own`` sections (the file's are used) and the sections that built
+        the run's tables (those tables stay as they are until the next build)."""
+        if self.config_file is None or not self.differences:
+            return None
+        name = self.config_file.name
+        parts = []
+        mine = [k for s in own for k in self.differences.get(s, [])]
+        if mine:
+            parts.append(f"using {name}'s settings, which differ from those the run was built with ({_keys(mine)})")
+        built = [s for s in BUILD_SECTIONS if s in self.differences]
+        if built:
+            parts.append(
+                f"the run's tables were built with other {', '.join(built)} settings "
+                f"({_keys([k for s in built for k in self.differences[s]])}): `curate build {self.config_file}` applies them"
+            )
+        return "note: " + "; ".join(parts) if parts else None
+
+
+def _keys(keys: list[str], limit: int = 4) -> str:
+    return ", ".join(keys[:limit]) + (f" and {len(keys) - limit} more" if len(keys) > limit else "")
+
+
+def differing_keys(a: Any, b: Any, prefix: str) -> list[str]:
+    """Dotted paths of the values that differ between two JSON trees."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        out: list[str] = []
+        for k in sorted(set(a) | set(b), key=str):
+            out += differing_keys(a.get(k), b.get(k), f"{prefix}.{k}")
+        return out
+    return [] if a == b else [prefix]
+
+
+def run_settings(path: Path, runs_dir: Path | None = None) -> RunSettings:
+    """A run given as its folder or as the config file that builds it. The rule every
+    command follows: a config file given is the configuration used; the differences from
+    the configuration stored at build time are listed (see :meth:`RunSettings.note`)."""
+    p = Path(path)
+    run = open_run(p, runs_dir)
+    stored = run.manifest().get("config") or {}
+    if p.is_file() and p.suffix in (".yaml", ".yml"):
+        cfg = load_config(p)
+        current = cfg.model_dump(mode="json")
+        diffs: dict[str, list[str]] = {}
+        for section in sorted(set(current) | set(stored)):
+            keys = differing_keys(current.get(section), stored.get(section), section)
+            if keys:
+                diffs[section] = keys
+        return RunSettings(run, current, cfg.base_dir, p, diffs)
+    config_path = run.manifest().get("config_path")
+    base = Path(config_path).resolve().parent if config_path else Path.cwd()
+    return RunSettings(run, stored, base)
 
 
 # -- outputs that must not destroy inputs -----------------------------------------------------

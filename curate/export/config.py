@@ -183,6 +183,11 @@ class ExportConfig(BaseModel):
         default="auto",
         description="Reviewed labels: auto (use them when the run has any), require (fail without), ignore.",
     )
+    min_examples: int = Field(
+        default=1, ge=0,
+        description="Fewer examples than this is an error (exit 1) that names the main reasons records were "
+        "left out; 0 = never.",
+    )
     split: SplitConfig = Field(default_factory=SplitConfig)
     decontaminate: DecontaminateConfig = Field(default_factory=DecontaminateConfig)
     tokens: TokensConfig = Field(default_factory=TokensConfig)
