@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SerializeAsAny, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SerializeAsAny, ValidationError, field_validator, model_validator
 
 from curate.conversations import TurnsConfig
 from curate.dedupe.config import DedupeConfig
@@ -63,6 +63,14 @@ class CurateConfig(BaseModel):
 
     _path: Path | None = PrivateAttr(default=None)
 
+    @field_validator("name")
+    @classmethod
+    def _name_stays_inside(cls, value: str) -> str:
+        # "." or ".." would make the run folder runs_dir itself or its parent
+        if value.strip(".") == "":
+            raise ValueError(f"run name {value!r} is only dots; a run folder needs a name of its own")
+        return value
+
     @model_validator(mode="after")
     def _quality_moved(self) -> CurateConfig:
         """``select.quality`` is where the ``filter:`` settings lived before the filter became
@@ -93,7 +101,15 @@ class CurateConfig(BaseModel):
         return self._path.parent if self._path else Path.cwd()
 
     def run_dir(self, runs_dir: str | Path | None = None) -> Path:
-        return Path(runs_dir or self.runs_dir) / self.name
+        """``<runs_dir>/<name>``; a ConfigError when it would resolve outside runs_dir (a
+        symlinked run folder pointing elsewhere)."""
+        base = Path(runs_dir or self.runs_dir)
+        path = base / self.name
+        inside = path.resolve(strict=False)
+        if inside.parent != base.resolve(strict=False):
+            where = f"{self._path}: " if self._path else ""
+            raise ConfigError(f"{where}name: the run folder {path} resolves to {inside}, outside {base}")
+        return path
 
     def section_hash(self, key: str) -> str:
         return sha256_json(getattr(self, key).model_dump(mode="json"))

@@ -74,6 +74,7 @@ def ingest_cmd(
     config: Path = typer.Argument(..., help="The curate.yaml whose sources to read.", show_default=False),
     out: Path = typer.Option(..., "--out", "-o", help="Where to write the records (.jsonl or .parquet)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    force: bool = typer.Option(False, "--force", help="Write OUT even when it is the config file or a source file."),
 ) -> None:
     """Read the config's sources and write the Records, nothing else.
 
@@ -81,13 +82,17 @@ def ingest_cmd(
     each with its file:line and the reason.
     """
     cfg = open_config(config)
+    from curate.cli.common import refuse_overwrite
+
+    rejects = out.with_name(out.name + ".rejects.jsonl") if out.suffix != ".jsonl" else out.with_suffix(".rejects.jsonl")
+    sources = [cfg.base_dir / p for sc in cfg.sources if (p := getattr(sc, "path", None)) and (cfg.base_dir / p).is_file()]
+    refuse_overwrite([config, *sources], [out, rejects], force)
     with tempfile.TemporaryDirectory(prefix="curate-ingest-") as tmp:
         with RichProgress(err_console, enabled=not quiet) as progress:
             result = build(cfg, runs_dir=Path(tmp), only=["ingest"], progress=progress, report=False)
         run = result.run
         df = pl.read_parquet(run.path("ingest.parquet")).drop("drop_reason")
         write_records(df, out)
-        rejects = out.with_name(out.name + ".rejects.jsonl") if out.suffix != ".jsonl" else out.with_suffix(".rejects.jsonl")
         entry = run.stage_entry("ingest") or {}
         if run.rejects_path.exists() and run.rejects_path.stat().st_size:
             from curate.store import atomic_path

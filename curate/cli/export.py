@@ -60,6 +60,7 @@ def export_cmd(
     decisions: Path = typer.Option(None, "--decisions", help="Use the reviewed decisions in this file (Parquet/JSONL/CSV: record_id, decision, corrected_response, label, ...)."),
     ignore_labels: bool = typer.Option(False, "--ignore-labels", help="Export the selected records as they are, even when the run has labels."),
     min_examples: int = typer.Option(None, "--min-examples", min=0, help="Fewer examples is an error (exit 1); default: export.min_examples (1)."),
+    force: bool = typer.Option(False, "--force", help="Write into a non-empty folder that holds no earlier export."),
 ) -> None:
     """Write a run's examples as training data: `DIR/train.jsonl`, `eval.jsonl` (and
     `test.jsonl`), the dataset card `README.md`, `schema.json`, `dropped.jsonl` (every
@@ -71,7 +72,9 @@ def export_cmd(
     records the label policy accepts are exported, rejected ones are left out and edited
     replies replace the original.
 
-    Fewer than `--min-examples` examples is an error that says why in one line.
+    DIR must be new, empty or an earlier export: files an earlier export wrote there and
+    this one does not are removed, if unchanged. Fewer than `--min-examples` examples is
+    an error that says why in one line.
     """
     settings = run_settings(run_path)
     run = settings.run
@@ -132,7 +135,7 @@ def export_cmd(
         decisions_file=decisions, policy=policy,
     )
     _, table = last
-    outcome = run_export(live_scan(table), job, out)
+    outcome = run_export(live_scan(table), job, out, force=force)
     r = outcome.result
     splits = r.stats.get("splits", {})
     parts = ", ".join(f"{k} {v['examples']:,}" for k, v in splits.items())

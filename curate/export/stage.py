@@ -149,8 +149,15 @@ def _turns_policy(config: dict[str, Any]) -> TurnsConfig:
         return TurnsConfig()
 
 
-def run_export(table: pl.LazyFrame, job: ExportJob, out_dir: Path) -> ExportOutcome:
-    """Write the training files, card and manifest into ``out_dir``."""
+def run_export(table: pl.LazyFrame, job: ExportJob, out_dir: Path, *, force: bool = False,
+               owned: bool = False) -> ExportOutcome:
+    """Write the training files, card and manifest into ``out_dir``.
+
+    ``out_dir`` must be new, empty or a previous export (its ``manifest.json``), unless
+    ``force``; ``owned`` says it is the run's own ``export/`` folder, which only curate
+    writes. Files a previous export wrote and this one does not are removed only when
+    they still hold what that export wrote (their checksums in its manifest)."""
+    check_output_folder(out_dir, job.run_root, force=force, owned=owned)
     cfg = job.cfg
     result = StageResult()
     extra = [f for f in (cfg.metadata + ([cfg.split.stratify_by] if cfg.split.stratify_by else []))
@@ -300,26 +307,66 @@ def run_export(table: pl.LazyFrame, job: ExportJob, out_dir: Path) -> ExportOutc
         "stats": stats, "files": checksums,
     })
     written.append(EXPORT_MANIFEST)
-    for stale in previous - set(written):
+    for stale, digest in previous.items():
         p = out_dir / stale
-        if p.is_file():
+        if stale not in written and p.is_file() and not p.is_symlink() and sha256_file(p) == digest:
             p.unlink()
     result.outputs = written
     result.stats = stats
     return ExportOutcome(result=result, files=written)
 
 
-def _previous_files(out_dir: Path) -> set[str]:
-    """Files a previous export wrote here (removed when this export does not write them)."""
-    p = out_dir / EXPORT_MANIFEST
+def read_export_manifest(folder: Path) -> dict[str, Any] | None:
+    """The manifest of a previous export in ``folder``, or None when there is none (a run's
+    own manifest.json is not an export's: it has stages, not files and a format)."""
+    p = folder / EXPORT_MANIFEST
     if not p.is_file():
-        return set()
+        return None
     try:
-        files = json.loads(p.read_text(encoding="utf-8")).get("files") or {}
-    except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
-        return set()
-    # only plain names this module writes: never follow a path out of the folder
-    return {f for f in files if isinstance(f, str) and ".." not in Path(f).parts and not Path(f).is_absolute()}
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError, OSError):
+        return None
+    if not isinstance(data, dict) or "stages" in data or not isinstance(data.get("files"), dict) or "format" not in data:
+        return None
+    return data
+
+
+def _previous_files(out_dir: Path) -> dict[str, str]:
+    """Files a previous export wrote here, with their checksums (removed when this export
+    does not write them, if unchanged since)."""
+    data = read_export_manifest(out_dir)
+    if data is None:
+        return {}
+    root = out_dir.resolve()
+    out = {}
+    for f, digest in data["files"].items():
+        # only names inside the folder: never follow a path or a link out of it
+        if not isinstance(f, str) or not isinstance(digest, str) or Path(f).is_absolute() or ".." in Path(f).parts:
+            continue
+        if (out_dir / f).resolve().is_relative_to(root):
+            out[f] = digest
+    return out
+
+
+def check_output_folder(out_dir: Path, run_root: Path | None, *, force: bool, owned: bool) -> None:
+    """Refuse to write an export where it would destroy what curate does not own: the run
+    folder itself (its manifest.json would be replaced, even with ``force``), or a
+    non-empty folder that is not a previous export (unless ``force``)."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(f"{out_dir}: is a file, not a folder; name a folder for the export")
+    if run_root is not None and out_dir.resolve() == Path(run_root).resolve():
+        raise InputError(
+            f"{out_dir}: is the run folder; an export there would replace the run's manifest.json. "
+            "Choose another folder (the build writes its own export to RUN/export)"
+        )
+    if owned or force or not out_dir.is_dir():
+        return
+    if any(out_dir.iterdir()) and read_export_manifest(out_dir) is None:
+        raise InputError(
+            f"{out_dir}: the folder is not empty and holds no earlier export (no export manifest.json); "
+            "choose a new or empty folder, or add --force to write into it (files of the same names are replaced, "
+            "nothing else is deleted)"
+        )
 
 
 def _leak_check(items: list[Item]) -> dict[str, Any]:
@@ -368,6 +415,6 @@ class ExportStage(SinkStage):
             cfg=self.config, config=ctx.config.model_dump(mode="json"), manifest=ctx.run.manifest(),
             base_dir=ctx.config.base_dir, run_root=ctx.run.root,
         )
-        outcome = run_export(table, job, ctx.path("export"))
+        outcome = run_export(table, job, ctx.path("export"), owned=True)
         outcome.result.outputs = [f"export/{f}" for f in outcome.files]
         return outcome.result
