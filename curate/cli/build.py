@@ -65,7 +65,8 @@ def build_cmd(
         console.print(f"report: [bold]{report}[/]")
     from curate.export.outcome import check_run_export
 
-    warning = check_run_export(manifest)  # an EmptyResult (exit 1) below export.min_examples
+    exported = any(o.name == "export" and o.status in ("done", "skipped") for o in result.outcomes)
+    warning = check_run_export(manifest) if exported else None  # an EmptyResult (exit 1) below export.min_examples
     if warning:
         err_console.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
 

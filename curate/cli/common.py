@@ -38,11 +38,16 @@ def open_config(path: Path) -> CurateConfig:
     return load_config(path)
 
 
-def open_run(path: Path, runs_dir: Path | None = None) -> RunFolder:
-    """A run folder given as its path, or as the config file that builds it."""
+def is_config_file(path: Path) -> bool:
+    return path.is_file() and path.suffix in (".yaml", ".yml")
+
+
+def open_run(path: Path, runs_dir: Path | None = None, config: CurateConfig | None = None) -> RunFolder:
+    """A run folder given as its path, or as the config file that builds it (``config``:
+    that file, already read)."""
     p = Path(path)
-    if p.is_file() and p.suffix in (".yaml", ".yml"):
-        cfg = load_config(p)
+    if config is not None or is_config_file(p):
+        cfg = config or load_config(p)
         p = cfg.run_dir(runs_dir)
     run = RunFolder(p)
     if not run.exists():
@@ -105,10 +110,10 @@ def run_settings(path: Path, runs_dir: Path | None = None) -> RunSettings:
     command follows: a config file given is the configuration used; the differences from
     the configuration stored at build time are listed (see :meth:`RunSettings.note`)."""
     p = Path(path)
-    run = open_run(p, runs_dir)
+    cfg = load_config(p) if is_config_file(p) else None
+    run = open_run(p, runs_dir, cfg)
     stored = run.manifest().get("config") or {}
-    if p.is_file() and p.suffix in (".yaml", ".yml"):
-        cfg = load_config(p)
+    if cfg is not None:
         current = cfg.model_dump(mode="json")
         diffs: dict[str, list[str]] = {}
         for section in sorted(set(current) | set(stored)):
