@@ -9,10 +9,16 @@ license, files with checksums.
 The figures come from the run's manifest (``stages.<stage>.records_in/records_out/
 dropped/rejected/stats``), ``agreement.json`` and the export itself. Stages report
 different statistics and some may be disabled or missing: the card shows the figures that
-are there, named as the stage names them, and says so when a section has none."""
+are there, named as the stage names them, and says so when a section has none.
+
+Every value the card interpolates (the config's description, license and system prompt,
+source paths, currency, figures and their names) is HTML-escaped: the card is rendered as
+HTML by the Hub and by code forges, and a config or a source file is not to put markup
+there."""
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,7 +27,7 @@ import yaml
 
 from curate.export.formats import FORMAT_TITLES
 
-STAGES = ("ingest", "redact", "dedupe", "embed", "select", "export")
+STAGES = ("ingest", "redact", "dedupe", "filter", "embed", "select", "export")
 MAX_FIGURES = 40
 
 
@@ -63,8 +69,15 @@ def fmt_value(v: Any) -> str:
     return _cell(str(v))
 
 
+def esc(value: Any) -> str:
+    """A value as card text: HTML-significant characters escaped (``<``, ``>``, ``&``; with
+    no ``<`` left no tag or attribute can start, so quotes need not be), table pipes
+    escaped, on one line."""
+    return html.escape(str(value), quote=False).replace("|", "\\|").replace("\n", " ").replace("\r", " ")
+
+
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    return esc(text)
 
 
 def flat_figures(d: Any, prefix: str = "") -> list[tuple[str, str]]:
@@ -117,11 +130,11 @@ def front_matter(c: CardInput) -> str:
     meta: dict[str, Any] = {}
     lic = c.config.get("license")
     if lic:
-        meta["license"] = str(lic).lower()
-    meta["pretty_name"] = c.name
+        meta["license"] = esc(str(lic).lower())
+    meta["pretty_name"] = esc(c.name)
     meta["task_categories"] = ["text-generation"]
     meta["size_categories"] = [size_category(total)]
-    meta["tags"] = ["curate", "fine-tuning", c.export.get("format", "")]
+    meta["tags"] = ["curate", "fine-tuning", esc(c.export.get("format", ""))]
     if c.data_files:
         meta["configs"] = [{
             "config_name": "default",
@@ -133,15 +146,15 @@ def front_matter(c: CardInput) -> str:
 def render_card(c: CardInput) -> str:
     cfg, ex = c.config, c.export
     stages = c.manifest.get("stages") or {}
-    lines: list[str] = [front_matter(c), f"# {c.name}", ""]
+    lines: list[str] = [front_matter(c), f"# {esc(c.name)}", ""]
     if cfg.get("description"):
-        lines += [str(cfg["description"]), ""]
+        lines += [esc(cfg["description"]), ""]
     fmt = ex.get("format", "")
     total = sum(int(s.get("examples", 0)) for s in ex.get("splits", {}).values())
     lines += [
-        f"{total:,} training examples in the **{FORMAT_TITLES.get(fmt, fmt)}** format, curated with "
-        f"curate {c.version} (run `{c.name}`, config hash `{str(c.manifest.get('config_hash', ''))[:12]}`, "
-        f"exported {c.created_at}).",
+        f"{total:,} training examples in the **{FORMAT_TITLES.get(fmt, esc(fmt))}** format, curated with "
+        f"curate {esc(c.version)} (run `{esc(c.name)}`, config hash `{esc(str(c.manifest.get('config_hash', ''))[:12])}`, "
+        f"exported {esc(c.created_at)}).",
         "",
     ]
     lines += _section_contents(c)
@@ -157,7 +170,7 @@ def render_card(c: CardInput) -> str:
     lines += _section_decontamination(c)
     lines += _section_tokens(c)
     lines += ["## License", ""]
-    lines += [f"{cfg['license']}" if cfg.get("license") else
+    lines += [esc(cfg["license"]) if cfg.get("license") else
               "No license was given in the configuration (`license:`): ask the data owner before sharing.", ""]
     lines += _section_files(c)
     return "\n".join(lines).rstrip() + "\n"
@@ -168,8 +181,8 @@ def _section_contents(c: CardInput) -> list[str]:
     out = ["## Contents", ""]
     rows = []
     for split, s in ex.get("splits", {}).items():
-        rows.append((f"`{split}`", s.get("examples", 0), s.get("tokens", 0), s.get("mean_tokens", 0),
-                     s.get("max_tokens", 0), f"`{c.data_files.get(split, '—')}`"))
+        rows.append((f"`{esc(split)}`", s.get("examples", 0), s.get("tokens", 0), s.get("mean_tokens", 0),
+                     s.get("max_tokens", 0), f"`{esc(c.data_files.get(split, '—'))}`"))
     out += table(["split", "examples", "tokens", "mean tokens", "max tokens", "file"], rows)
     out.append("")
     fmt = ex.get("format")
@@ -180,7 +193,7 @@ def _section_contents(c: CardInput) -> list[str]:
         files = ", ".join(f'"{s}": "{p}"' for s, p in c.data_files.items())
         out += ["Load it with `datasets`:", "", "```python", "from datasets import load_dataset",
                 f'ds = load_dataset("json", data_files={{{files}}})', "```", ""]
-    out += [f"Each line follows `schema.json` (check a file with `curate validate FILE --format {fmt}`).", ""]
+    out += [f"Each line follows `schema.json` (check a file with `curate validate FILE --format {esc(fmt)}`).", ""]
     sp = c.config.get("export", {}).get("system_prompt")
     if sp:
         out += [f"System prompt of every example: “{_cell(sp)}”", ""]
@@ -199,7 +212,7 @@ def _section_sources(c: CardInput, stages: dict[str, Any]) -> list[str]:
         key = next((k for k in per_source if k == f"{type_}:{name}" or (name is None and k.startswith(f"{type_}:"))), None)
         figs = per_source.get(key) or {}
         where = s.get("path") or s.get("url") or s.get("subdomain") or "—"
-        rows.append((f"`{type_}:{name}`" if name else f"`{type_}`", s.get("kind") or "—", f"`{_cell(str(where))}`",
+        rows.append((f"`{esc(type_)}:{esc(name)}`" if name else f"`{esc(type_)}`", esc(s.get("kind") or "—"), f"`{_cell(str(where))}`",
                      figs.get("records", "—"), figs.get("rejected", "—"), figs.get("skipped", "—"),
                      "no" if s.get("enabled") is False else "yes"))
     if rows:
@@ -213,7 +226,7 @@ def _section_sources(c: CardInput, stages: dict[str, Any]) -> list[str]:
 def _dropped(d: dict[str, Any] | None) -> str:
     if not d:
         return "—"
-    return ", ".join(f"{k}: {fmt_value(v)}" for k, v in sorted(d.items(), key=lambda kv: -kv[1]))
+    return ", ".join(f"{esc(k)}: {fmt_value(v)}" for k, v in sorted(d.items(), key=lambda kv: -kv[1]))
 
 
 def _section_funnel(c: CardInput, stages: dict[str, Any]) -> list[str]:
@@ -227,9 +240,9 @@ def _section_funnel(c: CardInput, stages: dict[str, Any]) -> list[str]:
         e = c.export.get("funnel_entry") if name == "export" else stages.get(name) or {}
         status = "done" if name == "export" else e.get("status", "—")
         if status != "done":
-            rows.append((name, status, "—", "—", "—", "—"))
+            rows.append((esc(name), esc(status), "—", "—", "—", "—"))
             continue
-        rows.append((name, status, e.get("records_in", 0), e.get("records_out", 0),
+        rows.append((esc(name), esc(status), e.get("records_in", 0), e.get("records_out", 0),
                      _dropped(e.get("dropped")), e.get("rejected", 0)))
     out += table(["stage", "status", "in", "out", "dropped (by reason)", "rejected"], rows)
     out.append("")
@@ -271,23 +284,23 @@ def _section_pii(c: CardInput, stages: dict[str, Any]) -> list[str]:
             policy.append(f"entities: {fmt_value(settings['entities'])}")
         op = settings.get("default_operator")
         if isinstance(op, dict) and op.get("type"):
-            policy.append(f"operator: {op['type']}" + (" (numbered placeholders)" if op.get("numbered") else ""))
+            policy.append(f"operator: {esc(op['type'])}" + (" (numbered placeholders)" if op.get("numbered") else ""))
         if settings.get("score_threshold") is not None:
             policy.append(f"score threshold: {fmt_value(settings['score_threshold'])}")
         model = stats.get("model")
         if not model and isinstance(settings.get("model"), dict):
             model = settings["model"].get("name")
         if model:
-            policy.append(f"model: {model}")
+            policy.append(f"model: {esc(model)}")
         if settings.get("on_residual"):
-            policy.append(f"residual PII after redaction: {settings['on_residual']}")
+            policy.append(f"residual PII after redaction: {esc(settings['on_residual'])}")
         if policy:
             out += ["Policy — " + "; ".join(policy) + " (all settings: `redact:` in `manifest.json`).", ""]
     built = stats.get("entities") if isinstance(stats.get("entities"), dict) else {}
     names = sorted(set(built) | set(exported), key=lambda k: (-(built.get(k) or 0), k))
     if names:
         out += table(["entity", "replaced in the build", "in the exported examples"],
-                     [(n, built.get(n, "—"), exported.get(n, 0)) for n in names]) + [""]
+                     [(esc(n), built.get(n, "—"), exported.get(n, 0)) for n in names]) + [""]
     rest = _quiet({k: v for k, v in stats.items() if k not in ("entities", "operators", "model")})
     if rest:
         out += ["Other redaction figures (as the redact stage reports them):", ""] + figures_table(rest) + [""]
@@ -308,7 +321,7 @@ def _section_stage(title: str, key: str, cfg: dict[str, Any], stages: dict[str, 
     if key == "select":
         emb = (stages.get("embed") or {}).get("stats") or {}
         if emb.get("model"):
-            out += [f"Embeddings: {emb['model']}" + (f" ({emb['dim']} dimensions)" if emb.get("dim") else "") + ".", ""]
+            out += [f"Embeddings: {esc(emb['model'])}" + (f" ({esc(emb['dim'])} dimensions)" if emb.get("dim") else "") + ".", ""]
     settings = _top_settings(_stage_settings(cfg, key))
     if settings:
         out += ["Settings (nested ones in `manifest.json`):", ""] + figures_table(settings) + [""]
@@ -325,10 +338,10 @@ def _section_labels(c: CardInput) -> list[str]:
         out += ["Not reviewed: the examples are the selected records as the pipeline left them "
                 "(no labels were used for this export).", ""]
     else:
-        out += [f"Reviewed labels from {lab.get('source')}; task `{lab.get('task')}`, export policy "
-                f"`{lab.get('policy')}`. Only records the policy accepts are exported; rejected ones are "
+        out += [f"Reviewed labels from {esc(lab.get('source'))}; task `{esc(lab.get('task'))}`, export policy "
+                f"`{esc(lab.get('policy'))}`. Only records the policy accepts are exported; rejected ones are "
                 "left out and edited replies replace the original.", ""]
-        rows = [(k, v) for k, v in (lab.get("decisions") or {}).items()]
+        rows = [(esc(k), v) for k, v in (lab.get("decisions") or {}).items()]
         if rows:
             out += table(["decision", "records"], rows) + [""]
     if c.agreement:
@@ -343,17 +356,17 @@ def _section_splits(c: CardInput) -> list[str]:
     sp = c.export.get("split") or {}
     out = ["## Splits", ""]
     grouping = "duplicate groups" + (" and select clusters" if sp.get("clusters_together") else "")
-    out += [f"Seeded ({sp.get('seed')}) split in which whole {grouping} stay on one side "
+    out += [f"Seeded ({esc(sp.get('seed'))}) split in which whole {grouping} stay on one side "
             f"({fmt_value(sp.get('components', 0))} groups; the largest holds {fmt_value(sp.get('largest_component', 0))} "
-            "records)" + (f", stratified by `{sp['stratify_by']}`" if sp.get("stratify_by") else "") + ".", ""]
+            "records)" + (f", stratified by `{esc(sp['stratify_by'])}`" if sp.get("stratify_by") else "") + ".", ""]
     req = sp.get("requested") or {}
-    rows = [(f"`{k}`", req.get(k, 0), v, (sp.get("groups") or {}).get(k, 0)) for k, v in (sp.get("sizes") or {}).items()
+    rows = [(f"`{esc(k)}`", req.get(k, 0), v, (sp.get("groups") or {}).get(k, 0)) for k, v in (sp.get("sizes") or {}).items()
             if v or req.get(k)]
     out += table(["split", "asked for", "examples", "groups"], rows) + [""]
     leak = c.export.get("leakage")
     if leak:
         out += [f"Leakage check: {fmt_value(leak.get('eval_near_train', 0))} held-out examples share at least "
-                f"{int(leak.get('min_fraction', 0) * 100)}% of their {leak.get('n')}-word n-grams with train "
+                f"{int(leak.get('min_fraction', 0) * 100)}% of their {esc(leak.get('n'))}-word n-grams with train "
                 "examples (templated replies share phrases; a high count suggests near-duplicates that dedupe missed).", ""]
     return out
 
@@ -365,9 +378,9 @@ def _section_decontamination(c: CardInput) -> list[str]:
         out += ["No benchmark or eval file was given (`export.decontaminate.files`): the examples were not "
                 "checked for overlap with evaluation data.", ""]
         return out
-    out += [f"Examples sharing at least {d.get('min_shared')} {d.get('n')}-word n-gram(s) "
+    out += [f"Examples sharing at least {esc(d.get('min_shared'))} {esc(d.get('n'))}-word n-gram(s) "
             f"(and at least {fmt_value(d.get('min_fraction'))} of their own) with these files were left out:", ""]
-    out += table(["file", "rows", "sha256"], [(f"`{f['name']}`", f.get("rows", "—"), f"`{f['sha256'][:16]}…`") for f in d["files"]])
+    out += table(["file", "rows", "sha256"], [(f"`{esc(f['name'])}`", f.get("rows", "—"), f"`{esc(f['sha256'][:16])}…`") for f in d["files"]])
     out += ["", f"Left out: **{fmt_value(d.get('dropped', 0))}** examples, listed by id in `dropped.jsonl` "
             "(reason `decontaminated`, with the benchmark row they overlap).", ""]
     return out
@@ -375,24 +388,24 @@ def _section_decontamination(c: CardInput) -> list[str]:
 
 def _section_tokens(c: CardInput) -> list[str]:
     t = c.export.get("tokens") or {}
-    out = ["## Token counts and training cost", "", f"Counted with {t.get('tokenizer', 'an unknown tokenizer')}.", ""]
-    rows = [(f"`{k}`", s.get("tokens", 0), s.get("assistant_tokens", 0)) for k, s in (c.export.get("splits") or {}).items()]
+    out = ["## Token counts and training cost", "", f"Counted with {esc(t.get('tokenizer', 'an unknown tokenizer'))}.", ""]
+    rows = [(f"`{esc(k)}`", s.get("tokens", 0), s.get("assistant_tokens", 0)) for k, s in (c.export.get("splits") or {}).items()]
     out += table(["split", "tokens", "of which assistant replies"], rows) + [""]
     cost = c.export.get("cost") or {}
     if cost.get("price_per_million_tokens") is not None:
         out += [f"Estimated training cost: {fmt_value(cost.get('train_tokens', 0))} train tokens × "
-                f"{cost.get('epochs')} epochs × {fmt_value(cost['price_per_million_tokens'])} {cost.get('currency')} "
-                f"per million tokens = **{cost.get('amount', 0):,.2f} {cost.get('currency')}** "
+                f"{esc(cost.get('epochs'))} epochs × {fmt_value(cost['price_per_million_tokens'])} {esc(cost.get('currency'))} "
+                f"per million tokens = **{cost.get('amount', 0):,.2f} {esc(cost.get('currency'))}** "
                 f"({fmt_value(cost.get('trained_tokens', 0))} tokens trained).", ""]
     else:
-        out += [f"Training over {cost.get('epochs', 1)} epochs processes {fmt_value(cost.get('trained_tokens', 0))} "
+        out += [f"Training over {esc(cost.get('epochs', 1))} epochs processes {fmt_value(cost.get('trained_tokens', 0))} "
                 "tokens; set `export.cost.price_per_million_tokens` for a cost estimate.", ""]
     return out
 
 
 def _section_files(c: CardInput) -> list[str]:
     out = ["## Files", ""]
-    out += table(["file", "bytes", "sha256"], [(f"`{p}`", n, f"`{h}`") for p, n, h in c.files])
+    out += table(["file", "bytes", "sha256"], [(f"`{esc(p)}`", n, f"`{esc(h)}`") for p, n, h in c.files])
     out += ["", "`manifest.json` lists every file with its checksum, `dropped.jsonl` every record left out "
             "with its reason (ids only, no text).", ""]
     return out

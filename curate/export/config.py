@@ -7,8 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-FORMATS = ("openai", "sharegpt", "alpaca", "prompt_completion", "hf")
-Format = Literal["openai", "sharegpt", "alpaca", "prompt_completion", "hf"]
+FORMATS = ("openai", "sharegpt", "alpaca", "prompt_completion", "hf", "text")
+Format = Literal["openai", "sharegpt", "alpaca", "prompt_completion", "hf", "text"]
 
 DEFAULT_CLASSIFICATION_PROMPT = (
     "Classify the following {kind} into exactly one of these labels.\n\n"
@@ -157,8 +157,9 @@ class ExportConfig(BaseModel):
     format: Format = Field(
         default="openai",
         description="openai (chat `messages`), sharegpt (`conversations` from/value), alpaca "
-        "(instruction/input/output), prompt_completion (as TRL reads it) or hf (Parquet files in a "
-        "Hugging Face datasets layout).",
+        "(instruction/input/output), prompt_completion (as TRL reads it), hf (Parquet files in a "
+        "Hugging Face datasets layout) or text (`text`: documents and conversation transcripts, for "
+        "continued pre-training; the only format in which documentation chunks need no reviewers' questions).",
     )
     system_prompt: str | None = Field(
         default=None, description="System message put first in every chat example (optional)."
@@ -181,6 +182,11 @@ class ExportConfig(BaseModel):
     labels: Literal["auto", "require", "ignore"] = Field(
         default="auto",
         description="Reviewed labels: auto (use them when the run has any), require (fail without), ignore.",
+    )
+    min_examples: int = Field(
+        default=1, ge=0,
+        description="Fewer examples than this is an error (exit 1) that names the main reasons records were "
+        "left out; 0 = never.",
     )
     split: SplitConfig = Field(default_factory=SplitConfig)
     decontaminate: DecontaminateConfig = Field(default_factory=DecontaminateConfig)

@@ -1,6 +1,11 @@
 """Records (and their reviewed labels) to training examples.
 
-Without labels every live record becomes a chat example as it is. With labels:
+Without labels every live record becomes a chat example as it is, if it is a usable
+conversation by the rule the filter stage applies (:func:`curate.conversations.usable_turns`:
+the same ``turns:`` normalisation, then an agent reply with a customer turn before it). A
+documentation chunk has no reply: it becomes a chat example only through reviewers'
+questions (``doc_qa``), else it is left out as ``doc_needs_qa``; the ``text`` format writes
+documents and conversations as they are. With labels:
 
 - only records the agreement policy accepted are exported (others: ``no_accepted_label``);
 - ``reject`` leaves the record out (``rejected_by_reviewers``);
@@ -18,9 +23,10 @@ from typing import Any
 
 import polars as pl
 
+from curate.conversations import TurnsConfig, conversation_problem, is_conversation, normalize_turns
 from curate.export.config import ExportConfig
 from curate.export.fields import field_value
-from curate.export.formats import Example, NotExportable, chat_from_turns
+from curate.export.formats import Example, NotExportable, chat_from_turns, transcript
 from curate.export.labels import labels_prompt
 from curate.records import meta_loads
 
@@ -38,6 +44,10 @@ class Item:
     decision: str | None = None
     tokens: int = 0
     split: str = "train"
+
+
+#: a documentation chunk without reviewers' question and answer, in a chat format
+DOC_NEEDS_QA = "doc_needs_qa"
 
 
 @dataclass
@@ -79,8 +89,11 @@ def make_items(
     decisions: pl.DataFrame | None,
     task: str,
     criteria: dict[str, str],
+    turns: TurnsConfig | None = None,
 ) -> tuple[list[Item], list[Drop]]:
-    """One Item per exportable record, one Drop (with its reason) per other record."""
+    """One Item per exportable record, one Drop (with its reason) per other record.
+    ``turns`` is the run's ``turns:`` policy (default: the defaults)."""
+    policy = turns or TurnsConfig()
     by_id: dict[str, dict[str, Any]] = {}
     if decisions is not None:
         by_id = {r["record_id"]: r for r in decisions.iter_rows(named=True)}
@@ -98,7 +111,7 @@ def make_items(
                 drops.append(Drop(rid, "rejected_by_reviewers"))
                 continue
         try:
-            item = _item(row, label, cfg, task, labels)
+            item = _item(row, label, cfg, task, labels, policy)
         except NotExportable as exc:
             drops.append(Drop(rid, str(exc)))
             continue
@@ -107,13 +120,24 @@ def make_items(
 
 
 def _item(
-    row: dict[str, Any], label: dict[str, Any] | None, cfg: ExportConfig, task: str, labels: dict[str, str]
+    row: dict[str, Any], label: dict[str, Any] | None, cfg: ExportConfig, task: str, labels: dict[str, str],
+    policy: TurnsConfig,
 ) -> Item:
     meta = meta_loads(row.get("meta")) if isinstance(row.get("meta"), str) else (row.get("meta") or {})
-    turns = [dict(m) for m in (row.get("messages") or []) if m.get("content")]
-    instruction = inp = None
     kind = row.get("kind") or "record"
-    if label is not None and task == "classification":
+    # the turns as ingest normalises them (a no-op on a run built with normalisation)
+    norm = normalize_turns(row.get("messages"), policy, kind)
+    if norm.drop is not None:
+        raise NotExportable(norm.drop)
+    turns = norm.messages
+    instruction = inp = text = None
+    if cfg.format == "text":
+        if label is not None and label.get("decision") == "edit":
+            turns = _edited(turns, label)
+        text = transcript(turns, row.get("title"), document=not is_conversation(kind))
+        chat = [{"role": "user", "content": text}]
+        texts = [m["content"] for m in turns]
+    elif label is not None and task == "classification":
         answer = (label.get("label") or "").strip()
         if not answer:
             raise NotExportable("no_label")
@@ -136,18 +160,15 @@ def _item(
         texts = [q, a] + ([context] if cfg.prompts.doc_qa_context else [])
     else:
         if label is not None and label["decision"] == "edit":
-            fix = (label.get("corrected_response") or "").strip()
-            if not fix:
-                raise NotExportable("edit_without_correction")
-            last = max((i for i, t in enumerate(turns) if t["role"] == "assistant"), default=None)
-            if last is None:
-                # a reviewer wrote the reply a conversation was missing
-                turns = turns + [{"role": "assistant", "content": fix}]
-            else:
-                turns = turns[:last] + [{"role": "assistant", "content": fix}]
+            turns = _edited(turns, label)
+        if not is_conversation(kind) and not any(t["role"] == "assistant" for t in turns):
+            raise NotExportable(DOC_NEEDS_QA)
+        problem = conversation_problem(turns)
+        if problem is not None:
+            raise NotExportable(problem)
         chat = turns
         texts = [m["content"] for m in chat_from_turns(turns, None) if m["role"] != "system"]
-    messages = chat_from_turns(chat, cfg.system_prompt, cfg.last_turn_only)
+    messages = chat if text is not None else chat_from_turns(chat, cfg.system_prompt, cfg.last_turn_only)
     metadata = {}
     for name in cfg.metadata:
         metadata[name] = field_value(name, row, meta, label)
@@ -163,8 +184,20 @@ def _item(
     if cfg.split.stratify_by:
         v = field_value(cfg.split.stratify_by, row, meta, label)
         stratum = None if v is None else (json.dumps(v, sort_keys=True) if isinstance(v, (dict, list)) else str(v))
-    ex = Example(id=row["id"], messages=messages, metadata=metadata, instruction=instruction, input=inp)
+    ex = Example(id=row["id"], messages=messages, metadata=metadata, instruction=instruction, input=inp, text=text)
     return Item(
         example=ex, keys=keys, stratum=stratum, texts=texts, pii=_pii(row.get("pii")),
         cluster=row.get("cluster"), decision=(label or {}).get("decision"),
     )
+
+
+def _edited(turns: list[dict[str, str]], label: dict[str, Any]) -> list[dict[str, str]]:
+    """The turns with the reviewers' corrected response as the last agent reply."""
+    fix = (label.get("corrected_response") or "").strip()
+    if not fix:
+        raise NotExportable("edit_without_correction")
+    last = max((i for i, t in enumerate(turns) if t["role"] == "assistant"), default=None)
+    if last is None:
+        # a reviewer wrote the reply a conversation was missing
+        return turns + [{"role": "assistant", "content": fix}]
+    return turns[:last] + [{"role": "assistant", "content": fix}]

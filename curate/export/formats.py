@@ -8,14 +8,22 @@ openai             ``{"messages": [{"role", "content", "weight"?}, ...]}`` -- Op
                    fine-tuning, TRL's SFTTrainer (conversational), axolotl ``chat_template``
 sharegpt           ``{"conversations": [{"from": "system"|"human"|"gpt", "value"}, ...]}`` --
                    axolotl, LLaMA-Factory, FastChat
-alpaca             ``{"instruction", "input", "output", "system"?, "history"?}`` --
-                   Stanford Alpaca, LLaMA-Factory (``history``: earlier [user, assistant] pairs)
+alpaca             ``{"instruction", "input", "output", "system", "history"}`` -- Stanford
+                   Alpaca, LLaMA-Factory (``history``: earlier [user, assistant] pairs;
+                   ``system`` and ``history`` on every line, empty when there are none, so
+                   that ``datasets`` reads every line with the same columns)
 prompt_completion  ``{"prompt": [...], "completion": [...]}`` (conversational) or
                    ``{"prompt": str, "completion": str}`` (text) -- TRL's prompt-completion
                    type: the loss is on the completion only
 hf                 ``messages`` column in Parquet files under ``data/``, with the card's
                    ``configs`` so that ``datasets.load_dataset(DIR)`` reads it
+text               ``{"text": str}`` -- continued pre-training: a document chunk under its
+                   heading path, a conversation as a transcript (``Customer:``/``Agent:``)
 =================  =========================================================================
+
+Every line of a file has the same keys (``metadata`` on every line when
+``export.metadata`` names fields), so loaders that read a file in blocks never meet a
+column the first block did not have.
 """
 
 from __future__ import annotations
@@ -23,6 +31,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from curate.conversations import conversation_problem
 
 
 class NotExportable(ValueError):
@@ -40,6 +50,8 @@ class Example:
     #: apart so that the alpaca format can put them in their own fields
     instruction: str | None = None
     input: str | None = None
+    #: for the text format: the whole example as one text
+    text: str | None = None
 
 
 def chat_from_turns(
@@ -51,12 +63,11 @@ def chat_from_turns(
     turns = [{"role": m["role"], "content": m["content"]} for m in messages if m.get("content")]
     if system_prompt:
         turns = [{"role": "system", "content": system_prompt}] + [t for t in turns if t["role"] != "system"]
-    last = max((i for i, t in enumerate(turns) if t["role"] == "assistant"), default=None)
-    if last is None:
-        raise NotExportable("no_assistant_turn")
+    problem = conversation_problem(turns)  # the filter stage's rule (curate.conversations)
+    if problem is not None:
+        raise NotExportable(problem)
+    last = max(i for i, t in enumerate(turns) if t["role"] == "assistant")
     turns = turns[: last + 1]
-    if not any(t["role"] == "user" for t in turns):
-        raise NotExportable("no_user_turn")
     if last_turn_only:
         for i, t in enumerate(turns):
             if t["role"] == "assistant":
@@ -127,11 +138,8 @@ def to_alpaca(ex: Example) -> dict[str, Any]:
             pending = None
     if pending is not None:
         instruction = pending + "\n\n" + instruction if instruction else pending
-    row: dict[str, Any] = {"instruction": instruction, "input": inp, "output": last["content"]}
-    if system:
-        row["system"] = system
-    if history:
-        row["history"] = history
+    row: dict[str, Any] = {"instruction": instruction, "input": inp, "output": last["content"],
+                           "system": system, "history": history}
     if ex.metadata:
         row["metadata"] = ex.metadata
     return row
@@ -164,6 +172,27 @@ def to_hf(ex: Example) -> dict[str, Any]:
     return row
 
 
+_SPEAKER = {"system": "System", "user": "Customer", "assistant": "Agent"}
+
+
+def transcript(messages: list[dict[str, Any]], title: str | None = None, document: bool = False) -> str:
+    """A record as plain text: a document's title (its heading path) and body, or a
+    conversation's turns, each under its speaker."""
+    turns = [m for m in messages if m.get("content")]
+    if document:
+        body = [m["content"].strip() for m in turns]
+    else:
+        body = [f"{_SPEAKER.get(m['role'], m['role'])}: {m['content'].strip()}" for m in turns]
+    return "\n\n".join(p for p in ([title.strip()] if title else []) + body if p)
+
+
+def to_text(ex: Example) -> dict[str, Any]:
+    row: dict[str, Any] = {"text": ex.text if ex.text is not None else transcript(ex.messages)}
+    if ex.metadata:
+        row["metadata"] = ex.metadata
+    return row
+
+
 def formatter(fmt: str, prompt_style: str = "conversational") -> Callable[[Example], dict[str, Any]]:
     """The row function of a format."""
     if fmt == "openai":
@@ -176,6 +205,8 @@ def formatter(fmt: str, prompt_style: str = "conversational") -> Callable[[Examp
         return lambda ex: to_prompt_completion(ex, prompt_style)
     if fmt == "hf":
         return to_hf
+    if fmt == "text":
+        return to_text
     raise ValueError(f"unknown format {fmt!r}")
 
 
@@ -185,4 +216,5 @@ FORMAT_TITLES = {
     "alpaca": "Alpaca (`instruction`/`input`/`output`)",
     "prompt_completion": "prompt/completion (TRL)",
     "hf": "Hugging Face datasets (Parquet, `messages`)",
+    "text": "plain text (`text`, for continued pre-training)",
 }

@@ -103,7 +103,8 @@ def format_schema(fmt: str) -> dict[str, Any]:
     if fmt == "alpaca":
         return _row(
             fmt, "curate export: Alpaca",
-            "instruction / input / output; optional system prompt and earlier [user, assistant] turns in history.",
+            "instruction / input / output, the system prompt and the earlier [user, assistant] turns (history); "
+            "system and history are on every line, empty when there are none.",
             {
                 "instruction": {"type": "string"},
                 "input": {"type": "string"},
@@ -115,7 +116,7 @@ def format_schema(fmt: str) -> dict[str, Any]:
                               "minItems": 2, "maxItems": 2},
                 },
             },
-            ["instruction", "input", "output"],
+            ["instruction", "input", "output", "system", "history"],
             anyOf=[
                 {"properties": {"instruction": {"minLength": 1}}},
                 {"properties": {"input": {"minLength": 1}}},
@@ -139,6 +140,13 @@ def format_schema(fmt: str) -> dict[str, Any]:
                 {"title": "text", "properties": {"prompt": _TEXT, "completion": _TEXT}},
                 {"title": "conversational", "properties": {"prompt": prompt_msgs, "completion": completion_msgs}},
             ],
+        )
+    if fmt == "text":
+        return _row(
+            fmt, "curate export: plain text",
+            "One text per line, for continued pre-training: a document chunk under its heading path, or a "
+            "conversation as a transcript (Customer: / Agent: turns).",
+            {"text": _TEXT}, ["text"],
         )
     raise ValueError(f"unknown format {fmt!r}")
 

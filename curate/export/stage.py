@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 import polars as pl
 
 from curate import __version__
+from curate.conversations import TurnsConfig
 from curate.errors import InputError
 from curate.export.card import CardInput, render_card
 from curate.export.config import ExportConfig
@@ -140,8 +141,23 @@ def data_file(fmt: str, split: str) -> str:
     return f"data/{split}-00000-of-00001.parquet" if fmt == "hf" else f"{split}.jsonl"
 
 
-def run_export(table: pl.LazyFrame, job: ExportJob, out_dir: Path) -> ExportOutcome:
-    """Write the training files, card and manifest into ``out_dir``."""
+def _turns_policy(config: dict[str, Any]) -> TurnsConfig:
+    """The run's ``turns:`` policy (a run built before it existed: the defaults)."""
+    try:
+        return TurnsConfig.model_validate(config.get("turns") or {})
+    except ValueError:
+        return TurnsConfig()
+
+
+def run_export(table: pl.LazyFrame, job: ExportJob, out_dir: Path, *, force: bool = False,
+               owned: bool = False) -> ExportOutcome:
+    """Write the training files, card and manifest into ``out_dir``.
+
+    ``out_dir`` must be new, empty or a previous export (its ``manifest.json``), unless
+    ``force``; ``owned`` says it is the run's own ``export/`` folder, which only curate
+    writes. Files a previous export wrote and this one does not are removed only when
+    they still hold what that export wrote (their checksums in its manifest)."""
+    check_output_folder(out_dir, job.run_root, force=force, owned=owned)
     cfg = job.cfg
     result = StageResult()
     extra = [f for f in (cfg.metadata + ([cfg.split.stratify_by] if cfg.split.stratify_by else []))
@@ -155,7 +171,8 @@ def run_export(table: pl.LazyFrame, job: ExportJob, out_dir: Path) -> ExportOutc
         df = df.filter(pl.col("selected").ne(False) | pl.col("selected").is_null())
 
     labels = job.labels()
-    items, more = make_items(df, cfg, decisions=labels.decisions, task=labels.task, criteria=labels.criteria)
+    items, more = make_items(df, cfg, decisions=labels.decisions, task=labels.task, criteria=labels.criteria,
+                             turns=_turns_policy(job.config))
     drops += more
 
     # decontamination against the user's benchmark files
@@ -187,11 +204,12 @@ def run_export(table: pl.LazyFrame, job: ExportJob, out_dir: Path) -> ExportOutc
         msgs = it.example.messages
         lens = lengths[pos : pos + len(msgs)]
         pos += len(msgs)
-        it.tokens = counter.chat(msgs, lens)
+        # a text example is one text, with no turn markers around it
+        it.tokens = lens[0] if cfg.format == "text" else counter.chat(msgs, lens)
         if cfg.tokens.max_tokens is not None and it.tokens > cfg.tokens.max_tokens:
             drops.append(Drop(it.example.id, "too_long", {"tokens": it.tokens, "max_tokens": cfg.tokens.max_tokens}))
             continue
-        assistant_tokens[it.example.id] = sum(
+        assistant_tokens[it.example.id] = 0 if cfg.format == "text" else sum(
             n for m, n in zip(msgs, lens) if m["role"] == "assistant" and m.get("weight", 1)
         )
         kept.append(it)
@@ -289,26 +307,66 @@ def run_export(table: pl.LazyFrame, job: ExportJob, out_dir: Path) -> ExportOutc
         "stats": stats, "files": checksums,
     })
     written.append(EXPORT_MANIFEST)
-    for stale in previous - set(written):
+    for stale, digest in previous.items():
         p = out_dir / stale
-        if p.is_file():
+        if stale not in written and p.is_file() and not p.is_symlink() and sha256_file(p) == digest:
             p.unlink()
     result.outputs = written
     result.stats = stats
     return ExportOutcome(result=result, files=written)
 
 
-def _previous_files(out_dir: Path) -> set[str]:
-    """Files a previous export wrote here (removed when this export does not write them)."""
-    p = out_dir / EXPORT_MANIFEST
+def read_export_manifest(folder: Path) -> dict[str, Any] | None:
+    """The manifest of a previous export in ``folder``, or None when there is none (a run's
+    own manifest.json is not an export's: it has stages, not files and a format)."""
+    p = folder / EXPORT_MANIFEST
     if not p.is_file():
-        return set()
+        return None
     try:
-        files = json.loads(p.read_text(encoding="utf-8")).get("files") or {}
-    except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
-        return set()
-    # only plain names this module writes: never follow a path out of the folder
-    return {f for f in files if isinstance(f, str) and ".." not in Path(f).parts and not Path(f).is_absolute()}
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError, OSError):
+        return None
+    if not isinstance(data, dict) or "stages" in data or not isinstance(data.get("files"), dict) or "format" not in data:
+        return None
+    return data
+
+
+def _previous_files(out_dir: Path) -> dict[str, str]:
+    """Files a previous export wrote here, with their checksums (removed when this export
+    does not write them, if unchanged since)."""
+    data = read_export_manifest(out_dir)
+    if data is None:
+        return {}
+    root = out_dir.resolve()
+    out = {}
+    for f, digest in data["files"].items():
+        # only names inside the folder: never follow a path or a link out of it
+        if not isinstance(f, str) or not isinstance(digest, str) or Path(f).is_absolute() or ".." in Path(f).parts:
+            continue
+        if (out_dir / f).resolve().is_relative_to(root):
+            out[f] = digest
+    return out
+
+
+def check_output_folder(out_dir: Path, run_root: Path | None, *, force: bool, owned: bool) -> None:
+    """Refuse to write an export where it would destroy what curate does not own: the run
+    folder itself (its manifest.json would be replaced, even with ``force``), or a
+    non-empty folder that is not a previous export (unless ``force``)."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(f"{out_dir}: is a file, not a folder; name a folder for the export")
+    if run_root is not None and out_dir.resolve() == Path(run_root).resolve():
+        raise InputError(
+            f"{out_dir}: is the run folder; an export there would replace the run's manifest.json. "
+            "Choose another folder (the build writes its own export to RUN/export)"
+        )
+    if owned or force or not out_dir.is_dir():
+        return
+    if any(out_dir.iterdir()) and read_export_manifest(out_dir) is None:
+        raise InputError(
+            f"{out_dir}: the folder is not empty and holds no earlier export (no export manifest.json); "
+            "choose a new or empty folder, or add --force to write into it (files of the same names are replaced, "
+            "nothing else is deleted)"
+        )
 
 
 def _leak_check(items: list[Item]) -> dict[str, Any]:
@@ -346,7 +404,8 @@ class ExportStage(SinkStage):
         cfg = self.run_config.model_dump(mode="json")
         return {
             "config": self.config.model_dump(mode="json"),
-            "card": {k: cfg.get(k) for k in ("name", "description", "license", "sources", "redact", "dedupe", "select", "label")},
+            "card": {k: cfg.get(k) for k in ("name", "description", "license", "sources", "turns", "redact", "dedupe",
+                                             "filter", "select", "label")},
             "files": {str(p): sha256_file(p) for p in files if p.is_file()},
             "labels": sha256_json({str(p.relative_to(run_root)): sha256_file(p) for p in label_files}) if label_files else None,
         }
@@ -356,6 +415,6 @@ class ExportStage(SinkStage):
             cfg=self.config, config=ctx.config.model_dump(mode="json"), manifest=ctx.run.manifest(),
             base_dir=ctx.config.base_dir, run_root=ctx.run.root,
         )
-        outcome = run_export(table, job, ctx.path("export"))
+        outcome = run_export(table, job, ctx.path("export"), owned=True)
         outcome.result.outputs = [f"export/{f}" for f in outcome.files]
         return outcome.result

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from curate.conversations import alternation_problem
 from curate.errors import InputError
 from curate.export.config import FORMATS
 from curate.export.schemas import format_schema
@@ -131,11 +132,45 @@ def detect_format(row: Any) -> str | None:
         return "alpaca"
     if "prompt" in row and "completion" in row:
         return "prompt_completion"
+    if "text" in row:
+        return "text"
     return None
 
 
-def validate_file(path: Path, fmt: str | None, max_problems: int = 10) -> Report:
-    """Validate every line; keep the first ``max_problems`` problems."""
+_SHAREGPT_ROLE = {"system": "system", "human": "user", "gpt": "assistant"}
+
+
+def strict_problem(row: dict[str, Any], fmt: str) -> str | None:
+    """Where a valid row breaks strict alternation (an optional system turn, then user and
+    assistant turns in turn, ending with the assistant), as Llama-2- and Mistral-style chat
+    templates demand; None when it does not or the format has no turns (text)."""
+    if fmt in ("openai", "hf"):
+        key, roles = "messages", [m.get("role") for m in row.get("messages") or []]
+    elif fmt == "sharegpt":
+        key, roles = "conversations", [_SHAREGPT_ROLE.get(m.get("from"), m.get("from")) for m in row.get("conversations") or []]
+    elif fmt == "prompt_completion" and isinstance(row.get("prompt"), list):
+        key = "prompt"
+        roles = [m.get("role") for m in row["prompt"]] + [m.get("role") for m in row.get("completion") or []]
+    elif fmt == "alpaca":
+        for i, pair in enumerate(row.get("history") or []):
+            for j, who in enumerate(("user", "assistant")):
+                if isinstance(pair, list) and len(pair) > j and not str(pair[j]).strip():
+                    return f"history[{i}][{j}]: an empty {who} turn (strict alternation)"
+        return None
+    else:
+        return None
+    found = alternation_problem([{"role": r} for r in roles])
+    if found is None:
+        return None
+    i, what = found
+    if key == "prompt" and i >= len(row["prompt"]):
+        key, i = "completion", i - len(row["prompt"])
+    return f"{key}[{i}]: {what} (strict alternation)"
+
+
+def validate_file(path: Path, fmt: str | None, max_problems: int = 10, strict: bool = False) -> Report:
+    """Validate every line; keep the first ``max_problems`` problems. ``strict`` also
+    checks that turns alternate (:func:`strict_problem`)."""
     import jsonschema
 
     path = Path(path)
@@ -163,6 +198,8 @@ def validate_file(path: Path, fmt: str | None, max_problems: int = 10) -> Report
                 problem = f"{_path(e.absolute_path)}: {_describe(e)}"
                 if len(errors) > 1:
                     problem += f" (+{len(errors) - 1} more)"
+            elif strict:
+                problem = strict_problem(row, fmt)
         if problem is not None:
             report.invalid += 1
             if len(report.problems) < max_problems:

@@ -115,10 +115,12 @@ def test_parquet_messages_column_and_role_mapping(tmp_path):
     # the role can be mapped in the config
     run, m = make_build(tmp_path, {"type": "parquet", "path": "c.parquet", "kind": "chat",
                                    "roles": {"tier2": "assistant"},
-                                   "fields": {"id": "conv", "messages": "turns"}})
+                                   "fields": {"id": "conv", "messages": "turns"}}, filter={"min_chars": 0})
     assert m["stages"]["ingest"]["records_out"] == 3
-    # a record without an assistant turn is exported with a reason, not lost
-    assert m["stages"]["export"]["dropped"] == {"no_assistant_turn": 1}
+    # a record without an assistant turn is dropped with a reason (by the filter stage,
+    # by the rule the export applies too), not lost
+    assert m["stages"]["filter"]["dropped"] == {"no_agent_reply": 1}
+    assert m["stages"]["export"]["dropped"] == {}
 
 
 def test_folder_of_files_gets_file_prefixed_ids(tmp_path):

@@ -164,3 +164,31 @@ def test_figures_are_flattened_and_formatted():
     assert flat_figures({"a": {"b": 1, "c": [1, 2]}, "d": 0.12345, "e": None, "f": {}}) == [
         ("a.b", "1"), ("a.c", "1, 2"), ("d", "0.123"), ("e", "—"), ("f", "—")]
     assert fmt_value(1234567) == "1,234,567" and fmt_value(True) == "yes" and fmt_value("a|b") == "a\\|b"
+
+
+HOSTILE = '<img src=x onerror="alert(1)">'
+
+
+def test_every_interpolated_value_is_html_escaped(tmp_path):
+    """Config values, source paths and figures from the manifest reach the card escaped:
+    the Hub and code forges render it as HTML."""
+    from export_support import make_run
+
+    run = make_run(tmp_path / "runs" / "t", config={
+        "description": f"Support {HOSTILE} & more", "license": f"<script>x</script>{HOSTILE}",
+        "sources": [{"type": "csv", "name": "bitext", "path": f"data/{HOSTILE}.csv", "kind": "ticket"}],
+    })
+    m = run.manifest()
+    m["stages"]["select"]["dropped"] = {f"reason{HOSTILE}": 1}
+    m["stages"]["select"]["stats"]["note"] = HOSTILE
+    m["stages"]["select"]["records_in"] += 1
+    run.write_manifest(m)
+    export(run, tmp_path / "out", system_prompt=f"Be kind. {HOSTILE}", split={"eval": 0},
+           cost={"price_per_million_tokens": 2.0, "currency": HOSTILE})
+    card = (tmp_path / "out" / "README.md").read_text()
+    body = card.split("---\n", 2)[2]
+    for raw in ("<img", "<script", "</script>"):  # with no "<" no tag can start
+        assert raw not in card, raw
+    assert "Support &lt;img src=x onerror=\"alert(1)\"&gt; &amp; more" in body
+    assert "&lt;script&gt;x&lt;/script&gt;" in body  # the license section
+    assert body.count("&lt;img src=x onerror=") >= 7  # description, license, system prompt, path, reason, figure, currency

@@ -35,7 +35,7 @@ def project(tmp_path: Path) -> Path:
 def test_build_writes_splits_card_schema_and_checksums(project):
     result = build(load_config(project / "curate.yaml"), runs_dir=project / "runs")
     entry = result.run.stage_entry("export")
-    assert entry["status"] == "done" and entry["input"] == "ingest"
+    assert entry["status"] == "done" and entry["input"] == "filter"
     assert entry["records_in"] == 48 == entry["records_out"] + sum(entry["dropped"].values())
     export_dir = result.run.root / "export"
     names = {p.relative_to(result.run.root).as_posix() for p in export_dir.iterdir()}
@@ -141,9 +141,10 @@ def test_records_without_a_reply_and_unselected_ones_are_listed(tmp_path):
     run = make_run(tmp_path / "r", pl.concat([base, extra]))
     r = export(run, tmp_path / "o", split={"eval": 0}).result
     assert r.records_in == 50 and r.records_out == 48
-    assert r.dropped == {"no_assistant_turn": 1, "not_selected": 1}
+    # the reason is the filter stage's: one rule decides what is a usable conversation
+    assert r.dropped == {"no_agent_reply": 1, "not_selected": 1}
     dropped = {d["id"]: d["reason"] for d in read_jsonl(tmp_path / "o" / "dropped.jsonl")}
-    assert dropped == {"csv:bitext:lonely": "no_assistant_turn", "csv:bitext:unselected": "not_selected"}
+    assert dropped == {"csv:bitext:lonely": "no_agent_reply", "csv:bitext:unselected": "not_selected"}
 
 
 def test_clusters_together_keeps_every_cluster_on_one_side(run, tmp_path):

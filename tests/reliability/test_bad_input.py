@@ -18,7 +18,7 @@ from bad_inputs import (
 )
 from reliability_support import file_text, run_curate, squeeze
 
-STAGES = ["ingest", "redact", "dedupe", "embed", "select", "export"]
+STAGES = ["ingest", "redact", "dedupe", "filter", "embed", "select", "export"]
 
 
 def test_bad_inputs_give_rejects_with_reasons_and_a_finished_run(tmp_path):

@@ -20,10 +20,10 @@ from reliability_data import disk_project
 from reliability_support import curate_env, output_digests, run_curate, stage_status
 
 DRIVER = Path(__file__).resolve().parent / "disk_driver.py"
-STAGES = ["ingest", "redact", "dedupe", "embed", "select", "export"]
+STAGES = ["ingest", "redact", "dedupe", "filter", "embed", "select", "export"]
 #: the file each stage fails to write on a full disk (embed writes its vector cache first)
 FAILS_ON = {
-    "ingest": "ingest.parquet", "redact": "redact.parquet", "dedupe": "dedupe.parquet",
+    "ingest": "ingest.parquet", "redact": "redact.parquet", "dedupe": "dedupe.parquet", "filter": "filter.parquet",
     "embed": "cache/embed-all-minilm-l6-v2-request.parquet", "select": "select.parquet",
     "export": "export/train.jsonl",
 }
