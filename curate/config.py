@@ -111,9 +111,6 @@ class CurateConfig(BaseModel):
             raise ConfigError(f"{where}name: the run folder {path} resolves to {inside}, outside {base}")
         return path
 
-    def section_hash(self, key: str) -> str:
-        return sha256_json(getattr(self, key).model_dump(mode="json"))
-
     def config_hash(self) -> str:
         return sha256_json(self.model_dump(mode="json"))
 

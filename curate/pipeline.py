@@ -22,7 +22,7 @@ from curate.engines import get_engine
 from curate.errors import CurateError, StageError
 from curate.records import DROP_COLUMN
 from curate.run import RunFolder, now_iso, package_versions
-from curate.stages import STAGE_ORDER, available_stages, stage_class
+from curate.stages import STAGE_ORDER, stage_class
 from curate.stages.base import (
     BatchStage,
     GlobalStage,
@@ -111,7 +111,7 @@ def _build(
     manifest.setdefault("stages", {})
     run.write_manifest(manifest)
 
-    names = available_stages()
+    names = list(STAGE_ORDER)
     if until is not None:
         names = [n for n in names if STAGE_ORDER.index(n) <= STAGE_ORDER.index(until)]
     if only is not None:
@@ -121,9 +121,7 @@ def _build(
     outcomes: list[StageOutcome] = []
     input_stage: str | None = None  # the stage whose table feeds the next one
     for name in names:
-        cls = stage_class(name)
-        assert cls is not None
-        stage = cls(config)
+        stage = stage_class(name)(config)
         stage.run_root = run.root
         if not stage.enabled():
             run.record_stage(name, {"status": "disabled"})
@@ -162,12 +160,10 @@ def _build(
     return BuildResult(run, outcomes)
 
 
-def write_run_report(run: RunFolder) -> Path | None:
-    """Write ``report.html`` when the report module is present."""
-    try:
-        from curate.report import write_report
-    except ImportError:
-        return None
+def write_run_report(run: RunFolder) -> Path:
+    """Write ``report.html``."""
+    from curate.report import write_report
+
     return write_report(run)
 
 

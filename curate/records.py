@@ -193,7 +193,3 @@ def make_record(
 def records_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
     """A DataFrame with exactly the Record schema (also for zero rows)."""
     return pl.DataFrame(rows, schema=RECORD_SCHEMA)
-
-
-def empty_records() -> pl.DataFrame:
-    return pl.DataFrame(schema=RECORD_SCHEMA)

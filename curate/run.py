@@ -9,7 +9,6 @@ import contextlib
 import json
 import os
 import platform
-import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from importlib import metadata
@@ -148,13 +147,6 @@ class RunFolder:
         m.setdefault("stages", {})[stage] = entry
         self.write_manifest(m)
 
-    def invalidate_from(self, stages: list[str]) -> None:
-        """Forget stages (and so everything downstream re-runs)."""
-        m = self.manifest()
-        for s in stages:
-            m.get("stages", {}).pop(s, None)
-        self.write_manifest(m)
-
     def is_current(self, stage: str, fingerprint: str) -> bool:
         """True when the stored output of ``stage`` was made from the same inputs and
         config and its files are intact."""
@@ -185,9 +177,6 @@ class RunFolder:
         entry = self.stage_entry(stage) or {}
         return self.path(entry.get("table") or f"{stage}.parquet")
 
-    def done_stages(self) -> list[str]:
-        return [s for s, e in self.manifest().get("stages", {}).items() if e.get("status") == "done"]
-
     def last_table(self, before: str | None = None) -> tuple[str, Path] | None:
         """The newest stage table (optionally: the newest before ``before``)."""
         from curate.stages import STAGE_ORDER
@@ -207,11 +196,3 @@ class RunFolder:
             lf = lf.filter(pl.col(DROP_COLUMN).is_null()).drop(DROP_COLUMN)
         return lf
 
-
-class Timer:
-    def __enter__(self) -> Timer:
-        self.start = time.perf_counter()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.seconds = round(time.perf_counter() - self.start, 3)

@@ -24,8 +24,8 @@ from curate.agreement.coefficients import (
 )
 from curate.agreement.pairs import group_sizes, unit_pairs
 from curate.agreement.rule import AgreementRule, ResolvedRule
-from curate.agreement.table import FieldData, Prepared, prepare
-from curate.agreement.tables import group_kappa_fn, group_table_columns
+from curate.agreement.ratings import FieldData, Prepared, prepare
+from curate.agreement.joint_tables import group_kappa_fn, group_table_columns
 from curate.agreement.text import similarity
 
 SCHEMA_VERSION = 1

@@ -8,7 +8,7 @@ import polars as pl
 from curate.agreement.compute import pair_rule
 from curate.agreement.pairs import group_sizes, unit_pairs
 from curate.agreement.rule import AgreementRule
-from curate.agreement.table import prepare
+from curate.agreement.ratings import prepare
 
 ITEM_SCHEMA = {
     "record_id": pl.Utf8,

@@ -56,13 +56,7 @@ def _main(
 
 
 for _name in COMMAND_MODULES:
-    try:
-        _mod = importlib.import_module(f"curate.cli.{_name}")
-    except ModuleNotFoundError as _exc:
-        if _exc.name == f"curate.cli.{_name}":
-            continue
-        raise
-    _mod.register(app)
+    importlib.import_module(f"curate.cli.{_name}").register(app)
 
 
 def main() -> None:

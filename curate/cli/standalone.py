@@ -62,12 +62,7 @@ def standalone_stages(
 
     Yields (output table per stage, manifest entry per stage). ``prepare[name](df)`` may
     add columns a stage needs to its input (the live records of the stage before it)."""
-    classes = []
-    for name, _ in stages:
-        cls = stage_class(name)
-        if cls is None:  # pragma: no cover - every built-in stage exists
-            raise RuntimeError(f"stage {name} is not available")
-        classes.append(cls)
+    classes = [stage_class(name) for name, _ in stages]
     df = read_records(in_path)
     sections = {cls.config_key: section for cls, (_, section) in zip(classes, stages) if cls.config_key}
     cfg = CurateConfig.model_construct(name="standalone", sources=[], **sections)

@@ -109,9 +109,6 @@ class TextBuffer:
     def texts(self) -> list[str]:
         return [self.text(d) for d in range(len(self))]
 
-    def bytes_of(self, d: int) -> bytes:
-        return self.data[self.offsets[d] : self.offsets[d + 1]].tobytes()
-
 
 def text_buffer(texts: pl.Series) -> TextBuffer:
     """The UTF-8 bytes and offsets of a string Series (nulls as empty texts)."""

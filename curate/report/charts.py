@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from curate.report.html import Html, esc, fmt_int, fmt_num, join, tag
 
-#: Okabe-Ito-like qualitative palette (colour-blind friendly), then generated hues
+#: Tableau 10, then six colours of matplotlib's tab10; beyond them, generated hues
 PALETTE = (
     "#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7",
     "#9c755f", "#bab0ac", "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#17becf",

@@ -120,20 +120,6 @@ def canonical_labels(labels: np.ndarray, centroids: np.ndarray) -> tuple[np.ndar
     return remap[labels].astype(np.int32), np.ascontiguousarray(centroids[order], dtype=np.float32)
 
 
-def assign(x: np.ndarray, centroids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Nearest centroid of every row (ties: the lower id) and the squared distance to it."""
-    x = np.ascontiguousarray(x, dtype=np.float32)
-    cn = (centroids.astype(np.float32) ** 2).sum(1)
-    labels = np.empty(x.shape[0], dtype=np.int32)
-    dist = np.empty(x.shape[0], dtype=np.float32)
-    for s in range(0, x.shape[0], BLOCK):
-        xb = x[s:s + BLOCK]
-        d = (xb ** 2).sum(1)[:, None] - 2.0 * (xb @ centroids.T) + cn[None, :]
-        labels[s:s + BLOCK] = d.argmin(1)
-        dist[s:s + BLOCK] = np.maximum(d[np.arange(xb.shape[0]), labels[s:s + BLOCK]], 0)
-    return labels, dist
-
-
 def _sq_dist_to_assigned(x: np.ndarray, centroids: np.ndarray, labels: np.ndarray) -> np.ndarray:
     out = np.empty(x.shape[0], dtype=np.float64)
     for s in range(0, x.shape[0], BLOCK):

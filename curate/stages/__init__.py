@@ -1,7 +1,6 @@
-"""The stages of a build, in order, and where each lives.
-
-A stage whose module is not present is simply not part of the build ("runs the stages
-that exist"); ``curate build --until`` / ``--from`` take these names."""
+"""The stages of a build, in order, and where each lives (``curate build --until`` /
+``--from`` take these names). Each stage's module is imported only when the stage is
+needed, so a command that runs one stage does not pay for the others' imports."""
 
 from __future__ import annotations
 
@@ -22,23 +21,13 @@ STAGE_CLASSES: dict[str, str] = {
 }
 
 
-def stage_class(name: str) -> type[Stage] | None:
-    """The class of a stage, or None when its module does not exist (yet)."""
+def stage_class(name: str) -> type[Stage]:
+    """The class of a stage."""
     mod_name, _, cls_name = STAGE_CLASSES[name].partition(":")
-    try:
-        mod = importlib.import_module(mod_name)
-    except ModuleNotFoundError as exc:
-        if exc.name == mod_name:
-            return None
-        raise
-    return getattr(mod, cls_name)
-
-
-def available_stages() -> list[str]:
-    return [s for s in STAGE_ORDER if stage_class(s) is not None]
+    return getattr(importlib.import_module(mod_name), cls_name)
 
 
 __all__ = [
-    "STAGE_ORDER", "STAGE_CLASSES", "stage_class", "available_stages",
+    "STAGE_ORDER", "STAGE_CLASSES", "stage_class",
     "Stage", "BatchStage", "GlobalStage", "SourceStage", "SinkStage",
 ]

@@ -202,13 +202,6 @@ def plan_reads(groups: list[tuple[int, int]], rows: np.ndarray | None, chunks: n
     return plans
 
 
-def _read_whole(*args: Any) -> Iterator[pa.Table]:
-    """:func:`_read_chunk` as one block."""
-    parts = list(_read_chunk(*args))
-    if parts:
-        yield pa.concat_tables(parts)
-
-
 def _datasource_class():
     from ray.data.datasource import Datasource, ReadTask
 

@@ -63,17 +63,12 @@ class RaySession:
     def __init__(self, address: str | None = None, num_cpus: int | None = None):
         self.address = address or os.environ.get("RAY_ADDRESS") or None
         self.num_cpus = num_cpus
-        self.started_local = False
         self._owned = False
         self._temp_dir: str | None = None
         self._saved_context: dict[str, Any] = {}
         self._saved_levels: dict[str, int] = {}
         self._saved_cluster_flag: bool | None = None
         self._added_env: list[str] = []
-
-    @property
-    def active(self) -> bool:
-        return self._owned or bool(self._saved_context)
 
     def start(self) -> Any:
         import ray
@@ -98,7 +93,6 @@ class RaySession:
                 cpus = self.num_cpus or os.cpu_count() or 1
                 log.info("ray: starting a local Ray with %d CPUs in %s", cpus, self._temp_dir)
                 ray.init(num_cpus=cpus, _temp_dir=self._temp_dir, _node_ip_address="127.0.0.1", **common)
-                self.started_local = True
             self._owned = True
         self._configure_data()
         # Ray Data warns when a pool may run more actors or tasks than the inputs it knows of
