@@ -129,7 +129,7 @@ def _build(
             continue
         input_path = run.table(input_stage) if input_stage else None
         if not isinstance(stage, SourceStage) and (input_path is None or not input_path.exists()):
-            prior = run.last_table(before=name)
+            prior = run.last_table(STAGE_ORDER[: STAGE_ORDER.index(name)])
             if prior is None:
                 raise CurateError(f"stage {name} needs the output of an earlier stage; run without --until/--only first")
             input_stage, input_path = prior

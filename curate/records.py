@@ -27,10 +27,12 @@ import json
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import polars as pl
 import xxhash
+
+FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 
 ROLES = ("system", "user", "assistant")
 KINDS = ("ticket", "email", "doc", "chat")
@@ -51,6 +53,16 @@ RECORD_SCHEMA: dict[str, pl.DataType] = {
 
 #: The column every stage table carries: null = live, else the reason it was dropped.
 DROP_COLUMN = "drop_reason"
+
+
+def live(table: FrameT) -> FrameT:
+    """The live rows of a stage table (``drop_reason`` null), without that column; a
+    table without the column is live throughout. The one definition of a live record."""
+    names = table.collect_schema().names() if isinstance(table, pl.LazyFrame) else table.columns
+    if DROP_COLUMN not in names:
+        return table
+    return table.filter(pl.col(DROP_COLUMN).is_null()).drop(DROP_COLUMN)
+
 
 _WS = re.compile(r"\s+")
 

@@ -9,7 +9,7 @@ import contextlib
 import json
 import os
 import platform
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -19,7 +19,7 @@ import polars as pl
 
 from curate import __version__
 from curate.errors import CurateError
-from curate.records import DROP_COLUMN
+from curate.records import live
 from curate.store import WriteError, sha256_file, write_json
 
 MANIFEST = "manifest.json"
@@ -177,22 +177,16 @@ class RunFolder:
         entry = self.stage_entry(stage) or {}
         return self.path(entry.get("table") or f"{stage}.parquet")
 
-    def last_table(self, before: str | None = None) -> tuple[str, Path] | None:
-        """The newest stage table (optionally: the newest before ``before``)."""
-        from curate.stages import STAGE_ORDER
-
-        order = STAGE_ORDER if before is None else STAGE_ORDER[: STAGE_ORDER.index(before)]
-        stages = self.manifest().get("stages", {})
-        for s in reversed(order):
-            e = stages.get(s)
+    def last_table(self, stages: Sequence[str]) -> tuple[str, Path] | None:
+        """The table of the last of ``stages`` (in build order) that wrote one."""
+        done = self.manifest().get("stages", {})
+        for s in reversed(stages):
+            e = done.get(s)
             if e and e.get("status") == "done" and e.get("table"):
                 return s, self.path(e["table"])
         return None
 
     def live(self, stage: str) -> pl.LazyFrame:
         """The records still live after ``stage`` (without the drop column)."""
-        lf = pl.scan_parquet(self.table(stage))
-        if DROP_COLUMN in lf.collect_schema().names():
-            lf = lf.filter(pl.col(DROP_COLUMN).is_null()).drop(DROP_COLUMN)
-        return lf
+        return live(pl.scan_parquet(self.table(stage)))
 

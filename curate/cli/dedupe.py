@@ -58,7 +58,7 @@ def dedupe_cmd(
     """
     from curate.cli.standalone import standalone_stage
     from curate.dedupe.config import DedupeConfig
-    from curate.records import DROP_COLUMN
+    from curate.records import live
 
     raw = {
         "threshold": threshold, "num_perm": num_perm, "ngram": ngram, "shingle": shingle, "keep": keep,
@@ -81,7 +81,7 @@ def dedupe_cmd(
 
     t0 = time.perf_counter()
     with standalone_stage("dedupe", section, in_path) as (table, entry):
-        kept = table.filter(pl.col(DROP_COLUMN).is_null()).drop([DROP_COLUMN, *DEDUPE_COLUMNS], strict=False)
+        kept = live(table).drop(DEDUPE_COLUMNS, strict=False)
         write_records(kept, out)
         if groups is not None:
             write_groups(table, groups)

@@ -14,6 +14,7 @@ from curate.errors import ConfigError, InputError
 from curate.export.config import FORMATS, ExportConfig
 from curate.export.outcome import check_export
 from curate.export.stage import ExportJob, run_export
+from curate.stages import STAGE_ORDER
 
 
 #: the config sections an export takes its settings from (the card shows description and
@@ -82,7 +83,7 @@ def export_cmd(
     if note:
         err_console.print(note, highlight=False, soft_wrap=True)
     manifest = run.manifest()
-    last = run.last_table(before="export")
+    last = run.last_table(STAGE_ORDER[: STAGE_ORDER.index("export")])
     if last is None:
         raise InputError(f"{run.root}: no stage table yet; run `curate build` first")
     config = settings.config

@@ -118,7 +118,7 @@ def redact_cmd(
     from curate.cli.progress import RichProgress
     from curate.cli.standalone import standalone_stage
     from curate.engines.config import EngineConfig
-    from curate.records import DROP_COLUMN
+    from curate.records import DROP_COLUMN, live
 
     if out.suffix not in OUTPUT_SUFFIXES:
         raise InputError(f"{out}: expected a .jsonl or .parquet output file")
@@ -144,9 +144,9 @@ def redact_cmd(
     t0 = time.perf_counter()
     with RichProgress(err_console, enabled=not quiet) as progress:
         with standalone_stage("redact", section, in_path, engine=engine, progress=progress) as (table, entry):
-            live = table.filter(pl.col(DROP_COLUMN).is_null()).drop(DROP_COLUMN)
+            kept = live(table)
             held = table.filter(pl.col(DROP_COLUMN).is_not_null())
-            _write(live, out)
+            _write(kept, out)
             qpath = None
             if held.height:
                 qpath = qfile
@@ -155,7 +155,7 @@ def redact_cmd(
     secs = time.perf_counter() - t0
     found = ", ".join(f"{k} {v:,}" for k, v in stats.get("entities", {}).items()) or "none"
     console.print(
-        f"{table.height:,} records in {secs:.1f}s; {live.height:,} → {out}; PII replaced: {found}",
+        f"{table.height:,} records in {secs:.1f}s; {kept.height:,} → {out}; PII replaced: {found}",
         highlight=False,
     )
     if qpath is not None:

@@ -59,7 +59,7 @@ def select_cmd(
     from curate.embed.config import EmbedConfig
     from curate.embed.stage import embed_frame
     from curate.filter.config import FilterConfig
-    from curate.records import DROP_COLUMN
+    from curate.records import DROP_COLUMN, live
     from curate.select.config import VECTOR_STRATEGIES, SelectConfig
 
     raw = {
@@ -76,8 +76,7 @@ def select_cmd(
     refuse_overwrite([in_path], [out], force)
 
     def prepare(df: pl.DataFrame) -> pl.DataFrame:
-        if DROP_COLUMN in df.columns:  # a stage table: only its live records are candidates
-            df = df.filter(pl.col(DROP_COLUMN).is_null()).drop(DROP_COLUMN)
+        df = live(df)  # a stage table: only its live records are candidates
         if "embedding" in df.columns or section.strategy not in VECTOR_STRATEGIES:
             return df
         if not df.height:  # nothing left to embed: an empty vector column, no model loaded

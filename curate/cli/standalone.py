@@ -22,7 +22,7 @@ from curate.config import CurateConfig
 from curate.engines import get_engine
 from curate.engines.config import EngineConfig
 from curate.pipeline import run_stage
-from curate.records import DROP_COLUMN
+from curate.records import DROP_COLUMN, live
 from curate.run import RunFolder
 from curate.stages import stage_class
 from curate.stages.base import Progress, StageContext
@@ -75,7 +75,7 @@ def standalone_stages(
         ctx = StageContext(run=run, config=cfg, progress=progress or Progress())
         for i, (cls, (name, _)) in enumerate(zip(classes, stages)):
             if i:
-                df = tables[stages[i - 1][0]].filter(pl.col(DROP_COLUMN).is_null()).drop(DROP_COLUMN)
+                df = live(tables[stages[i - 1][0]])
             if prepare and prepare.get(name):
                 df = prepare[name](df)
             inp = run.path(f"input-{name}.parquet")

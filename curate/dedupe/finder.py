@@ -33,6 +33,7 @@ import numpy as np
 import polars as pl
 import xxhash
 
+from curate.components import components
 from curate.dedupe import graph, lsh, minhash, policy
 from curate.dedupe.config import DedupeConfig
 from curate.dedupe.shingles import EXACT, EXACT_CASEFOLD, Normalization, normalize, shingle_hashes
@@ -252,7 +253,7 @@ def find_duplicates(
     # 5. groups and keepers
     note("groups")
     kept_nodes = graph.greedy_keep(n_nodes, edges, weights, node_rank)
-    comp = graph.components(n_nodes, edges)
+    comp = components(n_nodes, edges)
     frame = _per_record(ids, node_of, node_rep, rank, comp, kept_nodes)
     timer.add("groups", t)
     info["seconds"] = timer.seconds

@@ -1,9 +1,9 @@
 """From duplicate pairs to groups and kept records.
 
-Groups are the connected components of the duplicate graph (scipy). Within a group the
-records are visited best first (by the representative policy): a record is kept unless
-it is a duplicate of a record already kept, in which case it is dropped as a duplicate of
-the most similar kept one. Similarity does not chain (A~B and B~C does not make A~C), so
+Groups are the connected components of the duplicate graph (:mod:`curate.components`,
+scipy). Within a group the records are visited best first (by the representative
+policy): a record is kept unless it is a duplicate of a record already kept, in which
+case it is dropped as a duplicate of the most similar kept one. Similarity does not chain (A~B and B~C does not make A~C), so
 a group may keep more than one record: with A~B, B~C and A kept, B is dropped and C,
 which is not like A, is kept too.
 """
@@ -13,24 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-
-
-def components(n: int, pairs: np.ndarray) -> np.ndarray:
-    """Component label (0..k-1, numbered by smallest member) of each of ``n`` nodes."""
-    if pairs.shape[0] == 0:
-        return np.arange(n, dtype=np.int64)
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
-    m = coo_matrix((np.ones(pairs.shape[0], dtype=np.int8), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
-    _, labels = connected_components(m, directed=False)
-    # renumber by the smallest member so labels do not depend on scipy's traversal
-    first = np.full(labels.max() + 1, n, dtype=np.int64)
-    np.minimum.at(first, labels, np.arange(n, dtype=np.int64))
-    order = np.argsort(first, kind="stable")
-    relabel = np.empty_like(order)
-    relabel[order] = np.arange(order.size)
-    return relabel[labels].astype(np.int64)
 
 
 @dataclass

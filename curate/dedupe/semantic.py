@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from curate.dedupe.graph import components, greedy_keep
+from curate.components import components
+from curate.dedupe.graph import greedy_keep
 
 # similarity values computed per block: 16M float32 = 64 MiB
 _BLOCK_CELLS = 1 << 24

@@ -16,7 +16,6 @@ from typing import Any
 
 import polars as pl
 
-from curate.records import DROP_COLUMN
 from curate.run import RunFolder
 from curate.stages import STAGE_ORDER
 
@@ -165,13 +164,6 @@ class RunData:
         except Exception:
             log.debug("report: cannot read %s", p, exc_info=True)
             return None
-
-
-def live(lf: pl.LazyFrame) -> pl.LazyFrame:
-    """Rows still live in a stage table (no drop reason)."""
-    if DROP_COLUMN in lf.collect_schema().names():
-        return lf.filter(pl.col(DROP_COLUMN).is_null())
-    return lf
 
 
 def display_title(row: dict[str, Any], n: int = 90) -> str:

@@ -4,17 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from curate.dedupe.graph import components, greedy_keep
+from curate.dedupe.graph import greedy_keep
 
 
 def P(*pairs: tuple[int, int]) -> np.ndarray:
     return np.array(pairs, dtype=np.int64).reshape(-1, 2)
-
-
-def test_components_numbered_by_smallest_member() -> None:
-    labels = components(7, P((5, 6), (1, 3), (3, 4)))
-    assert labels.tolist() == [0, 1, 2, 1, 1, 3, 3]
-    assert components(3, P()).tolist() == [0, 1, 2]
 
 
 def test_chain_keeps_both_ends() -> None:

@@ -35,6 +35,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
+from curate.components import components
 from curate.dedupe import graph, lsh, minhash, policy
 from curate.dedupe.config import DedupeConfig
 from curate.dedupe.finder import DedupeResult, _per_record, best_of
@@ -333,7 +334,7 @@ class RayFinder:
         # 5. groups and keepers
         note("groups")
         kept = graph.greedy_keep(n_nodes, edges, weights, node_rank)
-        comp = graph.components(n_nodes, edges)
+        comp = components(n_nodes, edges)
         frame = _per_record(ids, node_of, node_rep, rank, comp, kept)
         lap("groups")
         info["seconds"] = seconds

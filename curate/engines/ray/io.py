@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 from typing_extensions import Self
 
 from curate.errors import InputError, StageError
-from curate.records import DROP_COLUMN
+from curate.records import DROP_COLUMN, live
 from curate.store import atomic_path
 
 #: the column holding a row's position in its table (never written to a stage table)
@@ -100,9 +100,7 @@ def live_scan(path: str | os.PathLike[str]) -> pl.LazyFrame:
     else:
         s = os.fspath(path)
         lf = pl.scan_parquet(s.removeprefix("file://"))
-    if DROP_COLUMN in lf.collect_schema().names():
-        lf = lf.filter(pl.col(DROP_COLUMN).is_null()).drop(DROP_COLUMN)
-    return lf
+    return live(lf)
 
 
 # -- reading through Ray Data -----------------------------------------------------------------

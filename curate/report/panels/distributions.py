@@ -7,7 +7,7 @@ import json
 
 import polars as pl
 
-from curate.records import DROP_COLUMN
+from curate.records import DROP_COLUMN, live
 from curate.report.charts import paired_bars
 from curate.report.data import RunData
 from curate.report.html import Html, fmt_int, join, shorten, tag
@@ -83,7 +83,7 @@ def build(data: RunData) -> Panel:
         lead = ("Share of each value among the records that entered selection, and among those selected: "
                 "a diverse selection spreads over the values instead of copying the largest one.")
     else:
-        before = df.filter(pl.col(DROP_COLUMN).is_null()) if DROP_COLUMN in df.columns else df
+        before = live(df)
         after = None
         names = (f"records after {stage} ({fmt_int(before.height)})", None)
         lead = f"Share of each value among the records left after the {stage} stage (the select stage has not run)."

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from curate.records import DROP_COLUMN
+from curate.records import DROP_COLUMN, live
 from curate.report.charts import Bar, colour, hbars
 from curate.report.data import RunData
 from curate.report.html import Html, fmt_int, fmt_pct, join, tag
@@ -130,7 +130,7 @@ def _example(data: RunData, joined: pl.DataFrame) -> Html | None:
         return None
     lf = lf.with_row_index("_row")
     if DROP_COLUMN in data.columns("redact"):
-        live_rows = lf.filter(pl.col(DROP_COLUMN).is_null()).select("_row").collect()["_row"]
+        live_rows = live(lf).select("_row").collect()["_row"]
         joined = joined.filter(pl.col("_row").is_in(live_rows.implode()))
     if not joined.height:
         return None
