@@ -139,14 +139,6 @@ def signatures_torch(batch: ShingleBatch, num_perm: int, seed: int = 1, device: 
     return out
 
 
-def cuda_available() -> bool:
-    try:
-        import torch
-    except ImportError:
-        return False
-    return bool(torch.cuda.is_available())
-
-
 def signatures(batch: ShingleBatch, num_perm: int, seed: int = 1, device: str = "cpu") -> np.ndarray:
     """Signatures on ``device``: ``cpu`` (numpy) or a torch device (``cuda``, ``cuda:1``)."""
     if device == "cpu":

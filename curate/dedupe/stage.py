@@ -1,50 +1,27 @@
 """The dedupe stage: exact and MinHash near-duplicates, as a global stage.
 
-``annotate`` streams the texts in batches (only ``id``, ``text`` and what the keep policy
-reads), keeps signatures, and returns per record ``dup_group`` (named after the group's
-best-ranked record; a record without duplicates is its own group), ``dup_kind``,
-``is_representative``, ``dup_of`` and ``dup_similarity`` (whom a dropped record
-duplicates and how closely), ``dup_group_size`` and ``drop_reason``
-(``exact_duplicate`` / ``near_duplicate``). The engine joins them onto the table.
+Its steps (:mod:`curate.dedupe.finder`) run through the engine's ``ctx.ops``: signatures
+in batches over the texts, near duplicates from the signatures alone, then groups. It
+returns per record ``dup_group`` (named after the group's best-ranked record; a record
+without duplicates is its own group), ``dup_kind``, ``is_representative``, ``dup_of`` and
+``dup_similarity`` (whom a dropped record duplicates and how closely), ``dup_group_size``
+and ``drop_reason`` (``exact_duplicate`` / ``near_duplicate``). The engine joins them onto
+the table.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from typing import Any, ClassVar
 
 import polars as pl
 
 from curate.dedupe.config import DedupeConfig
-from curate.dedupe.finder import EXACT_REASON, NEAR_REASON, DedupeResult, find_duplicates
-from curate.errors import InputError
+from curate.dedupe.finder import EXACT_REASON, NEAR_REASON, find_duplicates
 from curate.records import DROP_COLUMN
-from curate.stages.base import GlobalStage, Resources, StageContext
-
-#: finds the duplicates of the stage's input elsewhere (see DedupeStage.annotate)
-Finder = Callable[..., DedupeResult]
+from curate.stages.base import Columns, GlobalStage, Resources, StageContext
 
 # group sizes reported in the stats, as histogram bins (upper bounds included)
 SIZE_BINS = ((2, 2), (3, 3), (4, 5), (6, 10), (11, 100), (101, 1000), (1001, None))
-
-
-def batches(table: pl.LazyFrame, columns: list[str], batch_size: int) -> Iterator[pl.DataFrame]:
-    """The columns of ``table`` in batches of ``batch_size`` rows, in table order."""
-    lf = table.select(columns)
-    try:
-        it = lf.collect_batches(chunk_size=batch_size, maintain_order=True)
-    except (AttributeError, TypeError):  # polars without collect_batches: slice
-        it = None
-    if it is not None:
-        yield from it
-        return
-    offset = 0  # pragma: no cover - older polars
-    while True:  # pragma: no cover
-        df = lf.slice(offset, batch_size).collect()
-        if df.height == 0:
-            return
-        yield df
-        offset += df.height
 
 
 class DedupeStage(GlobalStage):
@@ -52,6 +29,18 @@ class DedupeStage(GlobalStage):
 
     name: ClassVar[str] = "dedupe"
     config_key: ClassVar[str | None] = "dedupe"
+    columns: ClassVar[Columns] = Columns(
+        reads=("id", "text"),
+        reads_optional=("messages", "meta"),  # for the keep policy
+        writes={
+            "dup_group": pl.Utf8,
+            "dup_kind": pl.Utf8,
+            "is_representative": pl.Boolean,
+            "dup_of": pl.Utf8,
+            "dup_similarity": pl.Float32,
+            "dup_group_size": pl.Int32,
+        },
+    )
 
     def __init__(self, config: Any):
         super().__init__(config)
@@ -67,28 +56,13 @@ class DedupeStage(GlobalStage):
         return {"config": self.cfg.model_dump(mode="json", exclude={"device", "batch_size", "semantic"})}
 
     def resources(self) -> Resources:
-        return Resources(cpus=1.0, gpus=0.0, batch_size=self.cfg.batch_size, concurrency=1)
+        return Resources(cpus=1.0, gpus=0.0, batch_size=self.cfg.batch_size)
 
-    def annotate(self, ctx: StageContext, table: pl.LazyFrame, *, finder: Finder | None = None) -> pl.DataFrame:
-        """``finder``: how an engine finds the duplicates elsewhere (the Ray engine's runs
-        signatures and LSH bands on the cluster); called as
-        ``finder(cfg, columns=..., total=..., note=...)``. Default: in this process."""
+    def annotate(self, ctx: StageContext, table: pl.LazyFrame) -> pl.DataFrame:
         cfg = self.cfg
         columns = table.collect_schema().names()
-        for col in ("id", "text"):
-            if col not in columns:
-                raise InputError(f"dedupe needs a {col!r} column; the input has {', '.join(columns)}")
         total = int(table.select(pl.len()).collect().item())
-        if finder is not None:
-            result = finder(cfg, columns=columns, total=total, note=ctx.progress.note)
-        else:
-            result = find_duplicates(
-                lambda cols: batches(table, cols, cfg.batch_size),
-                cfg,
-                columns=columns,
-                total=total,
-                note=ctx.progress.note,
-            )
+        result = find_duplicates(ctx.ops_for(table), cfg, columns=columns, total=total, note=ctx.progress.note)
         self._info = result.info
         s = result.info.get("seconds", {})
         ctx.log.info(

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from curate import devices
 from curate.embed.config import DEFAULT_MODEL, EmbedConfig
 from curate.errors import ConfigError
 
@@ -24,21 +25,6 @@ log = logging.getLogger("curate.embed")
 
 _LOAD_LOCK = threading.Lock()
 _MODELS: dict[tuple[str, str, bool], object] = {}
-
-
-def resolve_device(device: str) -> str:
-    """``auto`` → cuda, else mps, else cpu; an explicit device must be present."""
-    import torch
-
-    has_cuda = torch.cuda.is_available()
-    has_mps = bool(getattr(torch.backends, "mps", None)) and torch.backends.mps.is_available()
-    if device == "auto":
-        return "cuda" if has_cuda else "mps" if has_mps else "cpu"
-    if device == "cuda" and not has_cuda:
-        raise ConfigError("embed.device: cuda was asked for but torch sees no CUDA device")
-    if device == "mps" and not has_mps:
-        raise ConfigError("embed.device: mps was asked for but torch sees no MPS device")
-    return device
 
 
 def resolve_model(name: str) -> str:
@@ -140,12 +126,14 @@ class Embedder:
     def __post_init__(self) -> None:
         self._st = None
         self._device: str | None = None
+        self.last_tokens = np.zeros(0, dtype=np.int64)
+        self.last_padded = np.zeros(0, dtype=np.int64)
 
     # -- loading ------------------------------------------------------------------------
     @property
     def resolved_device(self) -> str:
         if self._device is None:
-            self._device = resolve_device(self.device)
+            self._device = devices.resolve(self.device, setting="embed.device", mps=True)
         return self._device
 
     def setup(self) -> None:
@@ -188,9 +176,13 @@ class Embedder:
         return text
 
     def embed(self, texts: list[str]) -> np.ndarray:
-        """Embed ``texts``; row i is the unit vector of ``texts[i]`` (float32)."""
+        """Embed ``texts``; row i is the unit vector of ``texts[i]`` (float32).
+        ``last_tokens`` / ``last_padded`` then hold each text's tokens and the tokens the
+        model ran for it (its batch's padded length)."""
         self.setup()
         n = len(texts)
+        self.last_tokens = np.zeros(n, dtype=np.int64)
+        self.last_padded = np.zeros(n, dtype=np.int64)
         if n == 0:
             return np.zeros((0, self.dim), dtype=np.float32)
         import torch
@@ -217,6 +209,7 @@ class Embedder:
                 features = prep([texts[i] for i in idx])
                 if "input_ids" in features:
                     padded += int(features["input_ids"].numel())
+                    self.last_padded[idx] = features["input_ids"].shape[1]
                 features = {k: v.to(st.device) if hasattr(v, "to") else v for k, v in features.items()}
                 emb = st(features)["sentence_embedding"].float()
                 emb = torch.nn.functional.normalize(emb, p=2, dim=1)
@@ -225,4 +218,5 @@ class Embedder:
         self.timing.seconds += time.perf_counter() - t0
         self.timing.padded_tokens += padded
         self.timing.real_tokens += int(lengths.sum())
+        self.last_tokens = lengths
         return out

@@ -2,14 +2,16 @@
 
 Vectors are cached in the run folder by model and content hash
 (``runs/<name>/cache/embed-<model>-<input>.parquet``), so re-running a build, changing
-the budget or adding a source embeds only the texts not seen before. Model loading and
-batching live in :class:`curate.embed.model.Embedder`, which an engine may run elsewhere
-(GPU actors); this stage only decides what to embed and keeps the cache."""
+the budget or adding a source embeds only the texts not seen before. The stage decides
+what to embed and keeps the cache; the texts the cache lacks are embedded by a batch step
+(:class:`curate.embed.step.EmbedStep`) that the engine runs through ``ctx.ops``, in
+chunks of 4,096 texts in first-seen order whichever engine runs it (a model batch's
+padding moves vectors in their last bits, so the chunks are what makes vectors equal)."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
-from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -19,84 +21,67 @@ import polars as pl
 from curate.embed.cache import EmbeddingCache, cache_file_name
 from curate.embed.config import EmbedConfig
 from curate.embed.model import Embedder
+from curate.embed.step import INPUT_COLUMNS, EmbedStep
 from curate.embed.vectors import EMBEDDING_DTYPE, to_series
-from curate.errors import StageError
-from curate.stages.base import GlobalStage, Progress, Resources, StageContext
+from curate.records import live
+from curate.stages.base import Columns, GlobalStage, Progress, Resources, StageContext
+from curate.stages.ops import InProcessOps, Ops, gpus_for
 
-#: texts handed to the model per call (progress and cache granularity)
+__all__ = ["CHUNK", "EmbedStage", "embed_frame", "embed_hashes"]
+
+#: texts per call of the embedding step (progress and cache granularity); both engines
+#: cut the same chunks, so vectors do not depend on the engine
 CHUNK = 4096
-#: rows read from the input table at a time while looking for texts to embed
-SLICE_ROWS = 50_000
 
 
-def embed_input(title: str | None, messages: list[dict[str, Any]] | None, text: str | None, mode: str) -> str:
-    """The part of a record that is embedded (see ``EmbedConfig.input``)."""
-    if mode == "text" or not messages:
-        return text or title or ""
-    users = [m.get("content") or "" for m in messages if m.get("role") == "user" and m.get("content")]
-    if not users:  # nothing the customer said (an agent-only note): embed what there is
-        return text or title or ""
-    if mode == "first_request":
-        users = users[:1]
-    parts = ([title.strip()] if title and title.strip() else []) + [u.strip() for u in users]
-    return "\n\n".join(parts)
-
-
-def embed_texts_cached(
-    hashes: list[str],
-    source: Callable[[set[str]], Iterable[tuple[list[str], list[str]]]],
-    embedder: Embedder,
-    cache: EmbeddingCache,
-    progress: Progress | None = None,
+def embed_hashes(
+    ops: Ops, hashes: list[str], cache: EmbeddingCache, cfg: EmbedConfig, *, embedder: Embedder | None = None,
+    progress: Progress | None = None, batch_size: int = CHUNK,
 ) -> tuple[np.ndarray, dict[str, Any]]:
-    """Vectors for ``hashes`` (one per row), embedding only those the cache lacks.
-
-    ``source(missing)`` yields ``(hashes, texts)`` pieces that together hold every missing
-    hash (others and repeats are skipped), so a caller can stream texts from disk instead
-    of holding them all."""
+    """Vectors for ``hashes`` (the content hash of each live record of the table ``ops``
+    reads, in order), embedding only those the cache lacks: the first record of each
+    missing hash, in first-seen order. Adds the new vectors to ``cache``."""
     progress = progress or Progress()
     missing = cache.missing(hashes)
-    todo = set(missing)
-    t0 = time.perf_counter()
-    done = 0
-    buf_h: list[str] = []
-    buf_t: list[str] = []
-
-    def flush() -> None:
-        nonlocal done
-        if not buf_h:
-            return
-        cache.add(list(buf_h), embedder.embed(list(buf_t)))
-        done += len(buf_h)
-        buf_h.clear()
-        buf_t.clear()
-        rate = done / max(time.perf_counter() - t0, 1e-9)
-        progress.note(f"embedded {done:,}/{len(missing):,} ({rate:,.0f}/s)")
-
-    if todo:
-        for part_h, part_t in source(todo):
-            for h, t in zip(part_h, part_t):
-                if h in todo:
-                    todo.discard(h)
-                    buf_h.append(h)
-                    buf_t.append(t)
-                    if len(buf_h) >= CHUNK:
-                        flush()
-            if not todo:
-                break
-        flush()
-    if todo:  # pragma: no cover - the source must cover its own table
-        raise StageError(f"embed: no text found for {len(todo)} record(s)")
-    seconds = time.perf_counter() - t0
     unique = len(set(hashes))
-    info = {
+    t0 = time.perf_counter()
+    device = None
+    tokens = padded = 0
+    if missing:
+        # the first record of each missing hash (ascending, as ``missing`` is in first-seen order)
+        todo = set(missing)
+        first: list[int] = []
+        for i, h in enumerate(hashes):
+            if h in todo:
+                todo.discard(h)
+                first.append(i)
+        rows = np.asarray(first, dtype=np.int64)
+        device = ops.device(cfg.device, setting="embed.device", mps=True)
+        embedder = dataclasses.replace(embedder or Embedder.from_config(cfg), device=device)
+        parts: list[np.ndarray] = []
+        done = 0
+        step = EmbedStep(embedder, cfg.input)
+        for out in ops.map_batches(step, columns=INPUT_COLUMNS, rows=rows, batch_size=batch_size,
+                                   resources=Resources(cpus=1.0, gpus=gpus_for(device), batch_size=batch_size)):
+            parts.append(out["vector"].to_numpy())
+            tokens += int(out["tokens"].sum())
+            padded += int(out["padded"].sum())
+            done += out.height
+            rate = done / max(time.perf_counter() - t0, 1e-9)
+            progress.note(f"embedded {done:,}/{len(missing):,} ({rate:,.0f}/s)")
+        cache.add(missing, np.concatenate(parts))
+    seconds = time.perf_counter() - t0
+    info: dict[str, Any] = {
         "distinct_texts": unique,
         "cache_hits": unique - len(missing),
         "embedded": len(missing),
         "embed_seconds": round(seconds, 3),
         "docs_per_second": round(len(missing) / seconds, 1) if missing and seconds > 0 else None,
+        "device": device,
     }
-    return cache.get(hashes) if hashes else np.zeros((0, 0), dtype=np.float32), info
+    if padded:
+        info["padding_share"] = round(1 - tokens / padded, 3)
+    return (cache.get(hashes) if hashes else np.zeros((0, 0), dtype=np.float32)), info
 
 
 def embed_frame(
@@ -106,31 +91,15 @@ def embed_frame(
     progress: Progress | None = None,
     embedder: Embedder | None = None,
 ) -> tuple[pl.DataFrame, dict[str, Any]]:
-    """``df`` (records) with an ``embedding`` column added; used by standalone commands."""
-    embedder = embedder or Embedder.from_config(cfg)
+    """``df`` (records) with an ``embedding`` column added, embedded in this process; used
+    by standalone commands."""
     cache = EmbeddingCache(cache_path if cfg.cache else None)
-    inputs = _inputs_by_hash(df, cfg.input)
-    vecs, info = embed_texts_cached(
-        df["content_hash"].to_list(), lambda _todo: [(list(inputs), list(inputs.values()))], embedder, cache, progress
-    )
+    vecs, info = embed_hashes(InProcessOps.over(df), df["content_hash"].to_list(), cache, cfg, embedder=embedder,
+                              progress=progress)
     cache.save()
     if not df.height:
         return df.with_columns(pl.Series("embedding", [], dtype=EMBEDDING_DTYPE)), info
     return df.with_columns(to_series("embedding", vecs)), info
-
-
-def _inputs_by_hash(df: pl.DataFrame, mode: str) -> dict[str, str]:
-    cols = [c for c in ("content_hash", "title", "messages", "text") if c in df.columns]
-    out: dict[str, str] = {}
-    for row in df.select(cols).iter_rows(named=True):
-        h = row["content_hash"]
-        if h not in out:
-            out[h] = embed_input(row.get("title"), row.get("messages"), row.get("text"), mode)
-    return out
-
-
-#: embeds the texts a cache lacks elsewhere (see EmbedStage.annotate)
-EmbedMissing = Callable[[list[str], EmbeddingCache, Embedder, Progress], tuple[np.ndarray, dict[str, Any]]]
 
 
 class EmbedStage(GlobalStage):
@@ -138,6 +107,11 @@ class EmbedStage(GlobalStage):
 
     name: ClassVar[str] = "embed"
     config_key: ClassVar[str | None] = "embed"
+    columns: ClassVar[Columns] = Columns(
+        reads=("id", "content_hash"),
+        reads_optional=tuple(INPUT_COLUMNS),  # the embedded text (embed.input)
+        writes={"embedding": EMBEDDING_DTYPE},
+    )
     config: EmbedConfig
 
     def __init__(self, config):
@@ -149,58 +123,21 @@ class EmbedStage(GlobalStage):
         return {"config": self.config.model_dump(mode="json", exclude={"threads", "cache"})}
 
     def resources(self) -> Resources:
-        gpus = 0.0
-        if self.config.device == "cuda":
-            gpus = 1.0
-        elif self.config.device == "auto":
-            from curate.select.cluster import cuda_available
+        return Resources(cpus=1.0, batch_size=CHUNK)
 
-            gpus = 1.0 if cuda_available() else 0.0
-        return Resources(cpus=1.0, gpus=gpus, batch_size=self.config.batch_size, concurrency=1)
-
-    def embedder(self) -> Embedder:
-        return Embedder.from_config(self.config)
-
-    def annotate(self, ctx: StageContext, table: pl.LazyFrame, *, embed_missing: EmbedMissing | None = None) -> pl.DataFrame:
-        """``embed_missing``: how an engine embeds the texts the cache lacks elsewhere (the
-        Ray engine's actors); called as ``embed_missing(hashes, cache, embedder, progress)``
-        and returns what :func:`embed_texts_cached` does, plus the ``device`` it ran on."""
+    def annotate(self, ctx: StageContext, table: pl.LazyFrame) -> pl.DataFrame:
         cfg = self.config
         keys = table.select("id", "content_hash").collect()
         cache_path = ctx.path("cache") / cache_file_name(cfg) if cfg.cache else None
         cache = EmbeddingCache(cache_path)
-        embedder = self.embedder()
-        hashes = keys["content_hash"].to_list()
-
-        cols = [c for c in ("content_hash", "title", "messages", "text") if c in table.collect_schema().names()]
-
-        def source(todo: set[str]) -> Iterator[tuple[list[str], list[str]]]:
-            # stream the table in slices (Parquet row groups), never all texts at once
-            for offset in range(0, keys.height, SLICE_ROWS):
-                part = table.slice(offset, SLICE_ROWS).select(cols).collect()
-                part = part.filter(pl.col("content_hash").is_in(pl.Series(list(todo)).implode()))
-                if part.height:
-                    by_hash = _inputs_by_hash(part, cfg.input)
-                    yield list(by_hash), list(by_hash.values())
-
-        if embed_missing is not None:
-            vecs, info = embed_missing(hashes, cache, embedder, ctx.progress)
-        else:
-            vecs, info = embed_texts_cached(hashes, source, embedder, cache, ctx.progress)
+        vecs, info = embed_hashes(ctx.ops_for(table), keys["content_hash"].to_list(), cache, cfg, progress=ctx.progress)
         cache.save()
-        device = info.pop("device", None) or (embedder.resolved_device if info["embedded"] else None)
-        info.update(
-            model=cfg.model, input=cfg.input, device=device,
-            cache_file=f"cache/{cache_path.name}" if cache_path else None,
-        )
-        if embedder.timing.padded_tokens:
-            info["padding_share"] = round(1 - embedder.timing.real_tokens / embedder.timing.padded_tokens, 3)
+        info.update(model=cfg.model, input=cfg.input, cache_file=f"cache/{cache_path.name}" if cache_path else None)
         self._info = info
         if not keys.height:
             return keys.select("id").with_columns(pl.Series("embedding", [], dtype=EMBEDDING_DTYPE))
         return keys.select("id").with_columns(to_series("embedding", vecs))
 
     def stats(self, output: pl.LazyFrame) -> dict[str, Any]:
-        live = output.filter(pl.col("drop_reason").is_null())
-        row = live.select(pl.len().alias("n"), pl.col("embedding").list.len().max().alias("dim")).collect().row(0, named=True)
+        row = live(output).select(pl.len().alias("n"), pl.col("embedding").list.len().max().alias("dim")).collect().row(0, named=True)
         return {"records": int(row["n"]), "dim": int(row["dim"] or 0), **self._info}

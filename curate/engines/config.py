@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-
-if TYPE_CHECKING:  # pragma: no cover
-    from curate.stages.base import Resources, Stage
 
 
 class StageResourcesConfig(BaseModel):
@@ -19,19 +16,24 @@ class StageResourcesConfig(BaseModel):
     gpus: float | None = Field(
         default=None, ge=0,
         description=(
-            "GPUs per Ray actor or task (fractions share a GPU, e.g. 0.5). Unset: embed actors, dedupe "
-            "signature tasks and select's k-means take one GPU each when the cluster has GPUs; 0 keeps them on CPUs."
+            "GPUs per Ray actor or task (fractions share a GPU, e.g. 0.5). Unset: a stage's GPU work (embed "
+            "actors, dedupe signature tasks, select's k-means) takes one GPU per worker when the cluster has GPUs "
+            "and the stage's device setting allows it; 0 keeps it on CPUs."
         ),
     )
     batch_size: int | None = Field(
         default=None, ge=1,
         description=(
-            "Records per batch (embed on Ray: texts per actor call, default 4096 as the local engine, which "
-            "gives the local engine's vectors bit for bit)."
+            "Records per batch (embed: texts per worker call, default 4096; both engines cut the same "
+            "batches, so a setting gives the same vectors on either)."
         ),
     )
     concurrency: int | None = Field(
-        default=None, ge=1, description="Worker processes / Ray actors or tasks at once for the stage."
+        default=None, ge=1,
+        description=(
+            "Worker processes / Ray actors or tasks at once for the stage. On the local engine the steps of "
+            "dedupe, embed and select run in the build's own process unless this is above 1."
+        ),
     )
 
 
@@ -61,18 +63,3 @@ class EngineConfig(BaseModel):
         default_factory=dict, description="Resource overrides per stage name (redact, embed, ...)."
     )
 
-
-def stage_resources(stage: Stage, config: EngineConfig) -> Resources:
-    """The stage's own resources with ``engine.stages.<name>`` applied over them."""
-    from curate.stages.base import Resources
-
-    base = stage.resources()
-    over = config.stages.get(stage.name)
-    if over is None:
-        return base
-    return Resources(
-        cpus=over.cpus or base.cpus,
-        gpus=over.gpus if over.gpus is not None else base.gpus,
-        batch_size=over.batch_size or base.batch_size,
-        concurrency=over.concurrency or base.concurrency,
-    )

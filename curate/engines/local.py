@@ -4,51 +4,85 @@ Batch stages stream their input in batches through ``process()``, in this proces
 a pool of worker processes that each call ``setup()`` once (a Presidio engine or an
 embedding model is loaded once per worker, never per batch). Output batches are written
 in input order, so the result does not depend on the number of workers. Global stages
-return annotations keyed by id, which are joined onto the input in a streaming pass.
-Every output is written to a temporary file and renamed when complete."""
+return annotations keyed by id, which are joined onto the input in a streaming pass; their
+steps (``ctx.ops``, :class:`LocalOps`) run in this process, or in a pool of worker
+processes when ``engine.stages.<name>.concurrency`` asks for more than one. Every output
+is written to a temporary file and renamed when complete."""
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing as mp
 import os
 import pickle
 import sys
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from curate.engines.config import EngineConfig, stage_resources
+from curate.engines.base import (
+    StageWorker,
+    check_inputs,
+    check_written,
+    checked_annotations,
+    stage_resources,
+    with_drop,
+)
+from curate.engines.config import EngineConfig
 from curate.errors import StageError
-from curate.records import DROP_COLUMN
+from curate.records import DROP_COLUMN, live
 from curate.stages.base import BatchStage, GlobalStage, Resources, StageContext
+from curate.stages.ops import BatchFn, InProcessOps, run_step, setup_worker
 from curate.store import atomic_path
 
-_WORKER_STAGE: BatchStage | None = None
+_WORKER: BatchFn | None = None
 
 
-def _init_worker(unneeded: tuple[str, ...], pickled_stage: bytes) -> None:
-    """Runs once in each spawned worker. The stage arrives pickled so that it is unpickled
+def _init_worker(unneeded: tuple[str, ...], pickled_fn: bytes) -> None:
+    """Runs once in each spawned worker. The step arrives pickled so that it is unpickled
     here, after the modules it does not need are marked unimportable (``None`` in
     ``sys.modules`` makes ``import`` raise ImportError, which libraries treat as "not
     installed")."""
-    global _WORKER_STAGE
+    global _WORKER
     for name in unneeded:
         if name not in sys.modules:
             sys.modules[name] = None  # type: ignore[assignment]
     # one worker per core: keep each worker's native thread pools to one thread
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "POLARS_MAX_THREADS"):
         os.environ.setdefault(var, "1")
-    stage = pickle.loads(pickled_stage)
-    stage.setup()
-    _WORKER_STAGE = stage
+    fn = pickle.loads(pickled_fn)
+    setup_worker(fn)
+    _WORKER = fn
 
 
 def _run_batch(batch: pl.DataFrame) -> pl.DataFrame:
-    assert _WORKER_STAGE is not None
-    return _WORKER_STAGE.process(batch)
+    assert _WORKER is not None
+    return run_step(_WORKER, batch)
+
+
+def pooled(
+    fn: BatchFn, batches: Iterator[pl.DataFrame], workers: int, unneeded: Sequence[str] = ()
+) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
+    """``(input, fn(input))`` for each batch, in input order, computed by ``workers``
+    spawned processes (each calls ``fn.setup()`` once)."""
+    # spawn: a fresh interpreter per worker; forking a process whose polars/torch
+    # thread pools are running can deadlock the child
+    ctx = mp.get_context("spawn")
+    with ctx.Pool(workers, initializer=_init_worker, initargs=(tuple(unneeded), pickle.dumps(fn))) as pool:
+        window: deque = deque()  # a few batches ahead of the one written
+        for b in batches:
+            window.append((b, pool.apply_async(_run_batch, (b,))))
+            if len(window) >= 2 * workers:
+                inp, fut = window.popleft()
+                yield inp, fut.get()
+        while window:
+            inp, fut = window.popleft()
+            yield inp, fut.get()
 
 
 def iter_live_batches(path: Path, batch_size: int, columns: list[str] | None = None) -> Iterator[pl.DataFrame]:
@@ -60,8 +94,7 @@ def iter_live_batches(path: Path, batch_size: int, columns: list[str] | None = N
     for rb in pf.iter_batches(batch_size=batch_size, columns=cols):
         df = pl.from_arrow(rb)
         assert isinstance(df, pl.DataFrame)
-        if has_drop:
-            df = df.filter(pl.col(DROP_COLUMN).is_null()).drop(DROP_COLUMN)
+        df = live(df)
         if df.height:
             yield df
 
@@ -96,10 +129,7 @@ def tapered_batches(
 
 
 def live_scan(path: Path) -> pl.LazyFrame:
-    lf = pl.scan_parquet(path)
-    if DROP_COLUMN in lf.collect_schema().names():
-        lf = lf.filter(pl.col(DROP_COLUMN).is_null()).drop(DROP_COLUMN)
-    return lf
+    return live(pl.scan_parquet(path))
 
 
 def count_live(path: Path) -> int:
@@ -108,6 +138,46 @@ def count_live(path: Path) -> int:
 
 def empty_like(path: Path) -> pl.DataFrame:
     return live_scan(path).head(0).collect()
+
+
+class LocalOps(InProcessOps):
+    """A global stage's steps on this machine: in this process by default, or in
+    ``engine.stages.<name>.concurrency`` spawned worker processes."""
+
+    def __init__(self, engine: LocalEngine, stage: GlobalStage, input_path: Path):
+        super().__init__(lambda columns: iter_live_batches(input_path, READ_ROWS, columns))
+        self.engine = engine
+        self.stage = stage
+        self.input_path = input_path
+        self._live: int | None = None
+
+    def map_batches(
+        self,
+        fn: BatchFn,
+        *,
+        columns: Sequence[str],
+        rows: np.ndarray | None = None,
+        batch_size: int,
+        resources: Resources | None = None,
+    ) -> Iterator[pl.DataFrame]:
+        # the step's CPUs and GPUs are this machine's: only the batch size and the pool
+        # size of engine.stages.<name> apply
+        over = self.engine.config.stages.get(self.stage.name)
+        size = over.batch_size if over is not None and over.batch_size else batch_size
+        if self._live is None:
+            self._live = count_live(self.input_path)
+        n = self._live if rows is None else int(np.asarray(rows).size)
+        workers = min(over.concurrency if over is not None and over.concurrency else 1, -(-n // size))
+        if workers <= 1:
+            yield from super().map_batches(fn, columns=columns, rows=rows, batch_size=size)
+            return
+        for _, out in pooled(fn, self.batches(columns, rows, size), workers):
+            yield out
+
+
+#: rows read from Parquet at a time by a global stage's steps (they are re-cut into the
+#: step's batches)
+READ_ROWS = 8192
 
 
 class LocalEngine:
@@ -133,6 +203,9 @@ class LocalEngine:
 
     # -- batch stages ---------------------------------------------------------------------
     def run_batch(self, stage: BatchStage, ctx: StageContext, input_path: Path, output_path: Path) -> None:
+        names = pq.read_schema(input_path).names
+        check_inputs(stage, names)
+        given = [c for c in names if c != DROP_COLUMN]
         total = count_live(input_path)
         res = self.resources(stage)
         workers = self.workers_for(stage, total)
@@ -143,9 +216,10 @@ class LocalEngine:
             schema: pa.Schema | None = None
             try:
                 for out in self._map(stage, batches, workers):
-                    out = _with_drop(out)
+                    out = with_drop(out)
                     table = out.to_arrow()
                     if writer is None:
+                        check_written(stage, out.schema, given=given)
                         schema = table.schema
                         writer = pq.ParquetWriter(tmp, schema, compression="zstd")
                     else:
@@ -154,7 +228,8 @@ class LocalEngine:
                     ctx.progress.advance(out.height)
                 if writer is None:  # empty input: still write the output schema
                     stage.setup()
-                    empty = _with_drop(stage.process(empty_like(input_path)))
+                    empty = with_drop(stage.process(empty_like(input_path)))
+                    check_written(stage, empty.schema, given=given)
                     writer = pq.ParquetWriter(tmp, empty.to_arrow().schema, compression="zstd")
                     writer.write_table(empty.to_arrow())
             finally:
@@ -163,63 +238,28 @@ class LocalEngine:
         ctx.progress.finish()
 
     def _map(self, stage: BatchStage, batches: Iterator[pl.DataFrame], workers: int) -> Iterator[pl.DataFrame]:
+        worker = StageWorker(stage)
         if workers <= 1:
-            stage.setup()
+            worker.setup()
             for b in batches:
-                yield _checked(stage, b, stage.process(b))
+                yield run_step(worker, b)
             return
-        # spawn: a fresh interpreter per worker; forking a process whose polars/torch
-        # thread pools are running can deadlock the child
-        ctx = mp.get_context("spawn")
-        initargs = (tuple(stage.worker_unneeded_modules()), pickle.dumps(stage))
-        with ctx.Pool(workers, initializer=_init_worker, initargs=initargs) as pool:
-            for b, out in _zip_inputs(batches, pool, workers):
-                yield _checked(stage, b, out)
+        for _, out in pooled(worker, batches, workers, stage.worker_unneeded_modules()):
+            yield out
 
     # -- global stages --------------------------------------------------------------------
     def run_global(self, stage: GlobalStage, ctx: StageContext, input_path: Path, output_path: Path) -> None:
         total = count_live(input_path)
+        table = live_scan(input_path)
+        check_inputs(stage, table.collect_schema().names())
         ctx.progress.start(stage.name, total)
-        ann = stage.annotate(ctx, live_scan(input_path))
-        if "id" not in ann.columns:
-            raise StageError(f"stage {stage.name}: annotations have no id column")
-        if ann.height != total or ann["id"].n_unique() != ann.height:
-            raise StageError(
-                f"stage {stage.name}: expected one annotation per input record ({total}), got {ann.height}"
-            )
-        ann = _with_drop(ann)
+        ann = stage.annotate(dataclasses.replace(ctx, ops=LocalOps(self, stage, input_path)), table)
+        ann = checked_annotations(stage, ann, total)
         with atomic_path(output_path) as tmp:
-            joined = live_scan(input_path).join(ann.lazy(), on="id", how="left", maintain_order="left")
+            joined = table.join(ann.lazy(), on="id", how="left", maintain_order="left")
             joined.sink_parquet(tmp, compression="zstd", row_group_size=5000)
         ctx.progress.advance(total)
         ctx.progress.finish()
-
-
-def _zip_inputs(batches: Iterator[pl.DataFrame], pool, workers: int):
-    """Feed the pool a few batches ahead and yield (input, output) in input order."""
-    from collections import deque
-
-    window: deque = deque()
-    for b in batches:
-        window.append((b, pool.apply_async(_run_batch, (b,))))
-        if len(window) >= 2 * workers:
-            inp, fut = window.popleft()
-            yield inp, fut.get()
-    while window:
-        inp, fut = window.popleft()
-        yield inp, fut.get()
-
-
-def _checked(stage: BatchStage, inp: pl.DataFrame, out: pl.DataFrame) -> pl.DataFrame:
-    if out.height != inp.height:
-        raise StageError(f"stage {stage.name}: process() returned {out.height} rows for {inp.height}")
-    return out
-
-
-def _with_drop(df: pl.DataFrame) -> pl.DataFrame:
-    if DROP_COLUMN not in df.columns:
-        df = df.with_columns(pl.lit(None, dtype=pl.Utf8).alias(DROP_COLUMN))
-    return df
 
 
 def _conform(table: pa.Table, schema: pa.Schema | None) -> pa.Table:

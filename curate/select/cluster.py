@@ -5,9 +5,9 @@
   which is how it is tested against the CPU backends.
 - ``faiss``: faiss-cpu's Lloyd iterations from the same k-means++ seeding, trained on
   every point (faiss silently subsamples to 256 points per centroid unless told otherwise).
-- ``sklearn``: scikit-learn's Lloyd k-means, the fallback.
+- ``sklearn``: scikit-learn's Lloyd k-means (``select.clusters.backend: sklearn``).
 
-``auto`` picks torch when CUDA is present, else faiss when installed, else scikit-learn.
+``auto`` picks torch when CUDA is present, else faiss.
 Whatever the backend, clusters are renumbered by size (0 = largest; ties by the lowest
 member index), so the same partition always gets the same ids."""
 
@@ -18,6 +18,8 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+
+from curate.devices import cuda_available
 
 #: rows per distance block (bounded memory: block × k floats)
 BLOCK = 32768
@@ -46,28 +48,13 @@ def derive_k(n: int, budget: int | None) -> int:
     return int(max(1, min(n, max(2, min(k, 5000)))))
 
 
-def cuda_available() -> bool:
-    try:
-        import torch
-    except ImportError:  # pragma: no cover - a dependency via sentence-transformers
-        return False
-    return bool(torch.cuda.is_available())
-
-
-def faiss_available() -> bool:
-    try:
-        import faiss  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def pick_backend(backend: str, device: str = "auto") -> tuple[str, str]:
-    """(backend, torch device) for the settings ``backend`` / ``device``."""
+    """(backend, torch device) for the settings ``backend`` / ``device``: ``auto`` takes
+    torch on a CUDA GPU when ``device`` allows one and there is one, else faiss."""
     if backend == "auto":
         if device != "cpu" and cuda_available():
             return "torch", "cuda"
-        return ("faiss" if faiss_available() else "sklearn"), "cpu"
+        return "faiss", "cpu"
     if backend == "torch":
         return "torch", ("cuda" if device in ("auto", "cuda") and cuda_available() else "cpu")
     return backend, "cpu"

@@ -2,25 +2,26 @@
 
 Every live record is a candidate: the filter stage has already dropped the unfit ones
 (before they were embedded). Steps, in order: k-means over the embeddings (every record
-gets a cluster), semantic dedupe inside clusters when ``dedupe.semantic`` is on, then a
-strategy picks ``budget`` records with a rank and a reason; the rest drop as
-``not_selected``. A 2-D projection of the vectors is kept for
-the report. Strategies that need no vectors (stratified, random) also run on a table
+gets a cluster; through ``ctx.ops.call``, so on a GPU worker when the engine has one),
+semantic dedupe inside clusters when ``dedupe.semantic`` is on, then a strategy picks
+``budget`` records with a rank and a reason; the rest drop as ``not_selected``. A 2-D
+projection of the vectors is kept for the report. Strategies that need no vectors (stratified, random) also run on a table
 without embeddings (the embed stage disabled)."""
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
 import polars as pl
 
+from curate.dedupe.config import SemanticDedupeConfig
+from curate.embed.inputs import embed_inputs
 from curate.embed.vectors import to_numpy
 from curate.errors import ConfigError
-from curate.select.cluster import KMeansResult, derive_k, kmeans, pick_backend
+from curate.select.cluster import derive_k, kmeans
 from curate.select.config import VECTOR_STRATEGIES, SelectConfig
 from curate.select.coverage import coverage_distances, group_coverage
 from curate.select.labels import cluster_terms, sample_per_cluster
@@ -32,7 +33,8 @@ from curate.select.strategies import (
     random_sample,
     stratified,
 )
-from curate.stages.base import GlobalStage, Resources, StageContext
+from curate.stages.base import Columns, GlobalStage, Resources, StageContext
+from curate.stages.ops import Ops, gpus_for
 
 NOT_SELECTED = "not_selected"
 SEMANTIC_DUPLICATE = "semantic_duplicate"
@@ -72,10 +74,10 @@ def field_values(df: pl.DataFrame, field: str) -> list[str]:
     return out
 
 
-def semantic_settings(run_config: Any) -> Any | None:
-    """``dedupe.semantic`` when it exists and is enabled (it is optional)."""
-    sem = getattr(getattr(run_config, "dedupe", None), "semantic", None)
-    return sem if sem is not None and getattr(sem, "enabled", False) else None
+def semantic_settings(run_config: Any) -> SemanticDedupeConfig | None:
+    """``dedupe.semantic`` when it is enabled."""
+    sem = run_config.dedupe.semantic
+    return sem if sem.enabled else None
 
 
 class SelectStage(GlobalStage):
@@ -83,6 +85,21 @@ class SelectStage(GlobalStage):
 
     name: ClassVar[str] = "select"
     config_key: ClassVar[str | None] = "select"
+    columns: ClassVar[Columns] = Columns(
+        reads=("id",),
+        # vectors for the vector strategies; metadata for stratified; texts to name clusters
+        reads_optional=("embedding", "kind", "meta", "source", "title", "messages", "text"),
+        writes={
+            "cluster": pl.Int32,
+            "selected": pl.Boolean,
+            "rank": pl.Int32,
+            "strategy": pl.Utf8,
+            "why": pl.Utf8,
+            "proj_x": pl.Float32,
+            "proj_y": pl.Float32,
+        },
+        writes_optional={"semantic_group": pl.Int64},  # with dedupe.semantic
+    )
     config: SelectConfig
 
     def __init__(self, config):
@@ -92,18 +109,14 @@ class SelectStage(GlobalStage):
     def fingerprint(self) -> dict[str, Any]:
         fp = super().fingerprint()
         sem = semantic_settings(self.run_config)
-        fp["semantic_dedupe"] = sem.model_dump(mode="json") if sem is not None and hasattr(sem, "model_dump") else None
+        fp["semantic_dedupe"] = sem.model_dump(mode="json") if sem is not None else None
         return fp
 
     def resources(self) -> Resources:
-        return Resources(cpus=1.0, gpus=0.0, concurrency=1)
+        return Resources(cpus=1.0)
 
     # -- the stage ----------------------------------------------------------------------
-    def annotate(
-        self, ctx: StageContext, table: pl.LazyFrame, *, kmeans_fn: Callable[..., KMeansResult] | None = None,
-    ) -> pl.DataFrame:
-        """An engine may run k-means elsewhere: ``kmeans_fn`` replaces
-        :func:`curate.select.cluster.kmeans` (same arguments; e.g. on a GPU actor)."""
+    def annotate(self, ctx: StageContext, table: pl.LazyFrame) -> pl.DataFrame:
         cfg = self.config
         names = table.collect_schema().names()
         has_vectors = "embedding" in names
@@ -118,7 +131,7 @@ class SelectStage(GlobalStage):
         # no texts: the strategies work from vectors and metadata
         cols = [c for c in ("id", "kind", "meta", "source", "embedding") if c in names]
         df = table.select(cols).collect()
-        out = self._select(ctx, df, has_vectors, sem, kmeans_fn or kmeans)
+        out = self._select(ctx, ctx.ops_for(table), df, has_vectors, sem)
         assert out.height == df.height
         if cfg.clusters.terms and self._info.get("k"):
             ctx.progress.note("naming clusters")
@@ -127,8 +140,6 @@ class SelectStage(GlobalStage):
 
     def _cluster_terms(self, table: pl.LazyFrame, out: pl.DataFrame) -> list[list[str]]:
         """Distinctive words per cluster, from a bounded sample of each cluster's requests."""
-        from curate.embed.stage import embed_input
-
         cfg = self.config
         live = out["drop_reason"].is_null() | (out["drop_reason"] == NOT_SELECTED).fill_null(False)
         labels = np.where(live.to_numpy() & out["cluster"].is_not_null().to_numpy(),
@@ -140,35 +151,46 @@ class SelectStage(GlobalStage):
             table.with_row_index("_row").filter(pl.col("_row").is_in(pl.Series(rows.tolist(), dtype=pl.UInt32).implode()))
             .select("_row", *cols).collect()
         )
-        texts = [embed_input(r.get("title"), r.get("messages"), r.get("text"), "request") for r in got.iter_rows(named=True)]
+        texts = embed_inputs(got, "request")
         return cluster_terms(texts, labels[got["_row"].to_numpy().astype(np.int64)], int(self._info["k"]), cfg.clusters.terms)
 
-    def _select(self, ctx: StageContext, df: pl.DataFrame, has_vectors: bool, sem: Any,
-                kmeans_fn: Callable[..., KMeansResult] = kmeans) -> pl.DataFrame:
+    def _select(self, ctx: StageContext, ops: Ops, df: pl.DataFrame, has_vectors: bool,
+                sem: SemanticDedupeConfig | None) -> pl.DataFrame:
         cfg = self.config
         n = df.height
         info: dict[str, Any] = {}
-        drop: list[str | None] = [None] * n
-        why: list[str | None] = [None] * n
         cand = np.arange(n, dtype=np.int64)
 
-        # 1. vectors: clusters for everyone, projection for the report
+        # 1. vectors: clusters for everyone (k-means where the device is: a GPU worker when
+        # the engine has one), projection for the report
         x = to_numpy(df["embedding"]) if has_vectors and n else None
         cluster = np.full(n, -1, dtype=np.int64)
         proj = np.full((n, 2), np.nan, dtype=np.float32)
         centroids = None
+        device = self._device(ops) if x is not None else "cpu"
         if x is not None and cand.size:
             budget_hint = budget_for(cfg, int(cand.size))
             k = cfg.clusters.k or derive_k(int(cand.size), budget_hint)
             ctx.progress.note(f"k-means, k={min(k, cand.size):,}")
-            res = kmeans_fn(x[cand], k, seed=cfg.seed, iterations=cfg.clusters.iterations,
-                            backend=cfg.clusters.backend, device=cfg.clusters.device)
+            res = ops.call(kmeans, x[cand], k, seed=cfg.seed, iterations=cfg.clusters.iterations,
+                           backend=cfg.clusters.backend, device=device, resources=Resources(gpus=gpus_for(device)))
             centroids = res.centroids
             cluster[cand] = res.labels
-            mean, axes = fit_pca_2d(x[cand], seed=cfg.seed)
-            proj = project(x, mean, axes)
             info.update(k=res.k, kmeans_backend=res.backend, kmeans_seconds=round(res.seconds, 3),
                         inertia=round(res.inertia, 4))
+        return self._decide(ctx, ops, df, x, cluster, centroids, proj, device, sem, info)
+
+    def _decide(self, ctx: StageContext, ops: Ops, df: pl.DataFrame, x: np.ndarray | None, cluster: np.ndarray,
+                centroids: np.ndarray | None, proj: np.ndarray, device: str, sem: SemanticDedupeConfig | None,
+                info: dict[str, Any]) -> pl.DataFrame:
+        cfg = self.config
+        n = df.height
+        drop: list[str | None] = [None] * n
+        why: list[str | None] = [None] * n
+        cand = np.arange(n, dtype=np.int64)
+        if x is not None and cand.size:
+            mean, axes = fit_pca_2d(x[cand], seed=cfg.seed)
+            proj = project(x, mean, axes)
 
         # 2. semantic dedupe inside clusters
         sem_group = None
@@ -189,7 +211,7 @@ class SelectStage(GlobalStage):
         budget = budget_for(cfg, int(cand.size))
         ctx.progress.note(f"{cfg.strategy}: {budget:,} of {cand.size:,}")
         t0 = time.perf_counter()
-        sel = self._strategy(df, x, cand, cluster, centroids, budget)
+        sel = self._strategy(ops, df, x, cand, cluster, centroids, budget, device)
         info["select_seconds"] = round(time.perf_counter() - t0, 3)
         rank = np.full(n, -1, dtype=np.int64)
         rank[cand[sel.order]] = np.arange(1, sel.order.size + 1)
@@ -224,8 +246,17 @@ class SelectStage(GlobalStage):
         columns["drop_reason"] = pl.Series("drop_reason", drop, dtype=pl.Utf8)
         return pl.DataFrame(columns)
 
-    def _strategy(self, df: pl.DataFrame, x: np.ndarray | None, cand: np.ndarray, cluster: np.ndarray,
-                  centroids: np.ndarray | None, budget: int) -> Selection:
+    def _device(self, ops: Ops) -> str:
+        """Where k-means and k-center's torch code run: a CUDA GPU when the torch backend may
+        use one (``backend`` auto or torch, ``device`` not cpu) and the engine's workers
+        have one, else the CPU."""
+        c = self.config.clusters
+        if c.backend not in ("auto", "torch"):
+            return "cpu"
+        return ops.device(c.device, setting="select.clusters.device")
+
+    def _strategy(self, ops: Ops, df: pl.DataFrame, x: np.ndarray | None, cand: np.ndarray, cluster: np.ndarray,
+                  centroids: np.ndarray | None, budget: int, device: str) -> Selection:
         cfg = self.config
         if cand.size == 0:
             return Selection(np.zeros(0, np.int64), [])
@@ -235,8 +266,7 @@ class SelectStage(GlobalStage):
             return cluster_balanced(xc, cluster[cand], centroids, budget, alpha=cfg.alpha, spread=cfg.spread, seed=cfg.seed)
         if cfg.strategy == "k_center":
             assert xc is not None
-            _, dev = pick_backend("torch" if cfg.clusters.backend in ("auto", "torch") else "faiss", cfg.clusters.device)
-            return k_center(xc, budget, device=dev)
+            return ops.call(k_center, xc, budget, device=device, resources=Resources(gpus=gpus_for(device)))
         if cfg.strategy == "stratified":
             assert cfg.stratify_by
             values = field_values(df[cand.tolist()] if cand.size != df.height else df, cfg.stratify_by)

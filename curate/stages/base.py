@@ -6,15 +6,18 @@ GPUs, so no stage knows which engine runs it.
   (redact, filter). ``setup()`` runs once per worker (load a model
   there). ``process()`` returns the same rows in the same order, with new or rewritten
   columns, and may set ``drop_reason``.
-- :class:`GlobalStage` -- needs the whole table at once (dedupe clustering, select).
-  ``annotate()`` reads only the columns it needs from a lazy scan and returns one row per
-  input ``id`` with the columns it adds (and ``drop_reason``); the engine joins them onto
-  the input in a streaming pass, so memory is bounded by what the stage keeps (signatures,
-  vectors), not by the texts.
+- :class:`GlobalStage` -- needs the whole table at once (dedupe, embed, select).
+  ``annotate()`` reads only the small columns it decides from (ids, hashes, vectors) from a
+  lazy scan, hands its work per record to ``ctx.ops`` (:mod:`curate.stages.ops`: steps in
+  batches, heavy calls on a GPU) and returns one row per input ``id`` with the columns it
+  adds (and ``drop_reason``); the engine joins them onto the input in a streaming pass, so
+  memory is bounded by what the stage keeps (signatures, vectors), not by the texts.
 - :class:`SourceStage` / :class:`SinkStage` -- the edges: ingest produces Records and
   rejects; export writes files.
 
-Every table a stage writes holds every record that entered it, live ones with a null
+A stage declares the columns it reads and writes (:class:`Columns`, the ``columns`` class
+attribute); the engine checks its input and output against the declaration. Every table
+a stage writes holds every record that entered it, live ones with a null
 ``drop_reason``; the next stage reads only the live ones. Accounting, checked by the
 engine at the end of every stage: records in = records out + dropped (by reason) +
 rejected.
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -31,20 +35,29 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import polars as pl
 from pydantic import BaseModel
 
+from curate.stages.resources import Resources
+
 if TYPE_CHECKING:  # pragma: no cover
     from curate.config import CurateConfig
     from curate.run import RunFolder
+    from curate.stages.ops import Ops
 
 
 @dataclass(frozen=True)
-class Resources:
-    """What one worker of a stage needs. Engines map these onto processes, Ray actors or
-    GPUs; ``None`` lets the engine choose."""
+class Columns:
+    """What a stage reads from its input table and what it writes: its contract with the
+    stages around it, checked by the engine that runs it.
 
-    cpus: float = 1.0
-    gpus: float = 0.0
-    batch_size: int = 1024
-    concurrency: int | None = None
+    ``reads``: columns the input must have; ``reads_optional``: columns used when present.
+    ``writes``: columns the stage adds or rewrites, with their types, in every output;
+    ``writes_optional``: columns it adds only under some settings. A batch stage's output
+    is its input's columns plus ``writes``; a global stage's annotations are ``id``, the
+    written columns and ``drop_reason``."""
+
+    reads: tuple[str, ...] = ()
+    reads_optional: tuple[str, ...] = ()
+    writes: Mapping[str, pl.DataType] = field(default_factory=dict)
+    writes_optional: Mapping[str, pl.DataType] = field(default_factory=dict)
 
 
 class Progress:
@@ -72,9 +85,21 @@ class StageContext:
     progress: Progress = field(default_factory=Progress)
     engine: str = "local"
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("curate"))
+    #: how a global stage runs its steps and heavy calls; set by the engine for the stage
+    #: it runs (see :meth:`ops_for` for a stage run without an engine)
+    ops: Ops | None = None
 
     def path(self, name: str) -> Path:
         return self.run.path(name)
+
+    def ops_for(self, table: pl.LazyFrame | pl.DataFrame) -> Ops:
+        """The engine's ops, or (a stage called without an engine) ops in this process
+        over ``table``."""
+        if self.ops is not None:
+            return self.ops
+        from curate.stages.ops import InProcessOps
+
+        return InProcessOps.over(table)
 
 
 @dataclass
@@ -107,6 +132,8 @@ class Stage(ABC):
     config_key: ClassVar[str | None] = None
     #: the table this stage writes, ``<name>.parquet`` unless overridden
     output_name: ClassVar[str | None] = None
+    #: the columns it reads and writes (None: not declared, nothing checked)
+    columns: ClassVar[Columns | None] = None
 
     def __init__(self, config: CurateConfig):
         self.run_config = config

@@ -38,12 +38,8 @@ def run(records: list[dict], batch_size: int = 1000, **cfg) -> pl.DataFrame:
     df = pl.DataFrame(records)
     if "text" not in df.columns:
         df = df.with_columns(pl.lit("").alias("text"))
-    conf = DedupeConfig(**cfg)
-
-    def read(cols: list[str]):
-        return df.select(cols).iter_slices(batch_size)
-
-    res = find_duplicates(read, conf, columns=df.columns, total=df.height)
+    conf = DedupeConfig(batch_size=batch_size, **cfg)
+    res = find_duplicates(df, conf, total=df.height)
     out = res.frame
     assert out["id"].to_list() == df["id"].to_list()
     return out
@@ -155,7 +151,7 @@ def test_representative_policies(policy: str, kept: str) -> None:
     recs = _variants()
     df = pl.DataFrame(recs, schema=RECORD_SCHEMA)
     conf = DedupeConfig(keep=policy, threshold=0.7)
-    res = find_duplicates(lambda cols: df.select(cols).iter_slices(2), conf, columns=df.columns, total=df.height)
+    res = find_duplicates(df, conf.model_copy(update={"batch_size": 2}), total=df.height)
     out = by_id(res.frame)
     assert [i for i, r in out.items() if r["drop_reason"] is None] == [kept]
     assert {r["dup_group"] for r in out.values()} == {kept}
@@ -170,8 +166,7 @@ def test_longest_counts_characters_and_complete_prefers_assistant_reply() -> Non
                             messages=[{"role": "user", "content": TICKET + " I am waiting at home all week long."}]))
     df = pl.DataFrame(recs, schema=RECORD_SCHEMA)
     for policy, kept in (("longest", "t:5"), ("complete", "t:3")):
-        res = find_duplicates(lambda cols: df.select(cols).iter_slices(10), DedupeConfig(keep=policy, threshold=0.6),
-                              columns=df.columns, total=df.height)
+        res = find_duplicates(df, DedupeConfig(keep=policy, threshold=0.6), total=df.height)
         out = by_id(res.frame)
         assert [i for i, r in out.items() if r["drop_reason"] is None] == [kept], policy
 
@@ -182,7 +177,7 @@ def test_newest_field_is_configurable_and_nested() -> None:
         r["meta"] = json.dumps({"ticket": {"opened": t}})
     df = pl.DataFrame(recs, schema=RECORD_SCHEMA)
     conf = DedupeConfig(keep="newest", newest_field="ticket.opened", threshold=0.7)
-    res = find_duplicates(lambda cols: df.select(cols).iter_slices(10), conf, columns=df.columns, total=df.height)
+    res = find_duplicates(df, conf, total=df.height)
     kept = [r["id"] for r in res.frame.iter_rows(named=True) if r["drop_reason"] is None]
     assert kept == ["t:3"]
 
@@ -230,7 +225,7 @@ def test_nothing_to_do() -> None:
     out = run([{"id": "a", "text": TICKET}, {"id": "b", "text": TICKET}], exact=False, near=False)
     assert out["drop_reason"].null_count() == 2
     df = pl.DataFrame({"id": [], "text": []}, schema={"id": pl.Utf8, "text": pl.Utf8})
-    res = find_duplicates(lambda cols: iter([df.select(cols)]), DedupeConfig(), columns=df.columns, total=0)
+    res = find_duplicates(df, DedupeConfig(), total=0)
     assert res.frame.height == 0 and "dup_group" in res.frame.columns
 
 
@@ -249,17 +244,3 @@ def test_config_validation() -> None:
     assert DedupeConfig().lsh_params() == (16, 6)
     assert DedupeConfig(bands=10, rows=12).lsh_params() == (10, 12)
     assert DedupeConfig().semantic.enabled is False and DedupeConfig().semantic.threshold == 0.95
-
-
-def test_device_choice() -> None:
-    from curate.dedupe import minhash
-    from curate.dedupe.finder import resolve_device
-    from curate.errors import ConfigError
-
-    assert resolve_device("cpu") == "cpu"
-    if minhash.cuda_available():
-        assert resolve_device("auto") == resolve_device("cuda") == "cuda"
-    else:
-        assert resolve_device("auto") == "cpu"
-        with pytest.raises(ConfigError, match="no CUDA GPU"):
-            resolve_device("cuda")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
-import torch
 
-from curate.embed.model import Embedder, free_cores, model_slug, resolve_device, resolve_model
+from curate.embed.model import Embedder, free_cores, model_slug, resolve_model
 from curate.errors import ConfigError
 
 
@@ -67,16 +68,8 @@ def test_a_model_that_is_not_installed_is_a_config_error_not_a_download():
         Embedder(model="no-such-org/no-such-model-xyz").embed(["hello"])
 
 
-def test_device_resolution():
-    auto = resolve_device("auto")
-    if torch.cuda.is_available():
-        assert auto == "cuda" and resolve_device("cuda") == "cuda"
-    else:
-        assert auto in ("mps", "cpu")
-        with pytest.raises(ConfigError, match="no CUDA device"):
-            resolve_device("cuda")
-    assert resolve_device("cpu") == "cpu"
-    assert 1 <= free_cores()
+def test_free_cores():
+    assert 1 <= free_cores() <= (os.cpu_count() or 1)
 
 
 def test_fp16_weights_used_on_cuda_give_the_same_directions(embedder, bitext_rows):

@@ -11,7 +11,8 @@ import pytest
 from helpers import write_config
 
 from curate.config import load_config
-from curate.embed.stage import embed_input
+from curate.engines.config import EngineConfig, StageResourcesConfig
+from curate.embed.inputs import embed_input
 from curate.embed.vectors import to_numpy
 from curate.pipeline import build
 
@@ -94,17 +95,21 @@ def test_embed_input_modes():
     assert embed_input(None, only_agent, "Your order shipped.", "request") == "Your order shipped."
 
 
-def test_texts_are_streamed_in_slices_and_chunks(tmp_path, bitext_rows, embedder, monkeypatch):
-    import curate.embed.stage as stage_mod
-
-    monkeypatch.setattr(stage_mod, "SLICE_ROWS", 7)
-    monkeypatch.setattr(stage_mod, "CHUNK", 5)
+def test_texts_are_embedded_in_chunks_in_first_seen_order(tmp_path, bitext_rows, embedder):
+    """``engine.stages.embed.batch_size`` sets the chunk (texts per step call): the vectors
+    are those of the model run on the same chunks, the first record of a repeated text is
+    the one embedded, and nothing is cached with ``cache: false``."""
     rows = bitext_rows[:23] + [dict(bitext_rows[0], id="same-text-again")]  # a repeated text
     root = _project(tmp_path, rows, cache=False)
-    res = build(load_config(root / "curate.yaml"), runs_dir=root / "runs", until="embed")
+    cfg = load_config(root / "curate.yaml")
+    cfg = cfg.model_copy(update={"engine": EngineConfig(stages={"embed": StageResourcesConfig(batch_size=5)})})
+    res = build(cfg, runs_dir=root / "runs", until="embed")
     df = pl.read_parquet(res.run.path("embed.parquet"))
     stats = res.run.manifest()["stages"]["embed"]["stats"]
     assert (stats["distinct_texts"], stats["embedded"], stats["cache_file"]) == (23, 23, None)
     assert not (res.run.root / "cache").exists()
-    expect = embedder.embed([m[0]["content"] for m in df["messages"].to_list()])
-    np.testing.assert_allclose(to_numpy(df["embedding"]), expect, atol=1e-5)
+    texts = [m[0]["content"] for m in df["messages"].to_list()[:23]]
+    chunks = np.concatenate([embedder.embed(texts[i:i + 5]) for i in range(0, 23, 5)])
+    got = to_numpy(df["embedding"])
+    assert np.array_equal(got[:23], chunks) and np.array_equal(got[23], got[0])
+    assert 0 < stats["padding_share"] < 1

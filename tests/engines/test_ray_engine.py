@@ -215,40 +215,102 @@ def test_resources_come_from_the_stage_and_the_config(ray_engine, run_config):
 
 
 def test_gpu_placement_rules():
-    from curate.engines.ray.embed import embed_placement
-    from curate.engines.ray.select import kmeans_gpus
-    from curate.select.config import ClusterConfig
+    """Where a stage's GPU work goes on a cluster: a GPU per worker when the cluster has
+    GPUs and the setting allows it, ``engine.stages.<name>.gpus`` over that, else the CPU;
+    what cannot be placed is a configuration error naming the setting."""
+    from curate.engines.ray.ops import placement
 
-    # embedding actors: a GPU each when the cluster has GPUs, else the CPU
-    assert embed_placement("auto", 4.0, None) == (1.0, "cuda")
-    assert embed_placement("auto", 0.0, None) == (0.0, "cpu")
-    assert embed_placement("cuda", 2.0, 0.5) == (0.5, "cuda")
-    assert embed_placement("cpu", 4.0, None) == (0.0, "cpu")
-    with pytest.raises(ConfigError, match="no GPU"):
-        embed_placement("cuda", 0.0, None)
-    with pytest.raises(ConfigError, match="has 1"):
-        embed_placement("auto", 1.0, 2.0)
-    # k-means: a GPU task when allowed and present, else the driver
-    assert kmeans_gpus(ClusterConfig(), 1.0, None) == 1.0
-    assert kmeans_gpus(ClusterConfig(), 0.0, None) == 0.0
-    assert kmeans_gpus(ClusterConfig(backend="faiss"), 8.0, None) == 0.0
-    assert kmeans_gpus(ClusterConfig(device="cpu"), 8.0, None) == 0.0
-    assert kmeans_gpus(ClusterConfig(), 8.0, 0.0) == 0.0
+    def place(requested, have, gpus=None, mps=False):
+        return placement(requested, setting="embed.device", stage="embed", cluster_gpus=have, gpus=gpus, mps=mps)
+
+    assert place("auto", 4.0) == "cuda" and place("cuda", 2.0, 0.5) == "cuda"
+    assert place("auto", 0.0) == "cpu" and place("cpu", 4.0) == "cpu"
+    assert place("auto", 8.0, gpus=0.0) == "cpu"  # engine.stages.embed.gpus: 0 keeps it on CPUs
+    assert place("mps", 0.0, mps=True) == "mps"  # a cluster of Macs
+    with pytest.raises(ConfigError, match="^embed.device: cuda was asked for, but the Ray cluster has no GPU"):
+        place("cuda", 0.0)
+    with pytest.raises(ConfigError, match="^engine.stages.embed.gpus: a worker asks for 2 GPU.s. but the Ray cluster has 1"):
+        place("auto", 1.0, gpus=2.0)
+    with pytest.raises(ConfigError, match="^engine.stages.embed.gpus: embed.device is cpu"):
+        place("cpu", 4.0, gpus=1.0)
+    with pytest.raises(ConfigError, match="mps"):
+        place("mps", 0.0)
 
 
-def test_kmeans_task_equals_kmeans_here(ray_engine):
-    """The k-means task a GPU would run, run on the CPU: the same clusters as in-process."""
-    from curate.engines.ray.select import remote_kmeans
+class Steps(GlobalStage):
+    """A global stage whose work is two steps through ``ctx.ops``: a stateless one over
+    every record and a stateful one (``setup``) over chosen records; each sleeps a random
+    while so Ray finishes them out of order."""
+
+    name = "steps"
+
+    def annotate(self, ctx, table):
+        
+        ops = ctx.ops_for(table)
+        ids = table.select("id").collect()["id"]
+        lengths = pl.concat(list(ops.map_batches(count_words, columns=["text"], batch_size=9)))
+        rows = np.arange(0, ids.len(), 4)
+        tagged = pl.concat(list(ops.map_batches(Stamp(), columns=["id", "text"], rows=rows, batch_size=5)))
+        tag = np.full(ids.len(), None, dtype=object)
+        tag[rows] = tagged["tag"].to_list()
+        assert ops.device("auto", setting="steps.device") == "cpu"
+        assert ops.call(np.add, 2, 3) == 5
+        return pl.DataFrame({"id": ids, "words": lengths["words"], "tag": pl.Series(tag.tolist(), dtype=pl.Utf8)})
+
+
+def count_words(batch: pl.DataFrame) -> pl.DataFrame:
+    time.sleep(random.random() * 0.02)
+    return batch.select(pl.col("text").str.split(" ").list.len().alias("words"))
+
+
+class Stamp:
+    """A step that keeps state: ``setup`` runs once per worker before its first batch."""
+
+    def __init__(self):
+        self.ready = False
+
+    def setup(self):
+        self.ready = True
+
+    def __call__(self, batch: pl.DataFrame) -> pl.DataFrame:
+        assert self.ready
+        time.sleep(random.random() * 0.02)
+        return batch.select((pl.col("id") + "/" + pl.lit(str(batch.height))).alias("tag"))
+
+
+def test_steps_of_a_global_stage_give_the_local_results_in_input_order(ray_engine, run_config, tmp_path):
+    src = write_input(tmp_path / "in.parquet")
+    ctx = ctx_for(tmp_path, run_config)
+    LocalEngine().run_global(Steps(run_config), ctx, src, tmp_path / "local.parquet")
+    ray_engine.run_global(Steps(run_config), ctx, src, tmp_path / "ray.parquet")
+    out = read(tmp_path / "ray.parquet")
+    assert out.equals(read(tmp_path / "local.parquet"))
+    live = [f"r{i:04d}" for i in range(150) if i % 6]
+    assert out["id"].to_list() == live
+    # the stateful step saw exactly the chosen records, in batches of 5 (the last one shorter)
+    tags = out["tag"].drop_nulls().to_list()
+    assert [t.split("/")[0] for t in tags] == live[::4]
+    assert [t.split("/")[1] for t in tags] == ["5"] * 30 + ["2"] * 2
+
+
+def test_a_heavy_call_asking_for_a_gpu_needs_one_on_the_cluster(ray_engine, run_config, tmp_path):
+    """On a cluster without GPUs a call asking for one is a configuration error, not a
+    hang; a GPU task runs the call as here (checked with the same function on a CPU)."""
+    from curate.engines.ray.ops import RayOps, _placed_call
     from curate.select.cluster import kmeans
 
+    src = write_input(tmp_path / "in.parquet")
+    ops = RayOps(ray_engine, Steps(run_config), src, np.arange(3))
     rng = np.random.default_rng(3)
     x = rng.normal(size=(400, 16)).astype(np.float32)
     x /= np.linalg.norm(x, axis=1, keepdims=True)
+    with pytest.raises(ConfigError, match="GPU"):
+        ops.call(kmeans, x, 6, resources=Resources(gpus=1.0))
     here = kmeans(x, 6, seed=5, iterations=10, backend="torch", device="cpu")
-    there = remote_kmeans(x, 6, gpus=0.0, seed=5, iterations=10, backend="torch", device="cpu")
+    there = ray.get(ray.remote(num_cpus=1)(_placed_call).remote(kmeans, 1, x, 6, seed=5, iterations=10, backend="torch",
+                                                                   device="cpu"))
     assert there.backend == here.backend == "torch:cpu"
-    assert np.array_equal(there.labels, here.labels)
-    assert np.array_equal(there.centroids, here.centroids)
+    assert np.array_equal(there.labels, here.labels) and np.array_equal(there.centroids, here.centroids)
 
 
 def dedupe_input(path: Path) -> Path:
@@ -288,49 +350,38 @@ def dedupe_input(path: Path) -> Path:
     {"keep": "newest", "exact": False, "shingle": "char", "ngram": 6, "verify": "estimate"},
 ])
 def test_dedupe_on_ray_equals_local(ray_engine, tmp_path, settings):
+    """The dedupe stage through both engines: its signature and shingle-set steps run in
+    Ray tasks in batches of 37, the rest on the driver; the same table and figures."""
     from curate.dedupe.config import DedupeConfig
-    from curate.dedupe.finder import find_duplicates
-    from curate.dedupe.stage import batches
-    from curate.engines.local import live_scan
-    from curate.engines.ray.dedupe import RayFinder
-    from curate.engines.ray.io import live_rows
+    from curate.dedupe.stage import DedupeStage
 
     src = dedupe_input(tmp_path / "d.parquet")
-    cfg = DedupeConfig(batch_size=37, device="cpu", **settings)
-    table = live_scan(src)
-    columns = table.collect_schema().names()
-    total = int(table.select(pl.len()).collect().item())
-    here = find_duplicates(lambda cols: batches(table, cols, cfg.batch_size), cfg, columns=columns, total=total)
-    finder = RayFinder(ray_engine, src, live_rows(src), Resources(batch_size=37), group_rows=40)
-    there = finder(cfg, columns=columns, total=total)
-    assert there.frame.equals(here.frame)
-    assert np.array_equal(there.pairs, here.pairs) and np.array_equal(there.pair_similarity, here.pair_similarity)
-    # the local engine also counts the pairs it made and pruned band by band (Ray's bands
-    # are made in groups on the workers and filtered on the driver)
-    strip = ("seconds", "device", "band_pairs", "band_pairs_pruned")
-    assert {k: v for k, v in there.info.items() if k not in strip} == {k: v for k, v in here.info.items() if k not in strip}
-    assert here.info["band_pairs"] >= here.info["candidate_pairs"]
-    # what is compared is there: a bucket beyond the pairing window, dropped duplicates
-    assert here.info["largest_bucket"] > 65
-    assert here.frame["drop_reason"].drop_nulls().len() > 20
+    config = CurateConfig.model_construct(name="t", sources=[], dedupe=DedupeConfig(batch_size=37, device="cpu", **settings))
+    ctx = ctx_for(tmp_path, config)
+    here, there = DedupeStage(config), DedupeStage(config)
+    LocalEngine().run_global(here, ctx, src, tmp_path / "local.parquet")
+    ray_engine.run_global(there, ctx, src, tmp_path / "ray.parquet")
+    assert read(tmp_path / "ray.parquet").equals(read(tmp_path / "local.parquet"))
+    assert {k: v for k, v in there._info.items() if k != "seconds"} == {k: v for k, v in here._info.items() if k != "seconds"}
+    # what is compared is there: a bucket beyond the pairing window, dropped duplicates,
+    # pairs verified on their true Jaccard
+    assert here._info["largest_bucket"] > 65
+    assert read(tmp_path / "local.parquet")["drop_reason"].drop_nulls().len() > 20
+    assert here._info["exact_checked_pairs"] > 0 or settings.get("verify") == "estimate"
 
 
 def test_dedupe_on_ray_with_nothing_live(ray_engine, tmp_path):
     from curate.dedupe.config import DedupeConfig
-    from curate.dedupe.finder import find_duplicates
-    from curate.dedupe.stage import batches
-    from curate.engines.local import live_scan
-    from curate.engines.ray.dedupe import RayFinder
-    from curate.engines.ray.io import live_rows
+    from curate.dedupe.stage import DedupeStage
 
     src = tmp_path / "d.parquet"
     pq.write_table(pa.table({"id": ["a", "b"], "text": ["x y", "x y"], "drop_reason": ["gone", "gone"]}), src)
-    cfg = DedupeConfig(device="cpu")
-    table = live_scan(src)
-    columns = table.collect_schema().names()
-    here = find_duplicates(lambda cols: batches(table, cols, 8), cfg, columns=columns, total=0)
-    there = RayFinder(ray_engine, src, live_rows(src), Resources(batch_size=8))(cfg, columns=columns, total=0)
-    assert there.frame.height == 0 and there.frame.schema == here.frame.schema
+    config = CurateConfig.model_construct(name="t", sources=[], dedupe=DedupeConfig(device="cpu"))
+    ctx = ctx_for(tmp_path, config)
+    LocalEngine().run_global(DedupeStage(config), ctx, src, tmp_path / "local.parquet")
+    ray_engine.run_global(DedupeStage(config), ctx, src, tmp_path / "ray.parquet")
+    out = read(tmp_path / "ray.parquet")
+    assert out.height == 0 and out.schema == read(tmp_path / "local.parquet").schema
 
 
 def test_embed_actors_embed_the_local_chunks(ray_engine, tmp_path):
@@ -340,8 +391,9 @@ def test_embed_actors_embed_the_local_chunks(ray_engine, tmp_path):
     from ray_testdata import write_slice
 
     from curate.embed.cache import cache_file_name
+    from curate.embed.inputs import embed_input
     from curate.embed.model import Embedder
-    from curate.embed.stage import EmbedStage, embed_input
+    from curate.embed.stage import EmbedStage
     from curate.engines.ray import RayEngine
     from curate.pipeline import build
 

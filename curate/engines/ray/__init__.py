@@ -1,15 +1,12 @@
 """The Ray engine: the same stages through Ray Data, on a local Ray or an existing cluster.
 
-- Batch stages (redact, filter): ``map_batches`` over a pool of actors, each calling the stage's
-  ``setup()`` once (one Presidio engine per actor).
-- Global stages run their heavy parts on the cluster and decide on the driver from ids,
-  indices, signatures and vectors, never from the texts:
-  dedupe (signatures in tasks, LSH bands through Ray's groupby, union-find on the driver,
-  :mod:`curate.engines.ray.dedupe`), embed (cache looked up and written on the driver,
-  missing texts embedded by actors, on GPUs when the cluster has them,
-  :mod:`curate.engines.ray.embed`), select (k-means on a GPU actor when the cluster has
-  one, else on the driver, :mod:`curate.engines.ray.select`).
-  Another global stage runs on the driver, as on the local engine.
+- Batch stages (redact, filter): ``map_batches`` over a pool of actors, each calling the
+  stage's ``setup()`` once (one Presidio engine per actor).
+- Global stages (dedupe, embed, select) decide on the driver from ids, hashes, signatures
+  and vectors, never from the texts; their steps run on the cluster through ``ctx.ops``
+  (:class:`~curate.engines.ray.ops.RayOps`): per-record steps in Ray tasks or actors
+  (GPUs when the cluster has them and the stage's device setting allows it), heavy calls
+  that ask for a GPU in a Ray task holding one. The engine knows no stage by name.
 - Workers read the input table themselves (a local path every node sees, or an fsspec
   URL); results come back in input order and the driver writes the stage's one Parquet
   table atomically, so a run folder looks the same whichever engine built it, and the
@@ -21,19 +18,19 @@ private local Ray on 127.0.0.1 and shuts it down when the build ends."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-import os
 import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import polars as pl
 import pyarrow as pa
 from typing_extensions import Self
 
-from curate.engines.config import EngineConfig, stage_resources
+from curate.engines.base import StageWorker, check_inputs, check_written, checked_annotations, stage_resources
+from curate.engines.config import EngineConfig
 from curate.engines.ray.errors import ERROR, ERROR_TYPE, raise_if_error, task_failure
 from curate.engines.ray.io import (
     ROW,
@@ -46,9 +43,11 @@ from curate.engines.ray.io import (
     read_concurrency,
     read_rows,
 )
+from curate.engines.ray.ops import RayOps
 from curate.engines.ray.session import RaySession
+from curate.engines.ray.workers import StepActor, stage_secrets
 from curate.errors import ConfigError, CurateError, StageError
-from curate.records import DROP_COLUMN
+from curate.records import live
 from curate.stages.base import BatchStage, GlobalStage, Resources, StageContext
 
 log = logging.getLogger("curate.ray")
@@ -128,23 +127,26 @@ class RayEngine:
     def run_batch(self, stage: BatchStage, ctx: StageContext, input_path: Path, output_path: Path) -> None:
         from ray.data import ActorPoolStrategy
 
-        from curate.engines.ray.batch import StageActor, with_drop
-
         self.start()
         res = self.resources(stage)
         self.check_fits(stage.name, res.cpus, res.gpus)
+        names = live_scan(input_path).collect_schema().names()
+        check_inputs(stage, names)
         total = int(live_rows(input_path).size)
         ctx.progress.start(stage.name, total)
+        worker = StageWorker(stage)
         with TableWriter(output_path, row_group_size=res.batch_size) as writer:
             if total == 0:  # still write the output schema, as the local engine does
-                stage.setup()
-                writer.write(with_drop(stage.process(live_scan(input_path).head(0).collect())))
+                worker.setup()
+                empty = worker(live_scan(input_path).head(0).collect())
+                check_written(stage, empty.schema, given=names)
+                writer.write(empty)
             else:
                 actors = self.workers(stage.name, res, -(-total // res.batch_size))
                 log.info("%s: %d actor(s) of %g CPU, %g GPU, batches of %d", stage.name, actors, res.cpus, res.gpus, res.batch_size)
                 ds = read_rows(input_path, block_rows=res.batch_size, concurrency=read_concurrency(actors)).map_batches(
-                    StageActor,
-                    fn_constructor_args=(stage, max(1, int(res.cpus)), stage_secrets(stage)),
+                    StepActor,
+                    fn_constructor_args=(worker, max(1, int(res.cpus)), stage_secrets(stage)),
                     batch_size=res.batch_size,
                     batch_format="pyarrow",
                     compute=ActorPoolStrategy(size=actors),
@@ -152,7 +154,10 @@ class RayEngine:
                     **({"num_gpus": res.gpus} if res.gpus > 0 else {}),
                 )
                 for tbl in self.stream(stage.name, ds):
-                    writer.write(tbl.drop_columns([ROW]))
+                    tbl = tbl.drop_columns([ROW])
+                    if writer.rows == 0:
+                        check_written(stage, pl.from_arrow(tbl.slice(0, 0)).schema, given=names)
+                    writer.write(tbl)
                     ctx.progress.advance(tbl.num_rows)
                 if writer.rows != total:  # before the table is put in place
                     raise StageError(f"stage {stage.name}: the ray engine received {writer.rows} rows for {total}")
@@ -186,35 +191,14 @@ class RayEngine:
         self.start()
         rows = live_rows(input_path)
         total = int(rows.size)
+        table = live_scan(input_path)
+        check_inputs(stage, table.collect_schema().names())
         ctx.progress.start(stage.name, total)
-        hooks = global_hooks(self, stage, input_path, rows)
-        ann = stage.annotate(ctx, live_scan(input_path), **hooks)
-        if "id" not in ann.columns:
-            raise StageError(f"stage {stage.name}: annotations have no id column")
-        if ann.height != total or ann["id"].n_unique() != ann.height:
-            raise StageError(
-                f"stage {stage.name}: expected one annotation per input record ({total}), got {ann.height}"
-            )
-        if DROP_COLUMN not in ann.columns:
-            ann = ann.with_columns(pl.lit(None, dtype=pl.Utf8).alias(DROP_COLUMN))
+        ops = RayOps(self, stage, input_path, rows)
+        ann = checked_annotations(stage, stage.annotate(dataclasses.replace(ctx, ops=ops, engine=self.name), table), total)
         write_joined(input_path, ann, output_path)
         ctx.progress.advance(total)
         ctx.progress.finish()
-
-
-def task_args(engine: RayEngine, stage: str, res: Resources) -> tuple[dict[str, Any], dict[str, Any]]:
-    """``read_rows`` and ``map_batches`` arguments of a stage's CPU tasks, alike so that
-    Ray fuses reading into the tasks: ``res.cpus`` each, at most
-    ``engine.stages.<stage>.concurrency`` (else ``engine.workers``) at once."""
-    from ray.data import TaskPoolStrategy
-
-    over = engine.override(stage)
-    size = over.concurrency if over is not None and over.concurrency else engine.config.workers
-    read: dict[str, Any] = {"num_cpus": res.cpus, "concurrency": size}
-    mapping: dict[str, Any] = {"num_cpus": res.cpus}
-    if size:
-        mapping["compute"] = TaskPoolStrategy(size=size)
-    return read, mapping
 
 
 def _errors_raised(batches: Iterator[pa.Table]) -> Iterator[pa.Table]:
@@ -223,39 +207,6 @@ def _errors_raised(batches: Iterator[pa.Table]) -> Iterator[pa.Table]:
         if ERROR in tbl.column_names:
             tbl = tbl.drop_columns([c for c in (ERROR, ERROR_TYPE) if c in tbl.column_names])
         yield tbl
-
-
-def stage_secrets(stage: Any) -> dict[str, str]:
-    """The secrets a stage's workers read from the environment (the redact stage's salt and
-    key), taken from the driver's: a cluster's nodes need not have them set."""
-    cfg = getattr(stage, "config", None)
-    out: dict[str, str] = {}
-    for needs, env in (("needs_salt", "salt_env"), ("needs_key", "key_env")):
-        check = getattr(cfg, needs, None)
-        name = getattr(cfg, env, None)
-        if callable(check) and check() and name and name in os.environ:
-            out[name] = os.environ[name]
-    return out
-
-
-def global_hooks(engine: RayEngine, stage: GlobalStage, input_path: Path, rows: np.ndarray) -> dict[str, Any]:
-    """The parts of a global stage that run on the cluster, as ``annotate`` keywords."""
-    from curate.stages import stage_class
-
-    kinds = {name: stage_class(name) for name in ("dedupe", "embed", "select")}
-    if kinds["dedupe"] is not None and isinstance(stage, kinds["dedupe"]):
-        from curate.engines.ray.dedupe import RayFinder
-
-        return {"finder": RayFinder(engine, input_path, rows, engine.resources(stage))}
-    if kinds["embed"] is not None and isinstance(stage, kinds["embed"]):
-        from curate.engines.ray.embed import RayEmbedMissing
-
-        return {"embed_missing": RayEmbedMissing(engine, stage.config, input_path, rows, engine.resources(stage))}
-    if kinds["select"] is not None and isinstance(stage, kinds["select"]):
-        from curate.engines.ray.select import RayKMeans
-
-        return {"kmeans_fn": RayKMeans(engine, stage.config.clusters)}
-    return {}
 
 
 def write_joined(input_path: Path | str, ann: pl.DataFrame, output_path: Path | str) -> None:
@@ -271,13 +222,11 @@ def write_joined(input_path: Path | str, ann: pl.DataFrame, output_path: Path | 
         raise StageError("annotations do not match the input's ids one to one")
     extra = aligned.drop("id")
     with TableWriter(output_path) as writer, open_parquet(input_path) as pf:
-        has_drop = DROP_COLUMN in pf.schema_arrow.names
         offset = 0
         for rb in pf.iter_batches(batch_size=ROW_GROUP):
             df = pl.from_arrow(rb)
             assert isinstance(df, pl.DataFrame)
-            if has_drop:
-                df = df.filter(pl.col(DROP_COLUMN).is_null()).drop(DROP_COLUMN)
+            df = live(df)
             if not df.height:
                 continue
             part = aligned["id"].slice(offset, df.height)
