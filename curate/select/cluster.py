@@ -13,6 +13,7 @@ member index), so the same partition always gets the same ids."""
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from curate.devices import cuda_available
+from curate.threads import one_thread
 
 #: rows per distance block (bounded memory: block × k floats)
 BLOCK = 32768
@@ -77,14 +79,17 @@ def kmeans(
     k = max(1, min(int(k), n))
     name, dev = pick_backend(backend, device)
     t0 = time.perf_counter()
-    if name == "torch":
-        labels, centroids = kmeans_torch(x, k, seed=seed, iterations=iterations, device=dev)
-    elif name == "faiss":
-        labels, centroids = _kmeans_faiss(x, k, seed=seed, iterations=iterations)
-    elif name == "sklearn":
-        labels, centroids = _kmeans_sklearn(x, k, seed=seed, iterations=iterations)
-    else:
-        raise ValueError(f"unknown k-means backend {backend!r}")
+    # torch's CPU ops (the k-means++ seeding, the torch backend) on one thread: their sums
+    # would otherwise depend on the thread count (faiss keeps its own pool)
+    with one_thread(blas=False) if dev == "cpu" else contextlib.nullcontext():
+        if name == "torch":
+            labels, centroids = kmeans_torch(x, k, seed=seed, iterations=iterations, device=dev)
+        elif name == "faiss":
+            labels, centroids = _kmeans_faiss(x, k, seed=seed, iterations=iterations)
+        elif name == "sklearn":
+            labels, centroids = _kmeans_sklearn(x, k, seed=seed, iterations=iterations)
+        else:
+            raise ValueError(f"unknown k-means backend {backend!r}")
     labels, centroids = canonical_labels(labels, centroids)
     inertia = float(_sq_dist_to_assigned(x, centroids, labels).sum())
     return KMeansResult(labels, centroids, inertia, f"{name}:{dev}" if name == "torch" else name, time.perf_counter() - t0)

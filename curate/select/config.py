@@ -24,7 +24,7 @@ class ClusterConfig(BaseModel):
     )
     backend: Literal["auto", "torch", "faiss", "sklearn"] = Field(
         default="auto",
-        description="k-means implementation: auto = torch on a CUDA GPU, else faiss, else scikit-learn.",
+        description="k-means implementation: auto = torch on a CUDA GPU, else faiss.",
     )
     device: Literal["auto", "cpu", "cuda"] = Field(
         default="auto", description="Device of the torch backend (auto: cuda when present)."

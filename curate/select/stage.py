@@ -35,6 +35,7 @@ from curate.select.strategies import (
 )
 from curate.stages.base import Columns, GlobalStage, Resources, StageContext
 from curate.stages.ops import Ops, gpus_for
+from curate.threads import one_thread
 
 NOT_SELECTED = "not_selected"
 SEMANTIC_DUPLICATE = "semantic_duplicate"
@@ -178,7 +179,10 @@ class SelectStage(GlobalStage):
             cluster[cand] = res.labels
             info.update(k=res.k, kmeans_backend=res.backend, kmeans_seconds=round(res.seconds, 3),
                         inertia=round(res.inertia, 4))
-        return self._decide(ctx, ops, df, x, cluster, centroids, proj, device, sem, info)
+        # the rest compares sums of products (near-ties decide picks): on one thread, so the
+        # result does not depend on the machine's threads or load (curate.threads)
+        with one_thread():
+            return self._decide(ctx, ops, df, x, cluster, centroids, proj, device, sem, info)
 
     def _decide(self, ctx: StageContext, ops: Ops, df: pl.DataFrame, x: np.ndarray | None, cluster: np.ndarray,
                 centroids: np.ndarray | None, proj: np.ndarray, device: str, sem: SemanticDedupeConfig | None,

@@ -97,3 +97,19 @@ def test_very_long_texts_are_cut_before_tokenising_with_the_same_vectors(embedde
     v = embedder.embed(texts)
     ref = embedder._st.encode(texts, normalize_embeddings=True, batch_size=16)
     np.testing.assert_allclose(v, ref, atol=1e-5)
+
+
+def test_vectors_do_not_depend_on_the_thread_count(bitext_rows):
+    """The embed stage sizes torch's pool to the cores free at the time (embed.threads
+    unset), so a build under another load runs on another count; the vectors must not
+    move with it."""
+    import torch
+
+    texts = [r["messages"][0]["content"] for r in bitext_rows[:48]]
+    before = torch.get_num_threads()
+    try:
+        one = Embedder(threads=1).embed(texts)
+        two = Embedder(threads=2).embed(texts)
+    finally:
+        torch.set_num_threads(before)
+    assert np.array_equal(one, two)
