@@ -45,6 +45,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 from dedupe_corpus import Corpus, planted_corpus, sentence_pools
+from shared_data import shared_data
 from typing_extensions import Self
 
 from curate.dedupe.config import DedupeConfig
@@ -52,7 +53,7 @@ from curate.dedupe.finder import DedupeResult, find_duplicates
 from curate.dedupe.shingles import python_shingles
 
 RESULTS = HERE / "results"
-RN_DOCS = ROOT.parent / "shared" / "data" / "docs-react-native-versioned"
+RN_DOCS = shared_data() / "docs-react-native-versioned"
 THRESHOLD = 0.8
 _PUNCT = re.compile(r"[^\w]+")
 
@@ -135,9 +136,7 @@ def bulk_datasketch(texts: list[str], num_perm: int = 128):
 def ours(texts: list[str], ids: list[str] | None = None, **cfg) -> DedupeResult:
     df = pl.DataFrame({"id": ids or [str(i) for i in range(len(texts))], "text": texts})
     conf = DedupeConfig(**cfg)
-    return find_duplicates(
-        lambda cols: df.select(cols).iter_slices(conf.batch_size), conf, columns=df.columns, total=df.height
-    )
+    return find_duplicates(df, conf, total=df.height)
 
 
 # -- exact ground truth ----------------------------------------------------------------------

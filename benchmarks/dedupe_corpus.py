@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from shared_data import shared_data
 
 ROOT = Path(__file__).resolve().parent.parent
-BITEXT = ROOT.parent / "shared" / "data" / "bitext-support" / "bitext_customer_support_training.csv"
+BITEXT = shared_data() / "bitext-support" / "bitext_customer_support_training.csv"
 
 _SPLIT = re.compile(r"(?<=[.!?])\s+|\n+")
 

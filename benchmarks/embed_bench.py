@@ -21,11 +21,12 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import polars as pl
+from shared_data import shared_data
 
 from curate.embed.model import Embedder, free_cores
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT.parent / "shared" / "data" / "bitext-support" / "bitext_customer_support_training.csv"
+DATA = shared_data() / "bitext-support" / "bitext_customer_support_training.csv"
 RESULTS = ROOT / "benchmarks" / "results"
 
 

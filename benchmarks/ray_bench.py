@@ -40,6 +40,7 @@ sys.path.insert(0, str(HERE))
 
 from dedupe_bench import load, machine
 from dedupe_corpus import planted_corpus
+from shared_data import shared_data
 
 from curate.config import load_config
 from curate.engines.config import EngineConfig, StageResourcesConfig
@@ -50,7 +51,7 @@ from curate.stages import stage_class
 from curate.stages.base import StageContext
 
 RESULTS = HERE / "results"
-BITEXT = ROOT.parent / "shared" / "data" / "bitext-support" / "bitext_customer_support_training.csv"
+BITEXT = shared_data() / "bitext-support" / "bitext_customer_support_training.csv"
 
 
 def write_config(folder: Path, data: Path) -> Path:

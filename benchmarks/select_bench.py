@@ -24,15 +24,16 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import numpy as np
 import polars as pl
+from shared_data import shared_data
 
 from curate.embed.model import Embedder
-from curate.embed.stage import embed_input
+from curate.embed.inputs import embed_input
 from curate.select.cluster import derive_k, kmeans
 from curate.select.coverage import coverage_distances, group_coverage
 from curate.select.strategies import cluster_balanced, k_center, random_sample
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT.parent / "shared" / "data" / "bitext-support" / "bitext_customer_support_training.csv"
+DATA = shared_data() / "bitext-support" / "bitext_customer_support_training.csv"
 RESULTS = ROOT / "benchmarks" / "results"
 
 
