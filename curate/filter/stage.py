@@ -16,7 +16,7 @@ import polars as pl
 from curate.filter.base import Check, Row, active_checks
 from curate.filter.config import FilterConfig
 from curate.records import DROP_COLUMN
-from curate.stages.base import BatchStage, Resources
+from curate.stages.base import BatchStage, Columns, Resources
 
 #: the explanation of a drop (figures, never text); null for kept records. Not ``why``:
 #: the select stage writes that column for the records that reach it
@@ -29,6 +29,11 @@ class FilterStage(BatchStage):
 
     name: ClassVar[str] = "filter"
     config_key: ClassVar[str | None] = "filter"
+    columns: ClassVar[Columns] = Columns(
+        reads=("id",),
+        reads_optional=_COLUMNS[1:],  # what a check looks at (an absent column reads as null)
+        writes={WHY_COLUMN: pl.Utf8},
+    )
     config: FilterConfig
 
     def __init__(self, config):

@@ -24,7 +24,7 @@ from curate.engines.config import EngineConfig, StageResourcesConfig
 from curate.engines.local import LocalEngine
 from curate.errors import ConfigError, StageError
 from curate.run import RunFolder
-from curate.stages.base import BatchStage, GlobalStage, Resources, StageContext
+from curate.stages.base import BatchStage, Columns, GlobalStage, Resources, StageContext
 
 # the stages below live in this test module, which Ray's workers cannot import: send them by value
 cloudpickle.register_pickle_by_value(sys.modules[__name__])
@@ -420,3 +420,20 @@ def test_embed_actors_embed_the_local_chunks(ray_engine, tmp_path):
     again = EmbedStage(config)
     engine.run_global(again, ctx, table, tmp_path / "embed2.parquet")
     assert again._info["embedded"] == 0 and pl.read_parquet(tmp_path / "embed2.parquet").equals(out)
+
+
+class Declared(BatchStage):
+    """Declares ``length`` but also writes ``worker``."""
+
+    name = "declared"
+    columns = Columns(reads=("id", "text"), writes={"length": pl.UInt32})
+
+    def process(self, batch: pl.DataFrame) -> pl.DataFrame:
+        return batch.with_columns(pl.col("text").str.len_chars().alias("length"), pl.lit(os.getpid()).alias("worker"))
+
+
+def test_declared_columns_are_checked_on_ray_too(ray_engine, run_config, tmp_path):
+    src = write_input(tmp_path / "in.parquet")
+    with pytest.raises(StageError, match="wrote the column worker, which it does not declare"):
+        ray_engine.run_batch(Declared(run_config), ctx_for(tmp_path, run_config), src, tmp_path / "o.parquet")
+    assert not (tmp_path / "o.parquet").exists()
