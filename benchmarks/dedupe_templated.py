@@ -103,6 +103,7 @@ def main() -> None:
     ap.add_argument("--baseline", help="git commit to compare with")
     ap.add_argument("--baseline-docs", type=int, nargs="*", default=[100_000])
     ap.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "curate-dedupe-templated")
+    ap.add_argument("--out", default="dedupe_templated", help="results file name (.md and .json) in benchmarks/results")
     args = ap.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
@@ -141,7 +142,7 @@ def main() -> None:
         "rows": rows,
     }
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "dedupe_templated.json").write_text(json.dumps(res, indent=2) + "\n")
+    (RESULTS / f"{args.out}.json").write_text(json.dumps(res, indent=2) + "\n")
     lines = [
         "# Dedupe on templated support tickets",
         "",
@@ -170,7 +171,7 @@ def main() -> None:
         lines += ["", "Baseline over current: " + "; ".join(ratios) + "."]
     lines += ["", "Candidate pairs: the baseline counts every distinct pair sharing a band; the current code "
               "counts those whose estimate can reach the threshold (the others are dropped as they are made)."]
-    (RESULTS / "dedupe_templated.md").write_text("\n".join(lines) + "\n")
+    (RESULTS / f"{args.out}.md").write_text("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":
