@@ -130,8 +130,11 @@ def find_duplicates(
         node_of_parts.append(nodes)
         if sigs is not None and new_rows:
             # a node's first record is the first of its text in its batch: always signed
-            sigs.extend(out["sig"].to_numpy()[new_rows])
-            empty_parts.append(out["empty"].to_numpy()[new_rows])
+            sig, empty = out["sig"].to_numpy(), out["empty"].to_numpy()
+            if len(new_rows) < n:
+                sig, empty = sig[new_rows], empty[new_rows]
+            sigs.extend(sig)
+            empty_parts.append(empty)
         row0 += n
         note(f"signatures {row0:,}" + (f"/{total:,}" if total else ""))
     phases.lap("signatures")

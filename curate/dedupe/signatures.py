@@ -79,13 +79,15 @@ class SignStep:
         if cfg.near:
             signed = first == np.arange(n)
             sign = np.flatnonzero(signed)
-            sig = np.full((n, cfg.num_perm), minhash.EMPTY, dtype=np.uint32)
-            empty = np.zeros(n, dtype=bool)
-            if sign.size:
-                sub = texts if sign.size == n else texts.gather(sign)
-                sb = shingle_hashes(normalize(sub, shingle_norm(cfg)), cfg.ngram, cfg.shingle)
-                sig[sign] = minhash.signatures(sb, cfg.num_perm, cfg.seed, device=self.device)
-                empty[sign] = sb.counts == 0
+            sub = texts if sign.size == n else texts.gather(sign)
+            sb = shingle_hashes(normalize(sub, shingle_norm(cfg)), cfg.ngram, cfg.shingle)
+            sig = minhash.signatures(sb, cfg.num_perm, cfg.seed, device=self.device)
+            empty = sb.counts == 0
+            if sign.size < n:  # the later copies in the batch carry no signature
+                sig_all = np.full((n, cfg.num_perm), minhash.EMPTY, dtype=np.uint32)
+                empty_all = np.zeros(n, dtype=bool)
+                sig_all[sign], empty_all[sign] = sig, empty
+                sig, empty = sig_all, empty_all
             out["signed"] = signed
             out["sig"] = pl.Series("sig", sig)
             out["empty"] = empty

@@ -99,6 +99,15 @@ def iter_live_batches(path: Path, batch_size: int, columns: list[str] | None = N
             yield df
 
 
+def scan_live_batches(path: Path, batch_size: int, columns: Sequence[str]) -> Iterator[pl.DataFrame]:
+    """The live rows of a stage table, ``columns`` of them, in batches, through polars'
+    streaming engine (a global stage's steps read the texts this way: it reads the Parquet
+    pages straight into polars' own string type, without pyarrow's copy and pool)."""
+    lf = live_scan(path)
+    names = lf.collect_schema().names()
+    yield from lf.select([c for c in columns if c in names]).collect_batches(chunk_size=batch_size, maintain_order=True)
+
+
 def tapered_batches(
     batches: Iterator[pl.DataFrame], total: int, batch_size: int, share: int = 8
 ) -> Iterator[pl.DataFrame]:
@@ -145,7 +154,7 @@ class LocalOps(InProcessOps):
     ``engine.stages.<name>.concurrency`` spawned worker processes."""
 
     def __init__(self, engine: LocalEngine, stage: GlobalStage, input_path: Path):
-        super().__init__(lambda columns: iter_live_batches(input_path, READ_ROWS, columns))
+        super().__init__(lambda columns: scan_live_batches(input_path, READ_ROWS, columns))
         self.engine = engine
         self.stage = stage
         self.input_path = input_path
