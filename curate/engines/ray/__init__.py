@@ -178,14 +178,6 @@ class RayEngine:
                 raise task_failure(stage, exc) from exc
             raise
 
-    def collect(self, stage: str, ds: Any, columns: list[str] | None = None) -> pa.Table:
-        """The rows of ``ds`` (small columns only: ids, indices, figures) on the driver,
-        in input order."""
-        parts = list(self.stream(stage, ds.select_columns(columns) if columns else ds))
-        if not parts:
-            return pa.table({})
-        return pa.concat_tables(parts, promote_options="default")
-
     # -- global stages ----------------------------------------------------------------------
     def run_global(self, stage: GlobalStage, ctx: StageContext, input_path: Path, output_path: Path) -> None:
         self.start()
