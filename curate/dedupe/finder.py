@@ -38,6 +38,9 @@ log = logging.getLogger("curate.dedupe")
 
 __all__ = ["DedupeResult", "EXACT_REASON", "NEAR_REASON", "find_duplicates"]
 
+#: records per batch of the exact-Jaccard pass
+VERIFY_BATCH = 1024
+
 
 @dataclass
 class DedupeResult:
@@ -137,6 +140,7 @@ def find_duplicates(
             empty_parts.append(empty)
         row0 += n
         note(f"signatures {row0:,}" + (f"/{total:,}" if total else ""))
+    out = sig = empty = None  # the last batch's rows, not held through the next phases
     phases.lap("signatures")
 
     n_rows = row0
@@ -177,8 +181,11 @@ def _shingle_sets(ops: Ops, cfg: DedupeConfig, nodes: np.ndarray, first_row: np.
     """The shingle sets of ``nodes`` (ascending), from their first records' texts only."""
     sets: dict[int, np.ndarray] = {}
     it = iter(nodes.tolist())
-    for out in ops.map_batches(ShingleSetStep(cfg), columns=["text"], rows=first_row[nodes], batch_size=cfg.batch_size,
-                               resources=Resources(cpus=1.0, batch_size=cfg.batch_size)):
+    # smaller batches than the signatures': this pass runs while the signatures and the
+    # candidate pairs are held, and a batch's shingle arrays are its peak
+    size = min(cfg.batch_size, VERIFY_BATCH)
+    for out in ops.map_batches(ShingleSetStep(cfg), columns=["text"], rows=first_row[nodes], batch_size=size,
+                               resources=Resources(cpus=1.0, batch_size=size)):
         for b in out["shingles"].to_list():
             sets[next(it)] = np.frombuffer(b, dtype=np.uint32)
     return sets
