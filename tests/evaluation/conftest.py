@@ -1,0 +1,8 @@
+"""Evaluation tests: make the shared test data (eval_data.py) importable."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
