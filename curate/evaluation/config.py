@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from itertools import pairwise
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 #: A dimension's name becomes part of a Label Studio field name (``accuracy_A``).
 _NAME = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
@@ -111,16 +111,21 @@ class HumanEvalConfig(BaseModel):
 
     _normalise_dimensions = field_validator("dimensions", mode="before")(_dimensions)
 
-    @model_validator(mode="after")
-    def _check(self) -> HumanEvalConfig:
-        scale = self.rating_scale
+    @field_validator("rating_scale")
+    @classmethod
+    def _increasing(cls, scale: list[int]) -> list[int]:
         if any(b <= a for a, b in pairwise(scale)):
-            raise ValueError("rating_scale: the ratings must increase (lowest first), e.g. [1, 2, 3, 4, 5]")
-        names = [d.name for d in self.dimensions]
+            raise ValueError("the ratings must increase (lowest first), e.g. [1, 2, 3, 4, 5]")
+        return scale
+
+    @field_validator("dimensions")
+    @classmethod
+    def _distinct(cls, dims: list[Dimension]) -> list[Dimension]:
+        names = [d.name for d in dims]
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:
-            raise ValueError(f"dimensions: duplicate names: {', '.join(dup)}")
+            raise ValueError(f"duplicate names: {', '.join(dup)}")
         for reserved, what in (("preference", "the overall preference question"), ("overall", "the mean over the dimensions")):
             if reserved in names:
-                raise ValueError(f"dimensions: '{reserved}' is {what} in the report; name the dimension otherwise")
-        return self
+                raise ValueError(f"'{reserved}' is {what} in the report; name the dimension otherwise")
+        return dims
