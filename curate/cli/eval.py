@@ -411,7 +411,10 @@ def _ratings_report(path: Path, benchmark: Path | None, *, bootstrap: int, seed:
         if unknown:
             notes.append(f"{len(unknown)} rated item(s) are not in {benchmark} (first: {unknown[0]!r}); they count as stratum (none)")
         strata = {i: {f: items[i].stratum(f) if i in items else "(none)" for f in fields} for i in rated}
-    return human_report(df, strata=strata, samples=bootstrap, seed=seed, source={"ratings": str(path)}, notes=notes)
+    # systems and dimensions in the order the file gives them
+    return human_report(df, strata=strata, systems=df.get_column("system").unique(maintain_order=True).to_list(),
+                        dimensions=df.get_column("dimension").unique(maintain_order=True).to_list(),
+                        samples=bootstrap, seed=seed, source={"ratings": str(path)}, notes=notes)
 
 
 # -- score -------------------------------------------------------------------------------

@@ -30,6 +30,20 @@ def _est(e: dict[str, Any] | None, digits: int = 2, pct: bool = False) -> Text:
     return t
 
 
+def _share(x: float | None) -> str:
+    return f"{x:.0%}" if x is not None else "—"
+
+
+def _diff(e: dict[str, Any] | None) -> str:
+    """A difference and its interval on one line: ``+0.90 [+0.82, +0.97]``."""
+    if not e or e.get("value") is None:
+        return "—"
+    out = f"{e['value']:+.2f}"
+    if e.get("ci"):
+        out += f" [{e['ci'][0]:+.2f}, {e['ci'][1]:+.2f}]"
+    return out.replace("-", "−")
+
+
 def _p(p: float | None) -> str:
     if p is None:
         return "—"
@@ -44,8 +58,9 @@ def print_human(rep: dict[str, Any], console: Console, *, strata_rows: int = 12)
         f"{rep['reviewers']} reviewers, {rep['ratings']:,} ratings", highlight=False, soft_wrap=True,
     )
     dims = rep["dimensions"] + ([OVERALL] if any(OVERALL in v for v in rep["means"].values()) and OVERALL not in rep["dimensions"] else [])
-    t = Table(title="Mean rating per system (95% interval, bootstrap over items)", title_justify="left")
-    t.add_column("system")
+    # no padding at the table's edges: four dimensions and "overall" then fit 80 columns
+    t = Table(title="Mean rating per system (95% interval, bootstrap over items)", title_justify="left", pad_edge=False)
+    t.add_column("system", no_wrap=True)
     for d in dims:
         t.add_column(d, justify="right")
     for s in rep["systems"]:
@@ -53,19 +68,23 @@ def print_human(rep: dict[str, Any], console: Console, *, strata_rows: int = 12)
     console.print(t)
 
     if rep["pairwise"]:
-        t = Table(title="Pairwise: items where the first system's mean rating is higher / equal / lower",
+        t = Table(title="Pairwise: share of items the first system rates higher / equal / lower",
                   title_justify="left")
-        for c, j in (("systems", "left"), ("dimension", "left"), ("win", "right"), ("tie", "right"), ("loss", "right"),
-                     ("Δ mean", "right"), ("p", "right"), ("q", "right")):
-            t.add_column(c, justify=j)
+        for c, j in (("pair, dimension", "left"), ("win", "right"), ("tie", "right"), ("loss", "right"),
+                     ("Δ mean [95%]", "right"), ("p", "right"), ("q", "right")):
+            t.add_column(c, justify=j, no_wrap=c != "pair, dimension")
+        pairs: dict[tuple[str, str], list[dict[str, Any]]] = {}
         for r in rep["pairwise"]:
-            style = "bold" if r["q"] is not None and r["q"] < 0.05 else None
-            t.add_row(f"{r['a']} vs {r['b']}", r["dimension"], f"{r['win_rate']:.0%}" if r["win_rate"] is not None else "—",
-                      f"{r['tie_rate']:.0%}" if r["tie_rate"] is not None else "—",
-                      f"{r['loss_rate']:.0%}" if r["loss_rate"] is not None else "—",
-                      _est(r["mean_difference"]), _p(r["sign_test_p"]), _p(r["q"]), style=style)
+            pairs.setdefault((r["a"], r["b"]), []).append(r)
+        for (a, b), rows in pairs.items():
+            t.add_row(Text(f"{a} vs {b}", style="bold"))
+            for k, r in enumerate(sorted(rows, key=lambda r: r["dimension"] != OVERALL)):
+                style = "bold" if r["q"] is not None and r["q"] < 0.05 else None
+                t.add_row(f"  {r['dimension']}", _share(r["win_rate"]), _share(r["tie_rate"]), _share(r["loss_rate"]),
+                          _diff(r["mean_difference"]), _p(r["sign_test_p"]), _p(r["q"]), style=style,
+                          end_section=k == len(rows) - 1)
         console.print(t)
-        console.print("p: two-sided sign test (wins against losses, ties left out); q: Benjamini-Hochberg "
+        console.print("p: two-sided sign test (items won against items lost, ties left out); q: Benjamini-Hochberg "
                       "adjusted over every row; bold: q < .05.", style="dim", highlight=False)
 
     if rep["agreement"]:
@@ -85,24 +104,25 @@ def print_human(rep: dict[str, Any], console: Console, *, strata_rows: int = 12)
 
     pref = rep.get("preference")
     if pref:
-        t = Table(title=f"Overall preference ({pref['answers']:,} answers, {pref['none']:,} with none)",
-                  title_justify="left")
-        t.add_column("system")
+        t = Table(title="Overall preference", title_justify="left")
+        t.add_column("system", no_wrap=True)
         t.add_column("picked", justify="right")
         t.add_column("share", justify="right")
         for s, v in pref["systems"].items():
             t.add_row(s, f"{v['count']:,}", f"{v['share']:.0%}" if v["share"] is not None else "—")
         console.print(t)
+        console.print(f"{pref['answers']:,} answers on {pref['items']:,} items; {pref['none']:,} preferred none "
+                      "(share: of the answers that picked one)", style="dim", highlight=False)
 
     shown = OVERALL if OVERALL in dims else (dims[0] if dims else None)
     for f, values in (rep.get("strata") or {}).items():
         if shown is None or not values:
             continue
         t = Table(title=f"Per {f}: {shown} mean rating", title_justify="left")
-        t.add_column(f)
+        t.add_column(f, overflow="fold")
         t.add_column("items", justify="right")
         for s in rep["systems"]:
-            t.add_column(s, justify="right")
+            t.add_column(s, justify="right", overflow="fold")
         for value, v in list(values.items())[:strata_rows]:
             t.add_row(value, f"{v['items']:,}", *(_est(v["means"].get(s, {}).get(shown)) for s in rep["systems"]))
         console.print(t)
@@ -118,7 +138,7 @@ def print_scores(rep: dict[str, Any], console: Console, *, strata_rows: int = 12
                   + (f"; embeddings: {rep['embedding_model']}" if rep.get("embedding_model") else ""),
                   highlight=False, soft_wrap=True)
     t = Table(title="Mean per system (95% interval, bootstrap over items)", title_justify="left")
-    t.add_column("system")
+    t.add_column("system", no_wrap=True)
     for m in metrics:
         t.add_column(METRIC_TITLES.get(m, m), justify="right")
     for s in rep["systems"]:
@@ -126,9 +146,9 @@ def print_scores(rep: dict[str, Any], console: Console, *, strata_rows: int = 12
     console.print(t)
     for f, values in (rep.get("strata") or {}).items():
         t = Table(title=f"Per {f}", title_justify="left")
-        t.add_column(f)
+        t.add_column(f, overflow="fold")
         t.add_column("items", justify="right")
-        t.add_column("system")
+        t.add_column("system", no_wrap=True)
         for m in metrics:
             t.add_column(METRIC_TITLES.get(m, m), justify="right")
         for value, v in list(values.items())[:strata_rows]:
