@@ -14,6 +14,7 @@ task are imported; an interrupted push is finished by running it again.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -71,13 +72,21 @@ def project_settings(cfg: HumanEvalConfig, tpl: template.EvalTemplate, title: st
     }
 
 
+def _named(text: str, systems: list[str]) -> list[str]:
+    """The systems whose name stands as a word in ``text`` (any case). A name of one or two
+    characters is not looked for: it would match ordinary words ("a") and says nothing."""
+    return [s for s in systems if len(s) > 2 and re.search(
+        rf"(?<![0-9a-z]){re.escape(s.casefold())}(?![0-9a-z])", text.casefold())]
+
+
 def check_blind(cfg: HumanEvalConfig, systems: list[str], settings: dict[str, Any]) -> None:
-    """Refuse a project whose title, description, config or guide names a system."""
+    """Refuse a project whose title, description, config or guide names a system (the
+    title and description hold the run's and the eval's names; the config and guide the
+    dimensions' criteria)."""
     if not cfg.blind:
         return
     for key in ("title", "description", "label_config", "expert_instruction"):
-        text = str(settings.get(key) or "").casefold()
-        named = [s for s in systems if s.casefold() in text]
+        named = _named(str(settings.get(key) or ""), systems)
         if named:
             what = {"title": "project title", "description": "project description", "label_config": "label config",
                     "expert_instruction": "reviewer guide"}[key]

@@ -63,6 +63,12 @@ def test_a_project_that_would_name_a_system_is_refused():
     with pytest.raises(InputError, match="project title would name the system 'legacy-bot'"):
         check_blind(cfg, list(SYSTEMS), bad)
     check_blind(HumanEvalConfig(blind=False), list(SYSTEMS), bad)  # not blind: names are shown anyway
+    # whole words only: "base" in "database" is no name; a criterion naming a system is
+    db = HumanEvalConfig(dimensions=[{"name": "accuracy", "criteria": "Matches the order database."}])
+    check_blind(db, ["base"], project_settings(db, template.build(db, 1), "t", "d"))
+    leak = HumanEvalConfig(dimensions=[{"name": "accuracy", "criteria": "At least as good as Legacy-Bot."}])
+    with pytest.raises(InputError, match="label config would name the system 'legacy-bot'"):
+        check_blind(leak, list(SYSTEMS), project_settings(leak, template.build(leak, 3), "t", "d"))
 
 
 def test_an_item_is_redacted_as_one_record():
