@@ -14,9 +14,8 @@ import pytest
 import yaml
 from eval_data import SYSTEMS, benchmark_items, write_files
 from helpers import run_cli
-from rouge_score import rouge_scorer
-
 from rich.console import Console
+from rouge_score import rouge_scorer
 
 from curate.config import parse_config
 from curate.errors import ConfigError, InputError
@@ -117,7 +116,7 @@ def test_bad_ratings_files(tmp_path, name, text, message):
 
 
 def test_push_mistakes_are_one_line(files, tmp_path):
-    folder, items, bench, preds = files
+    _, items, bench, preds = files
     stray = tmp_path / "stray.jsonl"
     stray.write_text(preds["legacy-bot"].read_text() + json.dumps({"id": "nope", "output": "x"}) + "\n")
     args = ["eval", "push", str(bench), "--system", f"a={preds['finetuned-v3']}", "--system", f"b={stray}"]

@@ -5,17 +5,13 @@ from __future__ import annotations
 
 import html
 import re
-import sys
-from pathlib import Path
 
 import polars as pl
+from report_synth import write_run
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "report"))
-from report_synth import write_run  # noqa: E402
-
-from curate.evaluation.report import human_report  # noqa: E402
-from curate.report import PANEL_IDS, build_panels, render_report  # noqa: E402
-from curate.store import write_json  # noqa: E402
+from curate.evaluation.report import human_report
+from curate.report import PANEL_IDS, build_panels, render_report
+from curate.store import write_json
 
 SNEAKY = '<img src=x onerror="alert(1)">'
 

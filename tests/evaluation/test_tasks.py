@@ -14,7 +14,13 @@ from curate.errors import InputError
 from curate.evaluation import template
 from curate.evaluation.benchmark import Item
 from curate.evaluation.config import HumanEvalConfig
-from curate.evaluation.push import check_blind, project_marker, project_settings, project_title, task_data
+from curate.evaluation.push import (
+    check_blind,
+    project_marker,
+    project_settings,
+    project_title,
+    task_data,
+)
 from curate.evaluation.redaction import Shown, redact_items
 from curate.evaluation.sampling import assign_letters
 from curate.pii.config import RedactConfig
