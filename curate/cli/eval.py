@@ -196,12 +196,13 @@ def push_cmd(
     by_id = {it.id: it for it in items}
     names = [s.name for s in systems]
     with open_client(label_cfg, data_dir) as client:
-        info, created, changed = P.open_project(folder, label, cfg, names, client)
+        eval_id = str(folder.settings().get("eval_id") or "")
+        info, created, changed = P.open_project(folder, label, cfg, names, client, eval_id)
         todo, already, foreign, duplicated = P.missing_items(client, info.project_id, sample_ids)
         redaction = redact_items([by_id[i] for i in todo], predictions,
                                  redact_cfg if redact_cfg.enabled else None, names)
         P.check_residual(redact_cfg.on_residual, dict(redaction.residual))
-        tasks = [{"data": P.task_data(i, redaction.shown[i], letters[i], cfg)} for i in todo]
+        tasks = [{"data": P.task_data(i, redaction.shown[i], letters[i], cfg, eval_id)} for i in todo]
         with Progress(TextColumn("importing"), BarColumn(), MofNCompleteColumn(), console=console, transient=True) as bar:
             task = bar.add_task("import", total=len(tasks))
             P.import_tasks(client, info.project_id, tasks,
@@ -237,6 +238,8 @@ def push_cmd(
 def _prepare_folder(folder, benchmark: Path, systems, items, cfg, label_cfg, ctx: Context):
     """The sample and its letters: made and written on the first push, read back on the
     next ones (which must have the same inputs and settings)."""
+    import uuid
+
     from curate.evaluation.sampling import assign_letters, strata_fields, stratified_sample
     from curate.run import now_iso
     from curate.store import sha256_file, sha256_json
@@ -267,7 +270,8 @@ def _prepare_folder(folder, benchmark: Path, systems, items, cfg, label_cfg, ctx
     chosen = stratified_sample(items, cfg.sample_size, fields, cfg.seed)
     letters = assign_letters([it.id for it in chosen], [s.name for s in systems], cfg.seed, cfg.blind)
     folder.write_settings({
-        "name": folder.name, "run": str(ctx.run_root) if ctx.run_root else None, "created_at": now_iso(),
+        "name": folder.name, "eval_id": uuid.uuid4().hex[:12],
+        "run": str(ctx.run_root) if ctx.run_root else None, "created_at": now_iso(),
         "benchmark": bench, "systems": sys_entries, "human_eval": settings_dump, "strata_fields": fields,
         "label": {"url": label_cfg.url, "timeout": label_cfg.timeout, "retries": label_cfg.retries},
         "fingerprint": fingerprint,

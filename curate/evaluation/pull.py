@@ -105,6 +105,7 @@ def pull_eval(folder: EvalFolder, client: LabelStudioClient) -> EvalPullResult:
     fields = set(template.control_names(cfg, len(systems)))
     counted = count_annotations(now, users, reviewers=cfg.reviewers, fields=fields)
     letters_of = {str(it["id"]): it["letters"] for it in sample}
+    eval_id = settings.get("eval_id")
     ratings: list[dict[str, Any]] = []
     prefs: list[dict[str, Any]] = []
 
@@ -113,6 +114,10 @@ def pull_eval(folder: EvalFolder, client: LabelStudioClient) -> EvalPullResult:
         letters = letters_of.get(rid)
         if letters is None:
             counted.warn("not_in_sample", f"task {counted.task_of[rid]} is for item {rid!r}, which is not in this eval's sample; ignored")
+            continue
+        if eval_id and counted.data_of[rid].get("eval_id") != eval_id:
+            # its answers were ordered by another eval's letters: reading them with ours would swap systems
+            counted.warn("other_eval", f"task {counted.task_of[rid]} (item {rid!r}) was not pushed by this eval; ignored")
             continue
         if anns:
             started += 1

@@ -50,8 +50,11 @@ def project_title(cfg: HumanEvalConfig, label: str) -> str:
     return (cfg.project_title or f"curate eval: {label}")[:TITLE_MAX]
 
 
-def project_marker(label: str) -> str:
-    return f"curate eval {label} (blind human evaluation)"
+def project_marker(label: str, eval_id: str = "") -> str:
+    """The project's description. It carries the eval's id: a project is found again by
+    title and marker, and an eval folder made afresh (a new sample, new letters) must never
+    adopt the tasks of an old one with the same name."""
+    return f"curate eval {label} (blind human evaluation)" + (f" [{eval_id}]" if eval_id else "")
 
 
 def project_settings(cfg: HumanEvalConfig, tpl: template.EvalTemplate, title: str, description: str) -> dict[str, Any]:
@@ -96,9 +99,13 @@ def check_blind(cfg: HumanEvalConfig, systems: list[str], settings: dict[str, An
             )
 
 
-def task_data(item_id: str, shown: Shown, letters: dict[str, str], cfg: HumanEvalConfig) -> dict[str, Any]:
-    """One task's data: texts under letter keys, no system name unless not blind."""
+def task_data(item_id: str, shown: Shown, letters: dict[str, str], cfg: HumanEvalConfig,
+              eval_id: str = "") -> dict[str, Any]:
+    """One task's data: texts under letter keys, no system name unless not blind. ``eval_id``
+    (random, says nothing about the systems) ties the task to the eval whose letters it uses."""
     data: dict[str, Any] = {"record_id": item_id, "conversation": format_conversation(shown.messages)}
+    if eval_id:
+        data["eval_id"] = eval_id
     if cfg.show_gold:
         data["reference"] = shown.reference
     for letter, system in letters.items():
@@ -109,11 +116,11 @@ def task_data(item_id: str, shown: Shown, letters: dict[str, str], cfg: HumanEva
 
 
 def open_project(folder: EvalFolder, label: str, cfg: HumanEvalConfig, systems: list[str],
-                 client: LabelStudioClient) -> tuple[ProjectInfo, bool, list[str]]:
+                 client: LabelStudioClient, eval_id: str = "") -> tuple[ProjectInfo, bool, list[str]]:
     """Create the project or bring its settings up to date; remember it in the folder."""
     tpl = template.build(cfg, len(systems))
     title = project_title(cfg, label)
-    settings = project_settings(cfg, tpl, title, project_marker(label))
+    settings = project_settings(cfg, tpl, title, project_marker(label, eval_id))
     check_blind(cfg, systems, settings)
     info = folder.project()
     same_server = info is not None and info.url == client.url

@@ -107,7 +107,7 @@ def test_blind_evaluation_with_three_reviewers(label_studio, tmp_path):
     for value in PII:
         assert value.casefold() not in visible, value
     for t in tasks:
-        assert set(t["data"]) == {"record_id", "conversation", "reference", "output_A", "output_B", "output_C"}
+        assert set(t["data"]) == {"record_id", "eval_id", "conversation", "reference", "output_A", "output_B", "output_C"}
         assert not t.get("file_upload")
         kinds = sorted(judge(v) for v in answers(t).values())
         assert kinds == ["canned", "generic", "specific"]
@@ -117,6 +117,11 @@ def test_blind_evaluation_with_three_reviewers(label_studio, tmp_path):
     assert len(positions) > 1  # the order differs between items
     sample = json.loads((evdir / "sample.json").read_text())["items"]
     assert {it["id"] for it in sample} == {t["data"]["record_id"] for t in tasks}
+
+    # an eval folder made afresh under the same name has new letters: it gets a project of its own
+    again = [*push[:-6], "--out", str(tmp_path / "again" / "eval"), *push[-4:]]
+    out = " ".join(ls.cli(*again, cwd=tmp_path).stdout.split())
+    assert "(created)" in out and f"project {pid} " not in out and f"{SAMPLE} imported, 0 already" in out, out
 
     # -- three reviewers, each with their own account and token --------------------------------
     creds = tmp_path / "raters.json"
