@@ -126,13 +126,15 @@ def pairwise(scores: pl.DataFrame, systems: list[str], dimensions: list[str], *,
     Benjamini-Hochberg adjusted p-value (``q``) over all rows."""
     rows: list[dict[str, Any]] = []
     for d in dimensions:
-        wide = (scores.filter(pl.col("dimension") == d)
-                .pivot(on="system", index="item", values="score", aggregate_function="first"))
+        # {system: {item: score}}; a system may have any name, so no pivot into columns
+        by_system: dict[str, dict[str, float]] = {}
+        for item, system, score in scores.filter(pl.col("dimension") == d).select("item", "system", "score").iter_rows():
+            by_system.setdefault(system, {})[item] = score
         for a, b in combinations(systems, 2):
-            if a not in wide.columns or b not in wide.columns:
+            if a not in by_system or b not in by_system:
                 continue
-            both = wide.select(a, b).drop_nulls()
-            diff = both.get_column(a).to_numpy() - both.get_column(b).to_numpy()
+            shared = sorted(by_system[a].keys() & by_system[b].keys())
+            diff = np.array([by_system[a][i] - by_system[b][i] for i in shared], dtype=np.float64)
             n = len(diff)
             wins = int((diff > TIE_TOLERANCE).sum())
             losses = int((diff < -TIE_TOLERANCE).sum())

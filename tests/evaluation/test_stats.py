@@ -159,12 +159,14 @@ def test_preference_shares(data):
 
 
 def test_a_single_dimension_has_no_overall_and_pairs_need_shared_items():
+    # systems named like the table's own columns (a ratings file may name them anything)
     ratings = pl.DataFrame([
         {"item": i, "system": s, "reviewer": "ann", "dimension": "accuracy", "rating": float(v)}
-        for i, s, v in [("x", "a", 5), ("x", "b", 3), ("y", "a", 4), ("z", "b", 2)]
+        for i, s, v in [("x", "item", 5), ("x", "score", 3), ("y", "item", 4), ("z", "score", 2)]
     ])
     rep = human_report(ratings, samples=0)
-    assert set(rep["means"]["a"]) == {"accuracy"} and rep["means"]["a"]["accuracy"]["ci"] is None
+    assert set(rep["means"]["item"]) == {"accuracy"} and rep["means"]["item"]["accuracy"]["ci"] is None
     (pair,) = rep["pairwise"]
+    assert (pair["a"], pair["b"]) == ("item", "score")
     assert (pair["items"], pair["wins"], pair["ties"], pair["losses"]) == (1, 1, 0, 0)
     assert pair["sign_test_p"] == 1.0
