@@ -59,19 +59,22 @@ def _lines(path: Path):
         raise InputError(f"{path}: file not found")
     if path.is_dir():
         raise InputError(f"{path}: is a folder, expected a .jsonl file")
-    with open(path, "rb") as fh:
-        for n, raw in enumerate(fh, start=1):
-            if not raw.strip():
-                continue
-            try:
-                obj = json.loads(raw.decode("utf-8-sig" if n == 1 else "utf-8"))
-            except UnicodeDecodeError:
-                raise InputError(f"{path}:{n}: not valid UTF-8") from None
-            except json.JSONDecodeError as exc:
-                raise InputError(f"{path}:{n}: invalid JSON: {exc.msg} (column {exc.colno})") from None
-            if not isinstance(obj, dict):
-                raise InputError(f"{path}:{n}: expected a JSON object, got {type(obj).__name__}")
-            yield n, obj
+    try:
+        with open(path, "rb") as fh:
+            for n, raw in enumerate(fh, start=1):
+                if not raw.strip():
+                    continue
+                try:
+                    obj = json.loads(raw.decode("utf-8-sig" if n == 1 else "utf-8"))
+                except UnicodeDecodeError:
+                    raise InputError(f"{path}:{n}: not valid UTF-8") from None
+                except json.JSONDecodeError as exc:
+                    raise InputError(f"{path}:{n}: invalid JSON: {exc.msg} (column {exc.colno})") from None
+                if not isinstance(obj, dict):
+                    raise InputError(f"{path}:{n}: expected a JSON object, got {type(obj).__name__}")
+                yield n, obj
+    except OSError as exc:  # unreadable (permissions, a disk error): which file, and why
+        raise InputError(f"{path}: cannot read ({exc.strerror or type(exc).__name__})") from None
 
 
 def _id(obj: dict[str, Any], where: str) -> str:

@@ -81,6 +81,17 @@ def read_ratings_file(path: str | Path) -> pl.DataFrame:
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: file not found")
+    try:
+        return _read(path)
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not valid UTF-8") from None
+    except csv.Error as exc:
+        raise InputError(f"{path}: not a readable CSV file ({exc})") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror or type(exc).__name__})") from None
+
+
+def _read(path: Path) -> pl.DataFrame:
     out: dict[str, list[Any]] = {c: [] for c in COLUMNS}
     first: dict[tuple[str, ...], str] = {}
     for where, row in _rows(path):

@@ -106,10 +106,11 @@ def test_report_from_a_ratings_file(files, tmp_path):
     ("r.jsonl", '{"item": "a", "system": "x", "reviewer": "ann", "dimension": "tone", "rating": true}\n',
      "r.jsonl:1: rating is not a number"),
     ("r.xlsx", "", "expected a .csv, .tsv, .jsonl or .parquet ratings file"),
+    ("r.csv", b"item,system,reviewer,dimension,rating\n\xff\xfe,x,ann,tone,4\n", "r.csv: not valid UTF-8"),
 ])
 def test_bad_ratings_files(tmp_path, name, text, message):
     path = tmp_path / name
-    path.write_text(text)
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
     with pytest.raises(InputError) as exc:
         read_ratings_file(path)
     assert message in str(exc.value)
