@@ -123,7 +123,12 @@ def guide_markdown(cfg: HumanEvalConfig) -> str:
             "customer, or **none** when no answer is clearly better. Leave it empty if you cannot decide.") \
         if cfg.preference else ""
     scale = ", ".join(str(v) for v in cfg.rating_scale)
-    return (md.replace("{{reviewers}}", str(cfg.reviewers)).replace("{{gold}}", gold)
+    reviewers = f"{cfg.reviewers} reviewer" + ("s" if cfg.reviewers != 1 else "")
+    blinding = ("You do not know which assistant wrote which answer, and nobody expects you to guess: the answers "
+                "are labelled **A, B, C...** in a different order for every item." if cfg.blind else
+                "Each answer is headed by the name of the assistant that wrote it. Rate what the answer says, "
+                "not what you expect of its author.")
+    return (md.replace("{{reviewers}}", reviewers).replace("{{blinding}}", blinding).replace("{{gold}}", gold)
             .replace("{{scale}}", scale).replace("{{scale_low}}", str(cfg.rating_scale[0]))
             .replace("{{scale_high}}", str(cfg.rating_scale[-1])).replace("{{dimensions}}", dims)
             .replace("{{preference}}", pref))

@@ -41,6 +41,11 @@ def test_label_config_has_one_question_per_answer_and_dimension():
     assert template.parse_field("clear_steps_B") == ("clear_steps", "B") and template.parse_field("preference") is None
     guide = template.guide_markdown(cfg)
     assert "{{" not in guide and "1, 2, 3, 4, 5, 6, 7" in guide and "Clear steps" in guide and "Steps in order." in guide
+    assert "rated by **3 reviewers** independently" in guide
+    assert "rated by **1 reviewer** independently" in template.guide_markdown(HumanEvalConfig(reviewers=1))
+    assert "in a different order for every item" in guide
+    named = template.guide_markdown(HumanEvalConfig(blind=False))
+    assert "headed by the name of the assistant" in named and "different order" not in named
     hidden = template.build(HumanEvalConfig(show_gold=False, preference=False), 2)
     assert "$reference" not in hidden.label_config and "preference" not in hidden.fields
 
