@@ -158,6 +158,7 @@ def push_cmd(
     from curate.evaluation import push as P
     from curate.evaluation.benchmark import parse_systems, read_all
     from curate.evaluation.folder import EVALS_DIR, EvalFolder
+    from curate.evaluation.plan import plan
     from curate.labelstudio.config import LabelConfig
     from curate.pii.config import RedactConfig
 
@@ -185,7 +186,7 @@ def push_cmd(
         raise InputError(f"{benchmark}: not in a run folder; give --run RUN (the eval goes to RUN/evals/{name}) or --out DIR")
     items, predictions = read_all(benchmark, systems)
     folder = EvalFolder(root)
-    sample_ids, letters = _prepare_folder(folder, benchmark, systems, items, cfg, label_cfg, ctx)
+    sample_ids, letters = plan(folder, benchmark, systems, items, cfg, label_cfg, ctx.run_root)
     label = f"{ctx.run_name}/{folder.name}" if ctx.run_name else folder.name
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -233,52 +234,6 @@ def push_cmd(
         console.print(f"[yellow]warning[/]: {duplicated:,} item(s) have more than one task; pull counts the first", highlight=False)
     console.print(f"eval folder: {folder.root}; reviewers: `curate label reviewers add EMAIL...`; then "
                   f"`curate eval pull {folder.root}`", highlight=False, soft_wrap=True)
-
-
-def _prepare_folder(folder, benchmark: Path, systems, items, cfg, label_cfg, ctx: Context):
-    """The sample and its letters: made and written on the first push, read back on the
-    next ones (which must have the same inputs and settings)."""
-    import uuid
-
-    from curate.evaluation.sampling import assign_letters, strata_fields, stratified_sample
-    from curate.run import now_iso
-    from curate.store import sha256_file, sha256_json
-
-    bench = {"path": str(Path(benchmark).resolve()), "sha256": sha256_file(benchmark), "items": len(items)}
-    sys_entries = [{"name": s.name, "path": str(s.path.resolve()), "sha256": sha256_file(s.path)} for s in systems]
-    settings_dump = cfg.model_dump(mode="json")
-    fingerprint = sha256_json({"benchmark": bench["sha256"], "systems": [(s["name"], s["sha256"]) for s in sys_entries],
-                               "human_eval": settings_dump})
-    if folder.exists():
-        old = folder.settings()
-        if old.get("fingerprint") != fingerprint:
-            diff = []
-            if (old.get("benchmark") or {}).get("sha256") != bench["sha256"]:
-                diff.append("the benchmark")
-            if [(s.get("name"), s.get("sha256")) for s in old.get("systems") or []] != [(s["name"], s["sha256"]) for s in sys_entries]:
-                diff.append("the systems or their predictions")
-            if old.get("human_eval") != settings_dump:
-                diff.append("the human_eval settings")
-            raise InputError(f"{folder.root}: this eval was pushed with other inputs ({', '.join(diff) or 'its fingerprint'} "
-                             "changed); give a new --name to start another eval, or put the old inputs back")
-        sample = folder.sample()
-        return [str(it["id"]) for it in sample], {str(it["id"]): it["letters"] for it in sample}
-    fields = strata_fields(items, cfg.stratify_by)
-    unknown = [f for f in fields if not any(f in it.strata for it in items)]
-    if unknown:
-        raise InputError(f"stratify_by: no item of {benchmark} has the strata field(s) {', '.join(unknown)}")
-    chosen = stratified_sample(items, cfg.sample_size, fields, cfg.seed)
-    letters = assign_letters([it.id for it in chosen], [s.name for s in systems], cfg.seed, cfg.blind)
-    folder.write_settings({
-        "name": folder.name, "eval_id": uuid.uuid4().hex[:12],
-        "run": str(ctx.run_root) if ctx.run_root else None, "created_at": now_iso(),
-        "benchmark": bench, "systems": sys_entries, "human_eval": settings_dump, "strata_fields": fields,
-        "label": {"url": label_cfg.url, "timeout": label_cfg.timeout, "retries": label_cfg.retries},
-        "fingerprint": fingerprint,
-    })
-    folder.write_sample([{"id": it.id, "strata": {f: it.stratum(f) for f in fields}, "letters": letters[it.id]}
-                         for it in chosen])
-    return [it.id for it in chosen], letters
 
 
 # -- pull --------------------------------------------------------------------------------
