@@ -170,11 +170,11 @@ def finish(folder: EvalFolder, info: ProjectInfo, pushed: int) -> None:
 
 
 def check_residual(on_residual: str, residual: dict[str, int]) -> None:
-    """``redact.on_residual: fail`` stops the push before anything is sent."""
+    """``redact.on_residual: fail`` stops the push before any task is imported."""
     if residual and on_residual == "fail":
         found = ", ".join(f"{k} {v}" for k, v in sorted(residual.items()))
         raise CurateError(
-            f"the residual check still finds personal data after redaction ({found}); nothing was sent to Label "
-            "Studio. Add a pattern or deny-list entry, or set redact.on_residual to quarantine (the findings are "
+            f"the residual check still finds personal data after redaction ({found}); no task was imported. "
+            "Add a pattern or deny-list entry, or set redact.on_residual to quarantine (the findings are "
             "overwritten) or warn"
         )
