@@ -10,12 +10,13 @@ import xml.etree.ElementTree as ET
 import pytest
 from eval_data import CANNED, PII, SYSTEMS, answer, benchmark_items
 
-from curate.errors import InputError
+from curate.errors import CurateError, InputError
 from curate.evaluation import template
 from curate.evaluation.benchmark import Item
 from curate.evaluation.config import HumanEvalConfig
 from curate.evaluation.push import (
     check_blind,
+    check_residual,
     project_marker,
     project_settings,
     project_title,
@@ -95,3 +96,11 @@ def test_an_item_is_redacted_as_one_record():
     assert res.replaced["EMAIL_ADDRESS"] == 1 and res.replaced["PHONE_NUMBER"] == 1
     plain = redact_items([item], preds, None, ["a", "b"])
     assert not plain.enabled and plain.shown["t1"].outputs["a"] == CANNED
+
+
+def test_residual_findings_stop_the_push_only_when_configured():
+    with pytest.raises(CurateError, match=r"residual check still finds personal data after redaction \(EMAIL_ADDRESS 2\); no task was imported") as exc:
+        check_residual("fail", {"EMAIL_ADDRESS": 2})
+    assert exc.value.exit_code == 1
+    check_residual("quarantine", {"EMAIL_ADDRESS": 2})  # overwritten in what is sent
+    check_residual("fail", {})
