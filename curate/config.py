@@ -26,6 +26,7 @@ from curate.dedupe.config import DedupeConfig
 from curate.embed.config import EmbedConfig
 from curate.engines.config import EngineConfig
 from curate.errors import ConfigError
+from curate.evaluation.config import HumanEvalConfig
 from curate.export.config import ExportConfig
 from curate.filter.config import FilterConfig
 from curate.labelstudio.config import LabelConfig
@@ -59,6 +60,7 @@ class CurateConfig(BaseModel):
     select: SelectConfig = Field(default_factory=SelectConfig)
     label: LabelConfig = Field(default_factory=LabelConfig)
     export: ExportConfig = Field(default_factory=ExportConfig)
+    human_eval: HumanEvalConfig = Field(default_factory=HumanEvalConfig)
     engine: EngineConfig = Field(default_factory=EngineConfig)
 
     _path: Path | None = PrivateAttr(default=None)
