@@ -221,7 +221,7 @@ def complete_records(df: pl.DataFrame, where: str) -> pl.DataFrame:
     kind = pl.when(pl.col("_turns_given")).then(pl.lit("ticket")).otherwise(pl.lit("doc"))
     defaults = {
         "source": pl.lit("file"), "kind": kind, "title": pl.lit(None, dtype=pl.Utf8),
-        "meta": pl.lit("{}"), "locator": pl.lit(where),
+        "meta": pl.lit("{}"), "locator": pl.lit(where), "reasoning": pl.lit(None, dtype=pl.Utf8),
         "content_hash": pl.col("text").map_elements(content_hash, return_dtype=pl.Utf8),
     }
     df = df.with_columns([expr.alias(name) for name, expr in defaults.items() if name not in cols]).drop("_turns_given")
