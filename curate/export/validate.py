@@ -15,7 +15,7 @@ from typing import Any
 from curate.conversations import alternation_problem
 from curate.errors import InputError
 from curate.export.config import FORMATS
-from curate.export.schemas import format_schema
+from curate.export.schemas import DEFAULT_REASONING_FIELD, format_schema
 
 
 @dataclass
@@ -72,7 +72,9 @@ def _describe(err: Any) -> str:
             return f"matches none of the accepted shapes ({', '.join(titles)})"
         return "instruction and input are both empty"
     if v == "not":
-        return "weight is only allowed on assistant turns"
+        inst = err.instance if isinstance(err.instance, dict) else {}
+        key = "weight" if "weight" in inst else next((k for k in inst if k not in ("role", "content", "from", "value")), "it")
+        return f"{key} is only allowed on assistant turns"
     return f"fails `{v}`"
 
 
@@ -168,9 +170,11 @@ def strict_problem(row: dict[str, Any], fmt: str) -> str | None:
     return f"{key}[{i}]: {what} (strict alternation)"
 
 
-def validate_file(path: Path, fmt: str | None, max_problems: int = 10, strict: bool = False) -> Report:
+def validate_file(path: Path, fmt: str | None, max_problems: int = 10, strict: bool = False,
+                  reasoning_field: str = DEFAULT_REASONING_FIELD) -> Report:
     """Validate every line; keep the first ``max_problems`` problems. ``strict`` also
-    checks that turns alternate (:func:`strict_problem`)."""
+    checks that turns alternate (:func:`strict_problem`); ``reasoning_field`` is the key
+    that may hold an assistant turn's reasoning."""
     import jsonschema
 
     path = Path(path)
@@ -187,7 +191,7 @@ def validate_file(path: Path, fmt: str | None, max_problems: int = 10, strict: b
             raise InputError(f"{path}: cannot tell the format; name it with --format ({', '.join(FORMATS)})")
     if fmt not in FORMATS:
         raise InputError(f"--format: unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
-    validator = jsonschema.Draft202012Validator(format_schema(fmt))
+    validator = jsonschema.Draft202012Validator(format_schema(fmt, reasoning_field))
     report = Report(format=fmt)
     for line, row, problem in _rows(path):
         report.rows += 1
