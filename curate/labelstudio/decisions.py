@@ -83,6 +83,7 @@ def effective_rule(rule: AgreementRule, task: str) -> AgreementRule:
 ASKED_FOR_REASON: dict[str, tuple[str, ...]] = {
     "edit_without_correction": ("corrected_response",),
     "accept_without_question_and_answer": ("question", "answer"),
+    "without_reasoning_or_answer": ("reasoning", "answer"),
 }
 
 
@@ -140,10 +141,27 @@ def _majority(values: list[str], level: str) -> str | float | None:
     return value if n * 2 > len(values) else None
 
 
+def with_drafts(task: str, values: dict[str, Any], data: dict[str, Any] | None) -> dict[str, Any]:
+    """reasoning_review: a box a reviewer left empty keeps the draft it started from."""
+    if task != "reasoning_review" or values.get("verdict") not in ("accept", "edit"):
+        return values
+    from curate.labelstudio.tasks import DRAFT_KEY
+
+    drafts = (data or {}).get(DRAFT_KEY) or {}
+    out = dict(values)
+    for f in ("reasoning", "answer"):
+        if not out.get(f) and isinstance(drafts, dict) and drafts.get(f):
+            out[f] = drafts[f]
+    return out
+
+
 def _incomplete(task: str, values: dict[str, Any]) -> str | None:
     """Why a decision cannot be used as it stands (it then needs a third person)."""
     if task == "response_review" and values.get("verdict") == "edit" and not values.get("corrected_response"):
         return "edit_without_correction"
+    if task == "reasoning_review" and values.get("verdict") in ("accept", "edit") and not (
+            values.get("reasoning") and values.get("answer")):
+        return "without_reasoning_or_answer"
     if task == "doc_qa" and values.get("verdict") == "accept" and not (values.get("question") and values.get("answer")):
         return "accept_without_question_and_answer"
     return None
@@ -210,7 +228,8 @@ def build_decisions(
             rows.append(_row(rid, tid, "pending", task, None, reviewers, reason=f"{len(anns)} of 2 reviews"))
             continue
         fields = sorted(disputed.get(rid, []))
-        merged = merge_values(anns, levels)
+        data = counted.data_of.get(rid)
+        merged = with_drafts(task, merge_values(anns, levels), data)
         reason = None
         if not fields:
             reason = _incomplete(task, merged)
@@ -235,6 +254,7 @@ def build_decisions(
                 values["corrected_response"] = next(
                     (a.values["corrected_response"] for a in anns if a.values.get("corrected_response")), None
                 )
+            values = with_drafts(task, values, data)
             if _incomplete(task, values) is None:
                 rows.append(_row(rid, tid, "adjudicated", task, values, reviewers, adj.annotation.reviewer, fields))
                 continue
@@ -253,6 +273,8 @@ def build_decisions(
                     (a.values["corrected_response"] for a in voters
                      if a.values.get("verdict") == "edit" and a.values.get("corrected_response")), None,
                 )
+            if ok:
+                values = with_drafts(task, values, data)
             if ok and _incomplete(task, values) is None:
                 rows.append(_row(rid, tid, "majority", task, values, [a.reviewer for a in voters], None, fields))
                 continue
