@@ -408,7 +408,8 @@ def _section_reasoning(c: CardInput) -> list[str]:
     out = ["## Reasoning", "", f"{fmt_value(r.get('examples_with_reasoning', 0))} examples carry reasoning for their "
            f"final answer, {how}."]
     if r.get("required"):
-        out.append("This is a reasoning task: records without reviewed reasoning were left out (`no_reasoning`).")
+        out.append("This is a reasoning task (`label.task: reasoning_review`): records without reasoning were left out "
+                   "(`no_reasoning`); with labels, only the reasoning the reviewers accepted or corrected counts.")
     return out + [""]
 
 
@@ -485,9 +486,9 @@ def _section_volume(c: CardInput) -> list[str]:
     tasks = v.get("tasks") or []
     if not tasks:
         return []
-    out = ["## Volume", "", f"Guidance: fewer than {fmt_value(v.get('min_train'))} training examples per task rarely "
-           f"produce a meaningful improvement; {fmt_value(v.get('min_train'))}–2,000 high-quality examples is the usual "
-           f"range; beyond {fmt_value(v.get('max_train'))} returns diminish.", ""]
+    out = ["## Volume", "", f"Guidance (`export.volume`): fewer than {fmt_value(v.get('min_train'))} training examples "
+           f"per task rarely produce a meaningful improvement; beyond {fmt_value(v.get('max_train'))} returns diminish, "
+           "and quality and coverage matter more.", ""]
     words = {"warning": "**below the minimum**", "note": "above the point of diminishing returns", "ok": "in range"}
     out += table(["task" + (f" (`{esc(v['per'])}`)" if v.get("per") else ""), "train examples", ""],
                  [(esc(t["task"]) if t.get("task") is not None else "(all)", t.get("train", 0), words.get(t.get("level"), ""))
@@ -555,7 +556,7 @@ def _section_labeling_cost(c: CardInput) -> list[str]:
     if not lc:
         return []
     cur = lc.get("currency")
-    what = "records pushed for review" if lc.get("pushed") else "records selected for review"
+    what = "records pushed for review" if lc.get("pushed") else "records to review"
     out = ["## Labeling cost", "",
            f"{fmt_value(lc.get('items'))} {what} × {fmt_value(lc.get('reviewers_per_item'))} reviewers"
            + (f" + {fmt_value(lc.get('adjudications'))} adjudications" if lc.get("adjudications") else "")

@@ -95,6 +95,16 @@ def _order(err: Any) -> tuple[int, int, str]:
     return (len(list(err.absolute_path)), _FIRST.get(err.validator, 3), str(list(err.absolute_path)))
 
 
+def _without_nulls(v: Any) -> Any:
+    """A Parquet row as the JSON it stands for: a struct has every field of its type, so a
+    key one message lacks (the reasoning of a user turn) reads as null there."""
+    if isinstance(v, dict):
+        return {k: _without_nulls(x) for k, x in v.items() if x is not None}
+    if isinstance(v, list):
+        return [_without_nulls(x) for x in v]
+    return v
+
+
 def _rows(path: Path) -> Iterator[tuple[int, Any, str | None]]:
     """(line, parsed row or None, problem) for each line (or Parquet row)."""
     if path.suffix == ".parquet":
@@ -105,7 +115,7 @@ def _rows(path: Path) -> Iterator[tuple[int, Any, str | None]]:
         except Exception as exc:  # a damaged or non-Parquet file
             raise InputError(f"{path}: cannot read as Parquet ({type(exc).__name__})") from None
         for i, row in enumerate(df.iter_rows(named=True), start=1):
-            yield i, {k: v for k, v in row.items() if v is not None}, None
+            yield i, _without_nulls(row), None
         return
     with open(path, "rb") as fh:
         for n, raw in enumerate(fh, start=1):
