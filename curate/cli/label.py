@@ -477,6 +477,7 @@ def status_cmd(
     if state is None:
         raise InputError(f"{run.root}: nothing pushed to Label Studio yet")
     console.print(f"project {state.project_id} on {state.url} ({state.task}), {state.pushed:,} tasks pushed", highlight=False)
+    console.print(f"export policy: {cfg.export_policy}", highlight=False)
     if state.adjudication_project_id:
         console.print(f"adjudication project {state.adjudication_project_id}", highlight=False)
     d = labels_dir(run.root)
@@ -502,7 +503,6 @@ def status_cmd(
             t2.add_row(r, f"{n:,}", f"{s:.0f}" if s is not None else "")
         console.print(t2)
     _print_last_pull(console, d / "pull.json", show_warnings)
-    console.print(f"export policy: {cfg.export_policy}", highlight=False)
 
 
 def _print_last_pull(console, path: Path, show: int) -> None:
