@@ -69,3 +69,20 @@ def test_own_price_table_in_the_config(tmp_path):
     tokens = card.split("## Token counts and training cost", 1)[1].split("\n## ", 1)[0]
     assert "Acme Tune" in tokens and "Together AI" not in tokens and "your `export.cost.prices`" in tokens
     assert yaml.safe_load(card.split("---")[1])["pretty_name"] == "tickets"
+
+
+def test_new_card_sections_escape_what_they_interpolate(tmp_path):
+    """Provider names, strata values and gate fields reach the card as text, never markup."""
+    df = make_run(tmp_path / "x").path("select.parquet")
+    import polars as pl
+
+    table = pl.read_parquet(df).with_columns(
+        pl.col("meta").str.replace('"category": "', '"category": "<img src=x onerror=alert(1)>'))
+    run = make_run(tmp_path / "runs" / "t", table,
+                   config={"label": {"gates": {"<b>verdict</b>": {"alpha": 0.5}, "on_fail": "warn"}}})
+    prices = [{"provider": "<script>alert(1)</script>", "model": "m|x", "price_per_million_tokens": 1.0}]
+    export(run, tmp_path / "out", split={"eval": 0.25, "stratify_by": "meta.category", "min_per_stratum": 0},
+           cost={"prices": prices})
+    card = (tmp_path / "out" / "README.md").read_text()
+    assert "<script>" not in card and "<img" not in card and "<b>" not in card
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in card and "m\\|x" in card and "&lt;img src=x" in card
