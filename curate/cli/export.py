@@ -16,7 +16,6 @@ from curate.export.outcome import check_export
 from curate.export.stage import ExportJob, run_export
 from curate.export.summary import summary_lines
 
-
 #: the config sections an export takes its settings from (the card shows description and
 #: license; the label section decides which reviewed records are exported)
 EXPORT_SECTIONS = ("export", "label", "description", "license")

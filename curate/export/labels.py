@@ -9,7 +9,7 @@ from typing import Any
 
 import polars as pl
 
-from curate.labelstudio.decisions import (  # noqa: F401  (re-exported for the export)
+from curate.labelstudio.decisions import (
     DECISION_SCHEMA,
     load_decisions,
     normalize_decisions,

@@ -29,7 +29,13 @@ from curate.export.decontaminate import NgramIndex, build_index, is_contaminated
 from curate.export.examples import Drop, Item, make_items
 from curate.export.formats import formatter
 from curate.export.labels import label_settings, load_run_decisions
-from curate.export.review import check_gates, compute_run_agreement, enforce, field_rows, gate_settings
+from curate.export.review import (
+    check_gates,
+    compute_run_agreement,
+    enforce,
+    field_rows,
+    gate_settings,
+)
 from curate.export.schemas import schema_text
 from curate.export.splits import EVAL, TEST, TRAIN, assign_splits
 from curate.export.splitstore import read_split, split_settings, write_split

@@ -202,7 +202,7 @@ def disputes(counted: Counted, levels: dict[str, str], rule: AgreementRule) -> d
     if labels.height == 0:
         return {}
     items = item_agreement(labels, levels, rule)
-    bad = items.filter(pl.col("adjudicate") & (pl.col("agree") == False))  # noqa: E712
+    bad = items.filter(pl.col("adjudicate") & (pl.col("agree") == False))
     out: dict[str, list[str]] = {}
     for rid, f in bad.select("record_id", "field").iter_rows():
         out.setdefault(rid, []).append(f)

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import html
 import re
+import sys
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-import sys
 from pathlib import Path
 
 from curate.errors import ConfigError
 from curate.labelstudio.config import Choice, LabelConfig
+
 
 def _labeling_dir() -> Path:
     """The repository's labeling/ (a checkout or an editable install), else the copy a

@@ -11,7 +11,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from curate.errors import InputError
-from curate.export.splits import EVAL, MAX_HELD_OUT, TEST, TRAIN, assign_splits, components, target_count
+from curate.export.splits import (
+    EVAL,
+    MAX_HELD_OUT,
+    TEST,
+    TRAIN,
+    assign_splits,
+    components,
+    target_count,
+)
 
 
 @st.composite

@@ -199,7 +199,7 @@ def test_difficulty_question_only_when_asked(task):
     extra = {"labels": ["a", "b"]} if task == "classification" else {}
     off = build_template(LabelConfig(task=task, **extra))
     on = build_template(LabelConfig(task=task, difficulty=True, **extra))
-    names = lambda t: {el.get("name") for el in ET.fromstring(t.label_config).iter() if el.get("toName")}  # noqa: E731
+    names = lambda t: {el.get("name") for el in ET.fromstring(t.label_config).iter() if el.get("toName")}
     assert "difficulty" not in names(off) and "difficulty" in names(on)
     assert field_levels(LabelConfig(task=task, difficulty=True, **extra))["difficulty"] == "ordinal:easy,medium,hard"
     assert "Difficulty" in on.instructions_html and "Difficulty" not in off.instructions_html
