@@ -9,9 +9,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from export_support import make_run
+from export_support import make_run  # noqa: E402
 
-from curate.run import RunFolder
+from curate.run import RunFolder  # noqa: E402
 
 
 @pytest.fixture

@@ -36,8 +36,8 @@ def planted(tmp_path: Path):
         recs.append(r)
     df = pl.DataFrame(recs).with_columns(pl.lit(None, dtype=pl.Utf8).alias(DROP_COLUMN))
     turns = {r["id"]: [m["content"] for m in r["messages"]] for r in recs}
-    a = lambda i: turns[f"t:s:{i:02d}"][1].split()
-    q = lambda i: turns[f"t:s:{i:02d}"][0].split()
+    a = lambda i: turns[f"t:s:{i:02d}"][1].split()  # noqa: E731
+    q = lambda i: turns[f"t:s:{i:02d}"][0].split()  # noqa: E731
     bench = [{"question": sentence(rng, 20), "answer": sentence(rng, 10)} for _ in range(30)]
     bench[3] = {"question": " ".join(q(7)), "answer": "x"}  # a whole question, verbatim
     bench[9] = {"question": "Intro words here. " + " ".join(a(21)[5:15]).upper() + "!!", "answer": "y"}  # 10 words, shouted
