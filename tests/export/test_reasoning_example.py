@@ -93,3 +93,35 @@ def test_every_format_and_mode_validates_and_loads(example, tmp_path, fmt, mode)
         assert "<think>\\n1. " in text
     else:
         assert "<think>" not in text and "1. " in text
+
+
+#: the part of an open reasoning model's chat template (Qwen3's) that renders
+#: ``reasoning_content``: a ``<think>`` block before the final answer
+THINK_TEMPLATE = (
+    "{% for m in messages %}<|{{ m['role'] }}|>\n"
+    "{% if m['role'] == 'assistant' and m.get('reasoning_content') is string %}"
+    "<think>\n{{ m['reasoning_content'] }}\n</think>\n\n{% endif %}{{ m['content'] }}\n{% endfor %}"
+)
+
+
+def test_field_mode_renders_through_a_reasoning_chat_template_like_think_mode(example, tmp_path):
+    """`reasoning: field` is for chat templates that render the key: through one (with
+    TRL's own chat-template step), a field-mode example reads as the think-mode one."""
+    from export_support import chat_tokenizer
+    from transformers import AutoTokenizer
+    from trl.data_utils import apply_chat_template
+
+    folder = chat_tokenizer(tmp_path / "tok")
+    cfg = json.loads((folder / "tokenizer_config.json").read_text())
+    cfg["chat_template"] = THINK_TEMPLATE
+    (folder / "tokenizer_config.json").write_text(json.dumps(cfg))
+    tok = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
+    export(example, tmp_path / "field", reasoning="field")
+    export(example, tmp_path / "think", reasoning="think")
+    field_rows = read_jsonl(tmp_path / "field" / "train.jsonl")
+    think_rows = read_jsonl(tmp_path / "think" / "train.jsonl")
+    for f, t in zip(field_rows, think_rows):
+        rendered = apply_chat_template({"messages": f["messages"]}, tok)["text"]
+        plain = [{"role": m["role"], "content": m["content"]} for m in t["messages"]]
+        assert rendered == apply_chat_template({"messages": plain}, tok)["text"]
+        assert "<think>\n1. " in rendered
