@@ -68,6 +68,11 @@ class FieldMap(BaseModel):
         description="Column with a list of turns ({role, content} or {from, value}); a JSON string in CSV.",
     )
     text: str | None = Field(default=None, description="Column with plain text (a document): one user turn.")
+    reasoning: str | None = Field(
+        default=None,
+        description="Column with the reasoning behind the final agent reply (chain of thought), exported as "
+        "`export.reasoning` says.",
+    )
     meta: list[str] | Literal["*"] = Field(
         default_factory=list, description="Columns kept as metadata, or '*' for every column not used above."
     )
@@ -218,6 +223,7 @@ class FileSource(Source):
                 value = take(key, role if key != fm.text else "text")
                 if value is not None:
                     messages.append({"role": role, "content": value})
+        reasoning = take(fm.reasoning, "reasoning")
         if fm.meta == "*":
             meta = {k: v for k, v in row.items() if k not in used}
         else:
@@ -230,6 +236,7 @@ class FileSource(Source):
             title=title,
             meta=meta,
             locator=locator,
+            reasoning=reasoning,
         )
 
     def _turns(self, value: Any) -> list[dict[str, str]]:

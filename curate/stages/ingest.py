@@ -231,6 +231,8 @@ def _previous_batches(path, drop: set[str]):
         kept = table.filter(mask)
         if FIXES_COLUMN not in kept.column_names:  # kept by a build before turns were normalised
             kept = kept.append_column(FIXES_COLUMN, pa.nulls(kept.num_rows, pa.list_(pa.string())))
+        if "reasoning" not in kept.column_names:  # kept by a build before records carried reasoning
+            kept = kept.append_column("reasoning", pa.nulls(kept.num_rows, pa.string()))
         if DROP_COLUMN in kept.column_names:
             kept = kept.drop_columns([DROP_COLUMN])
         kept = kept.append_column(DROP_COLUMN, pa.nulls(kept.num_rows, pa.string()))
