@@ -217,6 +217,7 @@ class JiraSource(Source):
         return {"config": self.config.model_dump(mode="json"), "file": sha256_entry(entry)}
 
     def read(self, state: SourceState) -> Iterator[Event]:
+        self.counts, self.warnings = {}, []
         yield from (self.read_api(state) if self.incremental else self.read_csv())
 
     def _role(self, author: str | None, reporter: str | None) -> str:
@@ -355,6 +356,7 @@ class JiraSource(Source):
             return
         try:
             with open_entry(entry.real) as fh:
+                self.count("files")
                 yield from self._csv_events(fh, rel)
         except Refusal as exc:
             yield Reject(rel, str(exc))

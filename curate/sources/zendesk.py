@@ -257,6 +257,7 @@ class ZendeskSource(Source):
             return Reject(locator, str(exc))
 
     def read(self, state: SourceState) -> Iterator[Event]:
+        self.counts, self.warnings = {}, []
         if self.incremental:
             yield from self.read_api(state)
         else:
@@ -280,6 +281,7 @@ class ZendeskSource(Source):
             return
         try:
             with open_entry(entry.real) as fh:
+                self.count("files")
                 yield from _load_json_any(fh, self.config.max_record_bytes)
         except Refusal as exc:
             yield 0, None, str(exc)

@@ -67,6 +67,7 @@ class DocsSource(Source):
             raise DocError(f"unsupported file type {f.suffix or '(none)'}")
         binary = fmt in ("pdf", "docx")
         with open_entry(real or f) as fh:
+            self.count("files")
             if binary:
                 raw = read_capped(fh, cfg.max_file_bytes, f"{fmt.upper()} file", "max_file_bytes")
             else:
@@ -99,6 +100,7 @@ class DocsSource(Source):
     _root: SourceRoot | None = None  # the root partial imports resolve in, set by read()
 
     def read(self, state: SourceState) -> Iterator[Event]:
+        self.counts, self.warnings = {}, []
         cfg = self.config
         self._root = SourceRoot(self.base_dir, cfg.path, cfg.symlinks)
         for entry in self.entries():

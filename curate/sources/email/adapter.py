@@ -88,13 +88,16 @@ class EmailSource(Source):
                 continue
             try:
                 with open_entry(entry.real) as fh:
+                    self.count("files")
                     if kind == "sniff":
                         kind = "mbox" if is_mbox(fh) else "eml"
                     if kind == "mbox":
                         for line, raw, size in mbox_messages(fh, limit):
+                            self.count("messages")
                             reason = None if raw is not None else too_large("message", size, limit, "max_message_bytes")
                             yield f"{rel}:{line}", raw, reason
                         continue
+                    self.count("messages")
                     try:
                         raw = read_capped(fh, limit, "message", "max_message_bytes")
                     except TooLarge as exc:
@@ -116,6 +119,7 @@ class EmailSource(Source):
         return any(domain == d.lower().lstrip("@") or domain.endswith("." + d.lower().lstrip("@")) for d in self.config.support_domains)
 
     def read(self, state: SourceState) -> Iterator[Event]:
+        self.counts, self.warnings = {}, []
         cfg = self.config
         extra = [re.compile(p) for p in cfg.signature_patterns]
         seen: dict[str, str] = {}
