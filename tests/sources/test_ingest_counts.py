@@ -24,3 +24,22 @@ def test_email_threads_are_counted_apart_from_the_files_they_came_from(tmp_path)
     assert entry["stats"]["sources"]["email:support"] == {"records": 2, "rejected": 0, "skipped": 1,
                                                           "files": 7, "messages": 7}
 
+
+def test_ingest_and_build_say_files_and_inputs_and_print_warnings(tmp_path):
+    (tmp_path / "a.csv").write_bytes("id,q\n1,Grüße aus Köln\n2,plain\n".encode("utf-8"))
+    (tmp_path / "b.csv").write_bytes("id,q\n1,café\n".encode("utf-8"))
+    write_config(tmp_path / "curate.yaml", {"name": "t", "sources": [
+        {"type": "csv", "name": "q", "path": "*.csv", "encoding": "latin-1", "fields": {"user": "q"}}],
+        "redact": {"enabled": False}, "dedupe": {"enabled": False}, "embed": {"enabled": False},
+        "select": {"enabled": False}, "export": {"enabled": False}})
+    warning = ("warning: csv:q: 2 of 3 rows look like UTF-8 read as latin-1 (mojibake such as 'Ã©' for 'é'); "
+               "set `encoding: utf-8`")
+    r = run_cli("ingest", "curate.yaml", "-o", "out.jsonl", "-q", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == [f"2 files, 3 inputs: 3 records → out.jsonl", warning]
+    r = run_cli("build", "curate.yaml", "-q", "--runs-dir", "runs", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "3 (2 files)" in r.stdout
+    assert f"{warning.replace('warning: ', 'warning: ingest: ')}" in r.stdout.splitlines()
+    manifest = json.loads((tmp_path / "runs/t/manifest.json").read_text())
+    assert manifest["stages"]["ingest"]["stats"]["sources"]["csv:q"]["rows"] == 3

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from curate.sources.base import SourceConfig
+from curate.sources.encodings import Encoding, encoding_field
 from curate.sources.limits import max_record_bytes_field
 from curate.sources.roots import Entry, SourceRoot, SymlinkPolicy, symlinks_field
 
@@ -52,7 +53,7 @@ class DocsSourceConfig(SourceConfig):
         default=None,
         description="If set, meta.url is base_url + the file's path without its extension + '#anchor' (a link to the published page).",
     )
-    encoding: str = Field(default="utf-8", description="Text encoding of Markdown and HTML files (HTML's own charset declaration wins).")
+    encoding: Encoding = encoding_field("Text encoding of Markdown and HTML files (HTML's own charset declaration wins).")
     max_record_bytes: int = max_record_bytes_field("a Markdown or HTML file, or a partial it imports")
     max_file_bytes: int = Field(
         default=MAX_FILE_BYTES, ge=1024, description="Largest PDF or DOCX file, in bytes; a larger one is a reject, never read."
