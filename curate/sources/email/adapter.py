@@ -20,6 +20,7 @@ from curate.sources.email.parse import Mail, Malformed, parse_message
 from curate.sources.email.threads import group_threads, thread_subject
 from curate.sources.limits import TooLarge, parse_failure, read_capped, too_large
 from curate.sources.roots import Entry, Refusal, SourceRoot, open_entry, sha256_entry
+from curate.sources.subject import subject_into_user_turn
 
 
 @register_source
@@ -177,13 +178,16 @@ class EmailSource(Source):
             "html_only_messages": sum(1 for m in thread if m.html_only),
         }
         native = xxhash.xxh3_64_hexdigest(first.key.encode("utf-8", "surrogatepass"))
+        subject = thread_subject(first.subject) or None
+        if self.config.subject_in_user_turn:
+            turns = subject_into_user_turn(turns, subject)
         try:
             return make_record(
                 source=self.source_id,
                 native_id=native,
                 kind=self.kind,
                 messages=turns,
-                title=thread_subject(first.subject) or None,
+                title=subject,
                 meta=meta,
                 locator=first.locator,
             )
