@@ -12,9 +12,11 @@ the rows as they are read (nothing is held but counts and a small sample):
   right number of bytes from 0x80-0xBF, which are symbols and punctuation there). When
   most non-ASCII rows are valid UTF-8, the file is UTF-8.
 - **Another encoding read as UTF-8**: the rows with non-UTF-8 bytes are rejected. Their
-  bytes (the first 64 KiB of them) go to charset-normalizer, which guesses the encoding;
-  among the encodings that decode the sample identically, the most common one is named
-  (cp1252 rather than cp1250 for Western European text).
+  bytes (the first 64 KiB of them) go to charset-normalizer, which guesses the encoding
+  among the common ones of European, Cyrillic, Greek, Turkish, Hebrew, Arabic, Japanese,
+  Chinese and Korean text; among those that decode the sample identically, the most
+  common is named (cp1252 rather than cp1250 for Western European text). It is a guess,
+  and the warning says "look like".
 
 The result is one warning line per source, with counts, in the ingest output and in the
 stage's stats.
@@ -30,10 +32,12 @@ from pydantic import AfterValidator, Field
 #: bytes of rejected rows given to the guesser: enough for a confident guess, small to hold
 SAMPLE_BYTES = 64 * 1024
 
-#: where several encodings decode the sample to the same text, the most likely to be the
-#: file's (Python codec names, as charset-normalizer gives them)
-_PREFERRED = ("cp1252", "latin_1", "iso8859_15", "cp1251", "cp1250", "shift_jis", "cp932", "gb18030", "gbk",
-              "big5", "euc_kr", "cp949", "euc_jp", "koi8_r", "cp1253", "cp1254", "cp1255", "cp1256", "cp1257")
+#: the encodings a guess chooses from, most likely first: where several decode the sample
+#: to the same text, the first of them is named (Python codec names, as charset-normalizer
+#: gives them). Left free, charset-normalizer names rare code pages for short samples
+#: (cp1006 for one accented French word, cp949 for Shift-JIS).
+_CANDIDATES = ("cp1252", "latin_1", "iso8859_15", "cp1250", "iso8859_2", "cp1251", "koi8_r", "cp1253", "cp1254",
+               "cp1255", "cp1256", "cp1257", "shift_jis", "cp932", "euc_jp", "gb18030", "big5", "euc_kr")
 
 
 def check_encoding(value: str) -> str:
@@ -121,11 +125,8 @@ def guess_encoding(sample: bytes) -> str | None:
         from charset_normalizer import from_bytes
     except ImportError:  # a dependency; guarded so that a broken install still reads data
         return None
-    best = from_bytes(sample).best()
+    best = from_bytes(sample, cp_isolation=list(_CANDIDATES)).best()
     if best is None:
         return None
-    same = [best.encoding, *best.could_be_from_charset]
-    for name in _PREFERRED:
-        if name in same:
-            return name
-    return best.encoding
+    same = {best.encoding, *best.could_be_from_charset}
+    return next((name for name in _CANDIDATES if name in same), best.encoding)

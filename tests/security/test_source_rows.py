@@ -87,3 +87,18 @@ def test_a_64mb_json_array_element_adds_no_memory(tmp_path):
     assert [(r["locator"], r["reason"]) for r in rej1] == [
         ("t.json#2", f"element of {len(bomb) + 1:,} bytes, over the limit of 8,388,608 (max_record_bytes)")]
     assert peak1 - peak0 < 32, (peak0, peak1)
+
+
+def test_include_and_exclude_patterns_in_linear_time_on_long_paths():
+    from curate.sources.docs.config import DocsSourceConfig
+    from curate.sources.roots import path_pattern
+
+    defaults = DocsSourceConfig(type="docs", path="x")
+    patterns = [path_pattern(p) for p in defaults.include + defaults.exclude + ["version-*/**/*.{md,mdx}"]]
+    names = ["-" * 250, "a-" * 125, "\t" * 250, " " * 250, "1" * 250, "_" + "a" * 249]
+    paths = ["/".join([n] * 16) + "/x.md" for n in names]  # about 4,000 characters, as deep as PATH_MAX allows
+    t0 = time.perf_counter()
+    for p in patterns:
+        for path in paths:
+            p.match(path)
+    assert time.perf_counter() - t0 < 2
