@@ -116,6 +116,9 @@ class FileSource(Source):
     #: what a row is called in counts and warnings
     unit: ClassVar[str] = "row"
     _check: EncodingCheck | None = None
+    #: the columns of all the source's files, when it has several: a metadata column that
+    #: some files lack (added to an export later) is no mistake if another file has it
+    _elsewhere: frozenset[str] = frozenset()
 
     def entries(self) -> list[Entry]:
         return _entries(SourceRoot(self.base_dir, self.config.path, self.config.symlinks))
@@ -147,6 +150,7 @@ class FileSource(Source):
         spill = ThreadSpill(self.config.max_record_bytes) if fm.threaded else None
         try:
             entries = self.entries()
+            self._elsewhere = self._all_columns(entries) if len(entries) > 1 else frozenset()
             for e in entries:
                 rel = self._rel(e.path)
                 if e.real is None:
@@ -190,6 +194,23 @@ class FileSource(Source):
         number 0 for a reject about the whole file."""
         raise NotImplementedError
 
+    def columns(self, fh: BinaryIO) -> set[str]:
+        """The columns a file declares (its header, its schema); empty where a format
+        declares none (JSON)."""
+        return set()
+
+    def _all_columns(self, entries: list[Entry]) -> frozenset[str]:
+        found: set[str] = set()
+        for e in entries:
+            if e.real is None:
+                continue
+            try:
+                with open_entry(e.real) as fh:
+                    found |= self.columns(fh)
+            except (Refusal, OSError, ValueError):
+                continue  # reading the file proper reports it
+        return frozenset(found)
+
     # -- the mapping -------------------------------------------------------------------
 
     def check_columns(self, present: Callable[[str], bool], where: str, names: list[str] | None = None,
@@ -199,7 +220,7 @@ class FileSource(Source):
         for keys, col in self.config.fields.columns():
             if skip_meta and keys[1] == "meta":
                 continue
-            if present(col):
+            if present(col) or (keys[1] == "meta" and col in self._elsewhere):
                 continue
             close = difflib.get_close_matches(col, names or [], n=1, cutoff=0.6)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
@@ -430,6 +451,12 @@ class CsvSource(FileSource):
             yield loc, start, dict(zip(header, values))
 
 
+    def columns(self, fh: BinaryIO) -> set[str]:
+        records = csv_records(fh, encoding=self.config.encoding, delimiter=self.config.delimiter,
+                              limit=self.config.max_record_bytes)
+        first = next(records, None)
+        return {h.strip() for h in first[1]} if first and first[1] else set()
+
     def _observe(self) -> Callable[[bytes, bool], None] | None:
         """The encoding check's ``row``, leaving out a header that decoded (it is not a
         row; one that did not decode is what the file's reject is about)."""
@@ -455,6 +482,14 @@ class ParquetSource(FileSource):
 
     type = "parquet"
     Config = FileSourceConfig
+
+    def columns(self, fh: BinaryIO) -> set[str]:
+        import pyarrow.parquet as pq
+
+        try:
+            return set(pq.ParquetFile(fh).schema_arrow.names)
+        except Exception:  # a bad file is reported when it is read
+            return set()
 
     def rows(self, fh: BinaryIO, rel: str) -> Iterator[Row]:
         import pyarrow.parquet as pq

@@ -164,3 +164,17 @@ def test_parquet_binary_columns_are_text_or_a_reject_naming_the_column(tmp_path)
     ]
     assert rejects == [{"stage": "ingest", "status": "rejected", "source": "parquet:b", "locator": "b.parquet#3",
                         "reason": "user holds bytes that are not UTF-8 text (a binary column)"}]
+
+
+def test_a_metadata_column_some_files_of_a_folder_lack_is_no_mistake(tmp_path):
+    (tmp_path / "exports").mkdir()
+    (tmp_path / "exports/2023-01.csv").write_text("id,body\n1,Where is my order?\n")
+    (tmp_path / "exports/2023-02.csv").write_text("id,body,queue\n2,Refund please,billing\n")
+    src = {"type": "csv", "name": "exports", "path": "exports", "fields": {"id": "id", "user": "body", "meta": ["queue"]}}
+    records, rejects, _ = ingest(tmp_path, src)
+    assert [r["meta"] for r in records] == [{"queue": None}, {"queue": "billing"}] and not rejects
+    # a column no file has is still a mistake, and so is a message column one file lacks
+    with pytest.raises(ConfigError, match=r"fields\.meta\[0\]: no column 'queues' in exports/2023-01\.csv"):
+        ingest(tmp_path, {**src, "fields": {"id": "id", "user": "body", "meta": ["queues"]}})
+    with pytest.raises(ConfigError, match=r"fields\.assistant: no column 'queue' in exports/2023-01\.csv"):
+        ingest(tmp_path, {**src, "fields": {"id": "id", "user": "body", "assistant": "queue"}})
