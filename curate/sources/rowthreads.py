@@ -160,10 +160,9 @@ class ThreadSpill:
         empty for a thread over the limit."""
         self._flush()
         self._assign(replies)
+        # a thread is numbered by its first row's seq, so ordering by it keeps the files' order
         cur = self.db.execute(
-            "SELECT r.thread, r.size, r.locator, r.rid, r.payload FROM rows r "
-            "JOIN (SELECT thread, MIN(seq) AS first FROM rows GROUP BY thread) f ON f.thread = r.thread "
-            "ORDER BY f.first, r.okey IS NULL, r.okey, r.seq"
+            "SELECT thread, size, locator, rid, payload FROM rows ORDER BY thread, okey IS NULL, okey, seq"
         )
         thread: int | None = None
         held: list[ThreadRow] = []
@@ -186,7 +185,7 @@ class ThreadSpill:
     def _assign(self, replies: bool) -> None:
         """Each row's thread: the smallest ``seq`` of the rows it is linked to."""
         db = self.db
-        db.execute("CREATE INDEX IF NOT EXISTS rows_tval ON rows (tval)")
+        db.execute("CREATE INDEX IF NOT EXISTS rows_tval ON rows (tval, seq)")
         if not replies:
             db.execute("UPDATE rows SET thread = COALESCE((SELECT MIN(seq) FROM rows t WHERE t.tval = rows.tval), seq)")
             return
