@@ -125,10 +125,12 @@ class ThreadSpill:
 
     def add(self, *, locator: str, row_id: str | None, parent: str | None, thread_value: str | None,
             order: float | None, payload: dict[str, Any]) -> None:
-        text = json.dumps(payload, ensure_ascii=False, default=str)
+        # text may hold lone surrogates (a JSON "\ud800"), which SQLite cannot store as
+        # TEXT: the payload is stored with them escaped, ids and locators as bytes
+        text = json.dumps(payload, ensure_ascii=True, default=str)
         self.n += 1
-        self._pending.append((self.n, row_id, parent, thread_value, order, len(text.encode("utf-8", "surrogatepass")),
-                              locator, text))
+        self._pending.append((self.n, _blob(row_id), _blob(parent), _blob(thread_value), order, len(text),
+                              _blob(locator), text))
         if len(self._pending) >= 2000:
             self._flush()
 
@@ -152,7 +154,7 @@ class ThreadSpill:
         ).fetchall()
         for seq, locator, first in dups:
             self.db.execute("DELETE FROM rows WHERE seq = ?", (seq,))
-            yield locator, first
+            yield _text(locator), _text(first)
 
     def threads(self, replies: bool) -> Iterator[tuple[list[ThreadRow], int, int, str]]:
         """(rows in order, rows in the thread, its size in bytes, its first row's locator)
@@ -172,11 +174,11 @@ class ThreadSpill:
             if tid != thread:
                 if thread is not None:
                     yield held, count, size, first
-                thread, held, count, size, first = tid, [], 0, 0, locator
+                thread, held, count, size, first = tid, [], 0, 0, _text(locator)
             count += 1
             size += row_size
             if size <= self.limit:
-                held.append(ThreadRow(locator, rid, json.loads(payload)))
+                held.append(ThreadRow(_text(locator), _text(rid), json.loads(payload)))
             elif held:
                 held = []
         if thread is not None:
@@ -218,6 +220,14 @@ class ThreadSpill:
             union(a, b)
         db.executemany("UPDATE rows SET thread = ? WHERE seq = ?", ((find(s), s) for s in range(1, self.n + 1)))
         # rows removed as duplicates are simply not there to update
+
+
+def _blob(value: str | None) -> bytes | None:
+    return None if value is None else value.encode("utf-8", "surrogatepass")
+
+
+def _text(value: bytes | None) -> str | None:
+    return None if value is None else bytes(value).decode("utf-8", "surrogatepass")
 
 
 def thread_too_large(size: int, limit: int) -> str:

@@ -148,3 +148,21 @@ def test_thread_settings_that_cannot_work_are_config_errors(tmp_path, fields, pr
     write_csv(tmp_path / "x.csv", ["t", "r", "p", "c", "i"], [["a", "b", "c", "d", "e"]])
     with pytest.raises(ConfigError, match="sources\\[0\\]\\.fields: " + problem.replace("`", ".").replace("(", ".").replace(")", ".")):
         ingest(tmp_path, {"type": "csv", "path": "x.csv", "fields": fields})
+
+
+def test_rows_with_lone_surrogates_in_text_and_ids_lose_no_row_around_them(tmp_path):
+    # JSON may escape half a UTF-16 pair ("\ud800"): such ids and text survive the rows'
+    # wait on disk (SQLite stores no such text), and no row around them is lost
+    lines = ['{"id": "a\\ud800", "parent": null, "who": "customer", "t": "my order is late"}',
+             '{"id": "b", "parent": "a\\ud800", "who": "agent", "t": "sorry"}',
+             '{"id": "c", "parent": null, "who": "customer", "t": "broken \\udc00 text"}']
+    lines += [f'{{"id": "r{i}", "parent": null, "who": "customer", "t": "row {i}"}}' for i in range(3000)]
+    (tmp_path / "t.jsonl").write_text("\n".join(lines) + "\n")
+    records, rejects, entry = ingest(tmp_path, {"type": "jsonl", "path": "t.jsonl", "fields": {
+        "id": "id", "in_reply_to": "parent", "role": "who", "text": "t"}})
+    assert len(records) == 3001 and entry["records_in"] == 3002
+    assert records[0]["id"] == "jsonl:t:a\\ud800"  # stored escaped, as every id
+    assert [m["role"] for m in records[0]["messages"]] == ["user", "assistant"]
+    # text that is not valid Unicode is a reject, as it is for a single row
+    assert rejects == [{"stage": "ingest", "status": "rejected", "source": "jsonl:t", "locator": "t.jsonl:3",
+                        "reason": "message 0 is not valid Unicode (a lone surrogate at character 7) (thread of 1 row)"}]
