@@ -9,6 +9,7 @@ mark says so) or the row is a reject naming the column, never ``"b'...'"``.
 from __future__ import annotations
 
 import json
+import math
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -151,7 +152,7 @@ def bytes_text(value: bytes, what: str) -> str:
 def as_text(value: Any, what: str) -> str | None:
     if value is None:
         return None
-    if isinstance(value, float) and value != value:  # NaN from Parquet/pandas exports
+    if isinstance(value, float) and math.isnan(value):  # NaN from Parquet/pandas exports
         return None
     if isinstance(value, (bytes, bytearray, memoryview)):
         return bytes_text(bytes(value), what)

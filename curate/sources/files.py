@@ -43,7 +43,16 @@ from curate.records import RecordError, make_record
 from curate.sources.base import Event, Reject, Source, SourceConfig, SourceState, register_source
 from curate.sources.csvrows import csv_records
 from curate.sources.encodings import Encoding, EncodingCheck, encoding_field
-from curate.sources.fieldmap import DEFAULT_ROLES, FieldMap, as_text, flag, get, has, meta_value, turns_of
+from curate.sources.fieldmap import (
+    DEFAULT_ROLES,
+    FieldMap,
+    as_text,
+    flag,
+    get,
+    has,
+    meta_value,
+    turns_of,
+)
 from curate.sources.jsonarray import array_elements, starts_array
 from curate.sources.limits import bounded_lines, max_record_bytes_field, parse_failure, too_large
 from curate.sources.roots import (
@@ -55,7 +64,13 @@ from curate.sources.roots import (
     sha256_entry,
     symlinks_field,
 )
-from curate.sources.rowthreads import ThreadRow, ThreadSpill, normalise_id, order_key, thread_too_large
+from curate.sources.rowthreads import (
+    ThreadRow,
+    ThreadSpill,
+    normalise_id,
+    order_key,
+    thread_too_large,
+)
 from curate.sources.subject import subject_field, subject_into_user_turn
 
 #: JSON objects looked at for a mapped key before a missing one is a config error (keys
@@ -488,7 +503,7 @@ class ParquetSource(FileSource):
 
         try:
             return set(pq.ParquetFile(fh).schema_arrow.names)
-        except Exception:  # a bad file is reported when it is read
+        except Exception:  # noqa: BLE001 - pyarrow raises several types; reading the file reports it
             return set()
 
     def rows(self, fh: BinaryIO, rel: str) -> Iterator[Row]:

@@ -24,6 +24,7 @@ of the reply links, about 8 bytes a row). SQLite sorts on disk beyond its small 
 from __future__ import annotations
 
 import json
+import math
 import re
 import sqlite3
 import tempfile
@@ -60,7 +61,7 @@ def order_key(value: Any) -> float | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
-        return float(value) if value == value else None
+        return None if math.isnan(value) else float(value)
     if isinstance(value, datetime):
         return _seconds(value)
     if not isinstance(value, str):
@@ -116,12 +117,6 @@ class ThreadSpill:
     def close(self) -> None:
         self.db.close()
         self._dir.cleanup()
-
-    def __enter__(self) -> ThreadSpill:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def add(self, *, locator: str, row_id: str | None, parent: str | None, thread_value: str | None,
             order: float | None, payload: dict[str, Any]) -> None:

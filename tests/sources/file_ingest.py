@@ -7,10 +7,10 @@ import json
 from pathlib import Path
 
 import polars as pl
+from helpers import write_config
 
 from curate.config import load_config
 from curate.pipeline import build
-from helpers import write_config
 
 
 def ingest(tmp_path: Path, *sources: dict, name: str = "t") -> tuple[list[dict], list[dict], dict]:

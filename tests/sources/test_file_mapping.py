@@ -12,11 +12,11 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from file_ingest import ingest
+from helpers import run_cli, write_config
 
 from curate.config import load_config
 from curate.errors import ConfigError
-from file_ingest import ingest
-from helpers import run_cli, write_config
 
 TICKETS = [
     ("1", "Drucker druckt nicht", "Mein Drucker zeigt Fehler 0x12. Grüße, Jürgen", "Bitte den Treiber neu installieren."),
@@ -57,8 +57,8 @@ def test_json_keys_are_looked_for_in_the_first_objects_not_only_the_first(tmp_pa
     rows = [{"q": "Where is my parcel?"}, {"q": "Refund please", "a": "Done."}, {"q": "Hi", "a": "Hello", "tag": "x"}]
     (tmp_path / "t.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     # "a" is missing from the first object only, and meta keys may be sparse: no error
-    records, rejects, entry = ingest(tmp_path, {"type": "jsonl", "path": "t.jsonl",
-                                                "fields": {"user": "q", "assistant": "a", "meta": ["lang"]}})
+    records, rejects, _ = ingest(tmp_path, {"type": "jsonl", "path": "t.jsonl",
+                                            "fields": {"user": "q", "assistant": "a", "meta": ["lang"]}})
     assert len(records) == 3 and rejects == []
     # a key none of the objects has is a config error, not three rejects
     with pytest.raises(ConfigError) as exc:
@@ -121,8 +121,8 @@ def test_cp1252_read_as_utf8_names_the_encoding_to_set(tmp_path):
 def test_jsonl_declared_latin1_warns_too(tmp_path):
     (tmp_path / "t.jsonl").write_text("".join(json.dumps({"b": row[2]}, ensure_ascii=False) + "\n" for row in TICKETS))
     _, _, entry = ingest(tmp_path, {"type": "jsonl", "path": "t.jsonl", "encoding": "cp1252", "fields": {"user": "b"}})
-    assert entry["stats"]["warnings"] == ["jsonl:t: 3 of 4 rows look like UTF-8 read as cp1252 "
-                                          "(mojibake such as 'Ã©' for 'é'); set `encoding: utf-8`"]
+    assert entry["stats"]["warnings"] == [("jsonl:t: 3 of 4 rows look like UTF-8 read as cp1252 "
+                                           "(mojibake such as 'Ã©' for 'é'); set `encoding: utf-8`")]
 
 
 def test_two_sources_whose_files_share_a_stem_are_refused_with_what_to_write(tmp_path):

@@ -10,7 +10,6 @@ import csv
 import io
 
 import pytest
-
 from file_ingest import ingest
 
 TWCS_COLUMNS = ["tweet_id", "author_id", "inbound", "created_at", "text", "response_tweet_id", "in_response_to_tweet_id"]
@@ -121,7 +120,7 @@ def test_without_order_by_turns_keep_the_files_order_and_rows_may_hold_both_turn
         '{"session": "s1", "q": "And on holidays?", "a": "Closed."}\n')
     records, rejects, _ = ingest(tmp_path, {"type": "jsonl", "path": "t.jsonl",
                                             "fields": {"thread_by": "session", "user": "q", "assistant": "a"}})
-    assert [(r["id"], len(r["messages"])) for r in records] == [("jsonl:t:s1", 4), ("jsonl:t:s2", 2)]
+    assert [(r["id"], len(r["messages"])) for r in records] == [("jsonl:t:s1", 4), ("jsonl:t:s2", 2)] and not rejects
     assert records[0]["messages"][2]["content"] == "And on holidays?"
 
 
