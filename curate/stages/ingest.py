@@ -78,7 +78,8 @@ class IngestStage(SourceStage):
 
     def run(self, ctx: StageContext) -> StageResult:
         result = StageResult()
-        per_source: dict[str, dict[str, int]] = {}
+        per_source: dict[str, dict[str, Any]] = {}
+        warnings: list[str] = []
         seen: dict[str, str] = {}
         schema = _arrow_schema()
         out_path = ctx.path(self.output_file)
@@ -159,6 +160,13 @@ class IngestStage(SourceStage):
                             flush()
                     if result.records_in % 256 == 0:
                         ctx.progress.advance(256)
+                # what the source went through besides its events (files read, rows,
+                # messages): "in" counts units (threads, chunks), not files
+                for key, n in src.counts.items():
+                    counts[key] = counts.get(key, 0) + n
+                if src.warnings:
+                    counts["warnings"] = list(src.warnings)
+                    warnings.extend(f"{src.source_id}: {w}" for w in src.warnings)
                 if keep is not None:
                     flush()
                     carried = 0
@@ -179,6 +187,11 @@ class IngestStage(SourceStage):
         for state in states:
             state.save()
         result.stats = {"sources": per_source, "turn_fixes": dict(sorted(fixed.items()))}
+        files = [c["files"] for c in per_source.values() if "files" in c]
+        if files:
+            result.stats["files"] = sum(files)
+        if warnings:
+            result.stats["warnings"] = warnings
         result.outputs = [self.output_file, ctx.run.rejects_path.name]
         return result
 
