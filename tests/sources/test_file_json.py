@@ -30,7 +30,10 @@ def test_a_json_array_of_dialogues_with_speaker_text_pairs(tmp_path):
            "fields": {"id": "convo_id", "messages": "original", "meta": ["scenario.flow", "scenario.subflow"]}}
     records, rejects, entry = ingest(tmp_path, src)
     assert [r["id"] for r in records] == ["jsonl:abcd:101", "jsonl:abcd:102"]
-    assert [m["role"] for m in records[0]["messages"]] == ["assistant", "user", "system", "assistant"]
+    # read as agent, customer, action, agent; ingest's turn normalisation then drops the
+    # agent's greeting before the customer and the action turn inside the conversation
+    assert [m["role"] for m in records[0]["messages"]] == ["user", "assistant"]
+    assert sorted(records[0]["turn_fixes"]) == ["dropped_leading_assistant", "dropped_system_turn"]
     assert records[0]["meta"] == {"scenario.flow": "product_defect", "scenario.subflow": "return_size"}
     assert records[0]["locator"] == "abcd_sample.json#1"
     assert [(r["locator"], r["reason"].split(":")[0]) for r in rejects] == [("abcd_sample.json#3", "invalid JSON")]
