@@ -335,9 +335,6 @@ def run_export(table: pl.LazyFrame, job: ExportJob, out_dir: Path, *, force: boo
         it.split = split
         if stored is not None and not reuse and stored.assignment.get(it.example.id, split) != split:
             moved += stored.assignment[it.example.id] != TRAIN or split != TRAIN
-    if cfg.split.stable and job.run_root is not None:
-        kept_before = stored.assignment if reuse and stored is not None else {}
-        write_split(job.run_root, settings, {**kept_before, **{it.example.id: it.split for it in items}})
     leakage = _leak_check(items) if any(it.split != TRAIN for it in items) else None
 
     # files
@@ -378,6 +375,11 @@ def run_export(table: pl.LazyFrame, job: ExportJob, out_dir: Path, *, force: boo
     write_text(out_dir / "schema.json", schema_text(cfg.format, cfg.reasoning_field))
     write_jsonl(out_dir / "dropped.jsonl", ({"id": d.id, "stage": "export", "reason": d.reason, **d.detail} for d in drops))
     written += [TOKENS, "schema.json", "dropped.jsonl"]
+    # the assignment is kept once the files that use it are written (a read-only run folder
+    # or export folder stops the export before either holds half of it)
+    if cfg.split.stable and job.run_root is not None:
+        kept_before = stored.assignment if reuse and stored is not None else {}
+        write_split(job.run_root, settings, {**kept_before, **{it.example.id: it.split for it in items}})
 
     dropped = Counter(d.reason for d in drops)
     result.dropped = dict(sorted(dropped.items()))

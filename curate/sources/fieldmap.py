@@ -168,7 +168,10 @@ def as_text(value: Any, what: str) -> str | None:
 
 def meta_value(value: Any, column: str) -> Any:
     """A metadata value as stored: bytes as text (see :func:`bytes_text`), inside lists and
-    objects too; everything else as it is."""
+    objects too; everything else as it is. A value with no bytes in it (anything read from
+    JSON, however deeply nested) comes back as it is, found without recursion."""
+    if not _holds_bytes(value):
+        return value
     if isinstance(value, (bytes, bytearray, memoryview)):
         return bytes_text(bytes(value), f"column {column!r}")
     if isinstance(value, list):
@@ -176,6 +179,19 @@ def meta_value(value: Any, column: str) -> Any:
     if isinstance(value, dict):
         return {k: meta_value(v, column) for k, v in value.items()}
     return value
+
+
+def _holds_bytes(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, (bytes, bytearray, memoryview)):
+            return True
+        if isinstance(v, list):
+            stack.extend(v)
+        elif isinstance(v, dict):
+            stack.extend(v.values())
+    return False
 
 
 def flag(value: Any, column: str) -> bool:

@@ -264,7 +264,8 @@ def big_record_project(folder: Path, email: str) -> Path:
     cfg = base_config(
         "big", [{"type": "jsonl", "path": "t.jsonl", "fields": {"id": "id", "user": "q", "assistant": "a"}}],
         embed={"enabled": False},
-        select={"enabled": True, "strategy": "random", "budget": 10, "quality": {"max_chars": None}},
+        select={"enabled": True, "strategy": "random", "budget": 10},
+        filter={"max_chars": None},
         export={"split": {"eval": 0}},
     )
     return write_config(folder / "curate.yaml", cfg)
