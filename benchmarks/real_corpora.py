@@ -22,8 +22,7 @@ would, in subprocesses:
 
 Results: benchmarks/results/real_corpora.json and real_corpora.md (the reviewer's verdicts
 on the samples are in real_corpora_review.md, written by hand). Adding a corpus is one
-:class:`Corpus` entry: its sources (and, where the file sources cannot yet read a layout,
-a ``prepare`` step that only reshapes the file), its export format and budget.
+:class:`Corpus` entry: its sources as a user would write them, its export format and budget.
 """
 
 from __future__ import annotations
@@ -95,41 +94,6 @@ class Corpus:
     compare_turns: bool = False
 
 
-# -- layouts the file sources cannot read yet, reshaped (no text changed) ---------------
-
-
-def abcd_jsonl(data: Path, work: Path) -> Path:
-    """ABCD's dialogues hold `original` as [speaker, text] pairs: one JSON line each, turns
-    as {role, content} (speakers customer, agent, action)."""
-    out = work / "abcd.jsonl"
-    convos = json.loads((data / "abcd-sample" / "abcd_sample.json").read_text(encoding="utf-8"))
-    with open(out, "w", encoding="utf-8") as fh:
-        for c in convos:
-            turns = [{"role": who, "content": text} for who, text in c["original"]]
-            fh.write(json.dumps({"id": c["convo_id"], "flow": c["scenario"]["flow"],
-                                 "subflow": c["scenario"]["subflow"], "turns": turns}) + "\n")
-    return out
-
-
-def twitter_threads(data: Path, work: Path) -> Path:
-    """TWCS rows are tweets with the thread they belong to (main_tweet_id) and a flag for
-    the customer side (inbound): one JSON line per thread, tweets in time order."""
-    import csv
-
-    threads: dict[tuple[str, str], list[dict[str, str]]] = {}
-    for f in sorted((data / "twcs-labeled-sample").glob("twcs-*-preprocessed-*.csv")):
-        with open(f, encoding="utf-8", newline="") as fh:
-            for row in csv.DictReader(fh):
-                threads.setdefault((row["company"], row["main_tweet_id"]), []).append(row)
-    out = work / "twcs.jsonl"
-    with open(out, "w", encoding="utf-8") as fh:
-        for (company, main), rows in sorted(threads.items()):
-            rows.sort(key=lambda r: (r["created_at"], r["tweet_id"]))
-            turns = [{"role": "customer" if r["inbound"] == "True" else "agent", "content": r["text"]} for r in rows]
-            fh.write(json.dumps({"id": f"{company}-{main}", "company": company, "turns": turns}) + "\n")
-    return out
-
-
 CORPORA: list[Corpus] = [
     Corpus(
         "bitext", "Bitext customer support (4,514 single-turn exchanges)", "CDLA-Sharing-1.0", True,
@@ -140,7 +104,7 @@ CORPORA: list[Corpus] = [
     ),
     Corpus(
         "helpdesk", "Help-desk tickets, open-ticket v1 (600, five languages)", "CC-BY-NC-4.0", False,
-        lambda d, w: [{"type": "csv", "name": "helpdesk", "kind": "ticket",
+        lambda d, w: [{"type": "csv", "name": "helpdesk", "kind": "ticket", "subject_in_user_turn": True,
                        "path": str(d / "support-tickets-openticket-v1" / "helpdesk_customer_tickets.csv"),
                        "fields": {"id": "id", "title": "subject", "user": "body", "assistant": "answer",
                                   "meta": ["type", "queue", "priority", "language"]}}],
@@ -148,19 +112,24 @@ CORPORA: list[Corpus] = [
     ),
     Corpus(
         "twitter", "Customer support on Twitter, threads (TWCS sample, 355 tweets)", "CC-BY-NC-SA-4.0", False,
-        lambda d, w: [{"type": "jsonl", "name": "twcs", "kind": "chat", "path": str(twitter_threads(d, w)),
-                       "fields": {"id": "id", "messages": "turns", "meta": ["company"]}}],
+        lambda d, w: [{"type": "csv", "name": "twcs", "kind": "chat",
+                       "path": str(d / "twcs-labeled-sample" / "twcs-*-preprocessed-*.csv"),
+                       "fields": {"id": "tweet_id", "text": "text", "thread_by": "main_tweet_id",
+                                  "in_reply_to": "in_response_to_tweet_id", "inbound": "inbound",
+                                  "order_by": "created_at", "meta": ["company"]}}],
         budget=60, compare_turns=True,
-        note="tweets grouped into threads by the script (main_tweet_id) until the file sources group rows",
+        note="tweets grouped into threads by the csv source (thread_by main_tweet_id, reply links, inbound for "
+             "the customer side, in time order)",
     ),
     Corpus(
         "abcd", "ABCD dialogues (3-conversation sample)", "MIT", True,
-        lambda d, w: [{"type": "jsonl", "name": "abcd", "kind": "chat", "path": str(abcd_jsonl(d, w)),
-                       "roles": {"action": "system"},
-                       "fields": {"id": "id", "messages": "turns", "meta": ["flow", "subflow"]}}],
+        lambda d, w: [{"type": "jsonl", "name": "abcd", "kind": "chat",
+                       "path": str(d / "abcd-sample" / "abcd_sample.json"), "roles": {"action": "system"},
+                       "fields": {"id": "convo_id", "messages": "original",
+                                  "meta": ["scenario.flow", "scenario.subflow"]}}],
         budget=3, compare_turns=True,
-        note="[speaker, text] pairs reshaped to {role, content} by the script until the file sources read pairs; "
-             "`action` turns (the agent's tool actions) mapped to system",
+        note="a JSON array read as it is, [speaker, text] pairs as turns; `action` turns (the agent's tool "
+             "actions) mapped to system",
     ),
     Corpus(
         "enron", "Enron e-mail (103 messages, mbox)", "public record (FERC release); real personal data", False,

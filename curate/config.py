@@ -15,6 +15,7 @@ from __future__ import annotations
 import difflib
 import json
 import logging
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from curate.dedupe.config import DedupeConfig
 from curate.embed.config import EmbedConfig
 from curate.engines.config import EngineConfig
 from curate.errors import ConfigError
+from curate.evaluation.config import HumanEvalConfig
 from curate.export.config import ExportConfig
 from curate.filter.config import FilterConfig
 from curate.labelstudio.config import LabelConfig
@@ -59,6 +61,7 @@ class CurateConfig(BaseModel):
     select: SelectConfig = Field(default_factory=SelectConfig)
     label: LabelConfig = Field(default_factory=LabelConfig)
     export: ExportConfig = Field(default_factory=ExportConfig)
+    human_eval: HumanEvalConfig = Field(default_factory=HumanEvalConfig)
     engine: EngineConfig = Field(default_factory=EngineConfig)
 
     _path: Path | None = PrivateAttr(default=None)
@@ -200,7 +203,39 @@ def parse_config(text: str, path: Path) -> CurateConfig:
         more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
         raise ConfigError(f"{where}: {format_loc(loc)}: {msg}{more}")
     cfg._path = path
+    for i, sc in enumerate(cfg.sources):
+        sc._where = partial(_where, path, node, i)
+    _check_source_names(cfg)
     return cfg
+
+
+def _where(path: Path, node: Any, index: int, keys: tuple[Any, ...]) -> str:
+    """'curate.yaml:12: sources[1].fields.user': an entry's setting, for errors found later."""
+    loc = ("sources", index, *keys)
+    line = _line_of(node, loc)
+    return f"{path}:{line}: {format_loc(loc)}" if line else f"{path}: {format_loc(loc)}"
+
+
+def _check_source_names(cfg: CurateConfig) -> None:
+    """Two enabled sources of one type with one name would give their records the same
+    ids (``csv:tickets:1`` twice), and the second one's rows would all be rejected as
+    duplicates: the config is refused instead. Names left to default (the file's stem)
+    collide when two files share a stem; the message says what to write."""
+    seen: dict[str, int] = {}
+    for i, sc in enumerate(cfg.sources):
+        if not sc.enabled:
+            continue
+        src = get_source_class(sc.type)(sc, cfg.base_dir)
+        key = src.source_id
+        if key not in seen:
+            seen[key] = i
+            continue
+        first = seen[key]
+        how = "named" if sc.name else "named after their files"
+        raise ConfigError(
+            f"{sc.where('name')}: sources[{first}] and sources[{i}] are both {sc.type} sources {how} "
+            f"{src.name!r}, so their record ids would collide; give each a distinct `name:`"
+        )
 
 
 def format_loc(loc: tuple[Any, ...]) -> str:

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import polars as pl
 import typer
+from rich.markup import escape
 
 from curate.cli.common import console, err_console, open_config, write_records
-from curate.cli.progress import RichProgress, funnel_table
+from curate.cli.progress import RichProgress, funnel_table, stage_warnings
 from curate.pipeline import build
 from curate.stages import STAGE_ORDER
 
@@ -50,6 +51,8 @@ def build_cmd(
         result = build(cfg, runs_dir=runs_dir, until=until, from_stage=from_, force=force, progress=progress)
     manifest = result.run.manifest()
     console.print(funnel_table(manifest))
+    for w in stage_warnings(manifest):
+        console.print(f"[yellow]warning[/]: {escape(w)}", highlight=False, soft_wrap=True)
     skipped = [o.name for o in result.outcomes if o.status == "skipped"]
     if skipped:
         console.print(f"[dim]up to date, skipped: {', '.join(skipped)} (use --force or --from to redo)[/]")
@@ -101,8 +104,16 @@ def ingest_cmd(
 
             with atomic_path(rejects) as t:
                 shutil.copyfile(run.rejects_path, t)
+    stats = entry.get("stats") or {}
+    files = stats.get("files")
+    # "inputs" are the units accounted for (rows, threads, chunks), not the files read
+    read = (f"{files:,} file{'s' if files != 1 else ''}, " if files is not None else "") + f"{entry.get('records_in', 0):,} inputs"
     console.print(
-        f"{entry.get('records_out', 0):,} records → {out}"
+        f"{read}: {entry.get('records_out', 0):,} records → {out}"
         + (f"; {entry.get('rejected', 0):,} rejected → {rejects}" if entry.get("rejected") else "")
-        + (f"; skipped: {entry.get('dropped')}" if entry.get("dropped") else "")
+        + (f"; skipped: {entry.get('dropped')}" if entry.get("dropped") else ""),
+        highlight=False,
+        soft_wrap=True,
     )
+    for w in stats.get("warnings") or []:
+        console.print(f"[yellow]warning[/]: {escape(w)}", highlight=False, soft_wrap=True)

@@ -67,20 +67,28 @@ class RunSettings:
     run: RunFolder
     config: dict[str, Any]  # as manifest.json stores it (model_dump(mode="json"))
     base_dir: Path  # relative paths in the config resolve against this folder
-    config_file: Path | None = None  # None: the stored configuration is used
+    #: the config file given; with ``stored``, the file the run was built from (given the
+    #: run folder, the stored configuration is used and the file is only compared)
+    config_file: Path | None = None
     #: section -> dotted keys whose value differs between the file and the stored config
     differences: dict[str, list[str]] = field(default_factory=dict)
+    stored: bool = False
 
     def note(self, own: tuple[str, ...]) -> str | None:
-        """One line saying how the given config differs from the run's, where it matters:
-        the command's ``own`` sections (the file's are used) and the sections that built
-        the run's tables (those tables stay as they are until the next build)."""
+        """One line saying how the config file differs from the run's stored one, where it
+        matters: the command's ``own`` sections and the sections that built the run's
+        tables (those tables stay as they are until the next build). Given the file, its
+        settings are used; given the run folder, the stored ones, and the line says how to
+        use the file's."""
         if self.config_file is None or not self.differences:
             return None
         name = self.config_file.name
         parts = []
         mine = [k for s in own for k in self.differences.get(s, [])]
-        if mine:
+        if mine and self.stored:
+            parts.append(f"using the settings stored in the run; {name} now differs ({_keys(mine)}): "
+                         f"give {self.config_file} instead of the run folder to use it")
+        elif mine:
             parts.append(f"using {name}'s settings, which differ from those the run was built with ({_keys(mine)})")
         built = [s for s in BUILD_SECTIONS if s in self.differences]
         if built:
@@ -115,15 +123,31 @@ def run_settings(path: Path, runs_dir: Path | None = None) -> RunSettings:
     stored = run.manifest().get("config") or {}
     if cfg is not None:
         current = cfg.model_dump(mode="json")
-        diffs: dict[str, list[str]] = {}
-        for section in sorted(set(current) | set(stored)):
-            keys = differing_keys(current.get(section), stored.get(section), section)
-            if keys:
-                diffs[section] = keys
-        return RunSettings(run, current, cfg.base_dir, p, diffs)
+        return RunSettings(run, current, cfg.base_dir, p, _differences(current, stored))
     config_path = run.manifest().get("config_path")
     base = Path(config_path).resolve().parent if config_path else Path.cwd()
-    return RunSettings(run, stored, base)
+    settings = RunSettings(run, stored, base)
+    # given the run folder, the stored configuration is used; the file it was built from
+    # is compared, so that an edit there is never ignored without a word
+    source = Path(config_path) if config_path else None
+    if source is not None and is_config_file(source):
+        try:
+            edited = load_config(source).model_dump(mode="json")
+        except (CurateError, OSError, ValueError):
+            return settings  # the file no longer reads as a config: nothing to compare
+        if edited.get("name") == stored.get("name"):
+            settings.config_file, settings.stored = source, True
+            settings.differences = _differences(edited, stored)
+    return settings
+
+
+def _differences(current: dict[str, Any], stored: dict[str, Any]) -> dict[str, list[str]]:
+    diffs: dict[str, list[str]] = {}
+    for section in sorted(set(current) | set(stored)):
+        keys = differing_keys(current.get(section), stored.get(section), section)
+        if keys:
+            diffs[section] = keys
+    return diffs
 
 
 # -- outputs that must not destroy inputs -----------------------------------------------------
@@ -221,7 +245,7 @@ def complete_records(df: pl.DataFrame, where: str) -> pl.DataFrame:
     kind = pl.when(pl.col("_turns_given")).then(pl.lit("ticket")).otherwise(pl.lit("doc"))
     defaults = {
         "source": pl.lit("file"), "kind": kind, "title": pl.lit(None, dtype=pl.Utf8),
-        "meta": pl.lit("{}"), "locator": pl.lit(where),
+        "meta": pl.lit("{}"), "locator": pl.lit(where), "reasoning": pl.lit(None, dtype=pl.Utf8),
         "content_hash": pl.col("text").map_elements(content_hash, return_dtype=pl.Utf8),
     }
     df = df.with_columns([expr.alias(name) for name, expr in defaults.items() if name not in cols]).drop("_turns_given")

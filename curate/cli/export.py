@@ -14,8 +14,8 @@ from curate.errors import ConfigError, InputError
 from curate.export.config import FORMATS, ExportConfig
 from curate.export.outcome import check_export
 from curate.export.stage import ExportJob, run_export
+from curate.export.summary import summary_lines
 from curate.stages import STAGE_ORDER
-
 
 #: the config sections an export takes its settings from (the card shows description and
 #: license; the label section decides which reviewed records are exported)
@@ -49,7 +49,9 @@ def export_cmd(
     test_size: str = typer.Option(None, "--test", help="Test split: a ratio or a number of examples; 0 for none."),
     seed: int = typer.Option(None, "--seed", help="Seed of the split."),
     clusters_together: bool = typer.Option(None, "--clusters-together/--no-clusters-together", help="Keep each select cluster on one side of the split."),
-    stratify_by: str = typer.Option(None, "--stratify-by", help="Keep the share of each value of this field equal across splits (e.g. meta.category, label)."),
+    stratify_by: list[str] = typer.Option(None, "--stratify-by", help="Keep the share of each value of this field equal across splits (e.g. meta.category, label, difficulty); repeat for several fields."),
+    min_per_stratum: int = typer.Option(None, "--min-per-stratum", min=0, help="Eval examples at least in every stratum of 2 or more records (default 1)."),
+    reasoning: str = typer.Option(None, "--reasoning", help="Where reasoning goes: inline, think, field or omit (default: export.reasoning)."),
     decontaminate: list[Path] = typer.Option(None, "--decontaminate", help="A benchmark or eval file to check against (repeatable); overlapping examples are left out."),
     ngram: int = typer.Option(None, "--ngram", help="n-gram length (words) of the decontamination check."),
     tokenizer: str = typer.Option(None, "--tokenizer", help="auto, estimate, tiktoken:ENCODING or a local tokenizer folder."),
@@ -92,11 +94,14 @@ def export_cmd(
     decon = dict(data.get("decontaminate") or {})
     tokens = dict(data.get("tokens") or {})
     cost = dict(data.get("cost") or {})
-    for key, value in (("format", format), ("system_prompt", system_prompt), ("metadata", metadata or None)):
+    for key, value in (("format", format), ("system_prompt", system_prompt), ("metadata", metadata or None),
+                       ("reasoning", reasoning)):
         if value is not None:
             data[key] = value
     for key, value in (("eval", _size(eval_size, "--eval")), ("test", _size(test_size, "--test")), ("seed", seed),
-                       ("clusters_together", clusters_together), ("stratify_by", stratify_by)):
+                       ("clusters_together", clusters_together),
+                       ("stratify_by", (stratify_by[0] if len(stratify_by) == 1 else list(stratify_by)) if stratify_by else None),
+                       ("min_per_stratum", min_per_stratum)):
         if value is not None:
             split[key] = value
     if ngram is not None:
@@ -148,7 +153,7 @@ def export_cmd(
     line = f"tokens: {total:,} ({tok.get('method')})"
     cost = r.stats.get("cost", {})
     if cost.get("amount") is not None:
-        line += f"; training cost ≈ {cost['amount']:,.2f} {cost['currency']} for {cost['epochs']} epochs"
+        line += f"; training cost at your price ≈ {cost['amount']:,.2f} {cost['currency']} for {cost['epochs']} epochs"
     console.print(line)
     console.print(f"dataset card: {out / 'README.md'}")
     select = (manifest.get("config") or {}).get("select") or {}  # the budget the selection was made to
@@ -157,3 +162,10 @@ def export_cmd(
     warning = check_export(stages, r.records_out, r.dropped, cfg.min_examples, budget)
     if warning:
         err_console.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
+    # (after the check: an export too small to use says so in one line, nothing else)
+    for level, text in summary_lines(r.stats):
+        if level == "info":
+            console.print(text, highlight=False, soft_wrap=True)
+        else:
+            colour = "yellow" if level == "warning" else "cyan"
+            err_console.print(f"[{colour}]{level}:[/] {text}", highlight=False, soft_wrap=True)

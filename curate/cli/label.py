@@ -47,34 +47,35 @@ def _console():
     return console
 
 
+#: the config sections a label command takes its settings from (the label section: task,
+#: categories, labels, agreement rule, export policy, gates...)
+LABEL_SECTIONS = ("label",)
+
+
 def _open_run(run_path: Path):
-    """(run folder, run name, label config, base dir) from a run folder or its curate.yaml."""
+    """(run folder, run name, label config, base dir) from a run folder or its curate.yaml,
+    by the rule every command follows (:func:`curate.cli.common.run_settings`): a config
+    file given is the one used; where it and the run's stored config differ in the label
+    settings (or in those that built the run's tables), one line says so."""
     from pydantic import ValidationError
 
-    from curate.cli.common import open_run
-    from curate.config import load_config
+    from curate.cli.common import err_console, run_settings
     from curate.labelstudio.config import LabelConfig
-    from curate.run import RunFolder
 
-    p = Path(run_path)
-    if p.is_file() and p.suffix in (".yaml", ".yml"):
-        cfg = load_config(p)
-        run = RunFolder(cfg.run_dir())
-        if not run.exists():
-            raise InputError(f"{p}: its run folder does not exist yet; run `curate build {p}` first")
-        return run, cfg.name, cfg.label, cfg.base_dir
-    run = open_run(p)
-    manifest = run.manifest()
-    raw = (manifest.get("config") or {}).get("label") or {}
+    settings = run_settings(Path(run_path))
+    note = settings.note(LABEL_SECTIONS)
+    if note:
+        err_console.print(note, highlight=False, soft_wrap=True)
+    raw = settings.config.get("label") or {}
     try:
         label = LabelConfig.model_validate(raw)
     except ValidationError as exc:  # one line, naming the key
         first = exc.errors()[0]
         loc = ".".join(str(x) for x in first.get("loc", ()))
-        raise InputError(f"{run.root}: label.{loc}: {first.get('msg')} (in the run's stored config)") from None
-    config_path = manifest.get("config_path")
-    base_dir = Path(config_path).parent if config_path else Path.cwd()
-    return run, manifest.get("name") or run.root.name, label, base_dir
+        where = "in the run's stored config" if settings.config_file is None or settings.stored else str(settings.config_file)
+        raise InputError(f"{settings.run.root}: label.{loc}: {first.get('msg')} ({where})") from None
+    name = settings.config.get("name") or settings.run.manifest().get("name") or settings.run.root.name
+    return settings.run, name, label, settings.base_dir
 
 
 # -- serve ------------------------------------------------------------------------------
@@ -476,6 +477,7 @@ def status_cmd(
     if state is None:
         raise InputError(f"{run.root}: nothing pushed to Label Studio yet")
     console.print(f"project {state.project_id} on {state.url} ({state.task}), {state.pushed:,} tasks pushed", highlight=False)
+    console.print(f"export policy: {cfg.export_policy}", highlight=False)
     if state.adjudication_project_id:
         console.print(f"adjudication project {state.adjudication_project_id}", highlight=False)
     d = labels_dir(run.root)
@@ -501,7 +503,6 @@ def status_cmd(
             t2.add_row(r, f"{n:,}", f"{s:.0f}" if s is not None else "")
         console.print(t2)
     _print_last_pull(console, d / "pull.json", show_warnings)
-    console.print(f"export policy: {cfg.export_policy}", highlight=False)
 
 
 def _print_last_pull(console, path: Path, show: int) -> None:

@@ -24,6 +24,7 @@ def validate_cmd(
     format: str = typer.Option(None, "--format", "-f", help=f"The file's format: {', '.join(FORMATS)}. Default: guessed from the first line."),
     max_errors: int = typer.Option(10, "--max-errors", min=1, help="How many bad lines to list."),
     strict: bool = typer.Option(False, "--strict", help="Also require strictly alternating turns (optional system turn, then user/assistant in turn, ending with the assistant), as Llama-2- and Mistral-style chat templates do."),
+    reasoning_field: str = typer.Option("reasoning_content", "--reasoning-field", help="The key of assistant messages (alpaca: of the row) that may hold the reasoning (export.reasoning_field)."),
 ) -> None:
     """Check that every line of FILE is a valid example of its format (the JSON Schemas
     in `schemas/export-*.schema.json`).
@@ -34,7 +35,7 @@ def validate_cmd(
     """
     from curate.export.validate import validate_file
 
-    report = validate_file(file, format, max_errors, strict=strict)
+    report = validate_file(file, format, max_errors, strict=strict, reasoning_field=reasoning_field)
     if report.rows == 0:
         raise InvalidFile(f"{file}: no examples in the file")
     for p in report.problems:

@@ -24,6 +24,13 @@ text               ``{"text": str}`` -- continued pre-training: a document chunk
 Every line of a file has the same keys (``metadata`` on every line when
 ``export.metadata`` names fields), so loaders that read a file in blocks never meet a
 column the first block did not have.
+
+Reasoning (``export.reasoning``): ``inline`` and ``think`` are already part of the final
+assistant content when a format sees the example; ``field`` puts it in its own key
+(``export.reasoning_field``, default ``reasoning_content``) of every assistant message
+(null except on the final one, so that every message has the same keys), of the
+completion message (prompt_completion) or of the row (alpaca: it has no assistant
+message).
 """
 
 from __future__ import annotations
@@ -52,6 +59,8 @@ class Example:
     input: str | None = None
     #: for the text format: the whole example as one text
     text: str | None = None
+    #: the final assistant turn's reasoning when it goes in a field of its own
+    reasoning: str | None = None
 
 
 def chat_from_turns(
@@ -85,8 +94,20 @@ def _split_last(messages: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], d
     return messages[:-1], messages[-1]
 
 
-def to_openai(ex: Example) -> dict[str, Any]:
-    row: dict[str, Any] = {"messages": [dict(m) for m in ex.messages]}
+def _with_reasoning(turns: list[dict[str, Any]], roles: list[str], ex: Example, key: str | None) -> list[dict[str, Any]]:
+    """``key`` on every assistant turn: the reasoning on the last one, null elsewhere."""
+    if key is None:
+        return turns
+    last = max((i for i, r in enumerate(roles) if r == "assistant"), default=None)
+    for i, (t, r) in enumerate(zip(turns, roles)):
+        if r == "assistant":
+            t[key] = ex.reasoning if i == last else None
+    return turns
+
+
+def to_openai(ex: Example, reasoning_field: str | None = None) -> dict[str, Any]:
+    msgs = [dict(m) for m in ex.messages]
+    row: dict[str, Any] = {"messages": _with_reasoning(msgs, [m["role"] for m in msgs], ex, reasoning_field)}
     if ex.metadata:
         row["metadata"] = ex.metadata
     return row
@@ -95,9 +116,10 @@ def to_openai(ex: Example) -> dict[str, Any]:
 _SHAREGPT_FROM = {"system": "system", "user": "human", "assistant": "gpt"}
 
 
-def to_sharegpt(ex: Example) -> dict[str, Any]:
+def to_sharegpt(ex: Example, reasoning_field: str | None = None) -> dict[str, Any]:
+    turns = [{"from": _SHAREGPT_FROM[m["role"]], "value": m["content"]} for m in ex.messages]
     row: dict[str, Any] = {
-        "conversations": [{"from": _SHAREGPT_FROM[m["role"]], "value": m["content"]} for m in ex.messages]
+        "conversations": _with_reasoning(turns, [m["role"] for m in ex.messages], ex, reasoning_field)
     }
     if ex.metadata:
         row["metadata"] = ex.metadata
@@ -115,7 +137,7 @@ def _merge_runs(messages: list[dict[str, Any]]) -> list[dict[str, str]]:
     return out
 
 
-def to_alpaca(ex: Example) -> dict[str, Any]:
+def to_alpaca(ex: Example, reasoning_field: str | None = None) -> dict[str, Any]:
     system = "\n\n".join(m["content"] for m in ex.messages if m["role"] == "system")
     turns = _merge_runs([m for m in ex.messages if m["role"] != "system"])
     before, last = _split_last(turns)
@@ -140,6 +162,8 @@ def to_alpaca(ex: Example) -> dict[str, Any]:
         instruction = pending + "\n\n" + instruction if instruction else pending
     row: dict[str, Any] = {"instruction": instruction, "input": inp, "output": last["content"],
                            "system": system, "history": history}
+    if reasoning_field is not None:
+        row[reasoning_field] = ex.reasoning
     if ex.metadata:
         row["metadata"] = ex.metadata
     return row
@@ -154,19 +178,24 @@ def render_text(messages: list[dict[str, Any]]) -> str:
     return "\n\n".join(parts + ["Assistant:"])
 
 
-def to_prompt_completion(ex: Example, style: str = "conversational") -> dict[str, Any]:
+def to_prompt_completion(ex: Example, style: str = "conversational", reasoning_field: str | None = None) -> dict[str, Any]:
     before, last = _split_last(ex.messages)
     if style == "text":
         row: dict[str, Any] = {"prompt": render_text(before), "completion": " " + last["content"]}
     else:
-        row = {"prompt": _plain(before), "completion": [{"role": "assistant", "content": last["content"]}]}
+        prompt = _with_reasoning(_plain(before), [m["role"] for m in before], Example("", []), reasoning_field)
+        reply: dict[str, Any] = {"role": "assistant", "content": last["content"]}
+        if reasoning_field is not None:
+            reply[reasoning_field] = ex.reasoning
+        row = {"prompt": prompt, "completion": [reply]}
     if ex.metadata:
         row["metadata"] = ex.metadata
     return row
 
 
-def to_hf(ex: Example) -> dict[str, Any]:
-    row: dict[str, Any] = {"messages": _plain(ex.messages)}
+def to_hf(ex: Example, reasoning_field: str | None = None) -> dict[str, Any]:
+    msgs = _plain(ex.messages)
+    row: dict[str, Any] = {"messages": _with_reasoning(msgs, [m["role"] for m in msgs], ex, reasoning_field)}
     if ex.metadata:
         row["metadata"] = ex.metadata
     return row
@@ -193,18 +222,21 @@ def to_text(ex: Example) -> dict[str, Any]:
     return row
 
 
-def formatter(fmt: str, prompt_style: str = "conversational") -> Callable[[Example], dict[str, Any]]:
-    """The row function of a format."""
+def formatter(fmt: str, prompt_style: str = "conversational",
+              reasoning_field: str | None = None) -> Callable[[Example], dict[str, Any]]:
+    """The row function of a format; ``reasoning_field``: the key that holds the reasoning
+    (``export.reasoning: field``), None when it is inline or left out."""
+    key = reasoning_field
     if fmt == "openai":
-        return to_openai
+        return lambda ex: to_openai(ex, key)
     if fmt == "sharegpt":
-        return to_sharegpt
+        return lambda ex: to_sharegpt(ex, key)
     if fmt == "alpaca":
-        return to_alpaca
+        return lambda ex: to_alpaca(ex, key)
     if fmt == "prompt_completion":
-        return lambda ex: to_prompt_completion(ex, prompt_style)
+        return lambda ex: to_prompt_completion(ex, prompt_style, None if prompt_style == "text" else key)
     if fmt == "hf":
-        return to_hf
+        return lambda ex: to_hf(ex, key)
     if fmt == "text":
         return to_text
     raise ValueError(f"unknown format {fmt!r}")

@@ -59,9 +59,11 @@ FIELD_NAMES = {
     "label": "label",
     "question": "question",
     "answer": "answer",
+    "reasoning": "reasoning",
+    "difficulty": "difficulty",
     "note": "note",
 }
-_MULTILINE = ("corrected_response", "question", "answer", "note")
+_MULTILINE = ("corrected_response", "question", "answer", "reasoning", "note")
 
 
 def reviews_text(rid: str, counted: Counted, disputed: list[str], reason: str | None,
@@ -77,6 +79,8 @@ def reviews_text(rid: str, counted: Counted, disputed: list[str], reason: str | 
         parts.append("They chose edit, but neither wrote a corrected reply: write it.")
     elif reason == "accept_without_question_and_answer":
         parts.append("They accepted the passage, but no complete question and answer was written: write them.")
+    elif reason == "without_reasoning_or_answer":
+        parts.append("They kept the item, but the reasoning or the final answer is missing: write it.")
     if prefilled:
         parts.append("Already filled in, as both reviewers answered (change only if you disagree): "
                      + ", ".join(FIELD_NAMES.get(f, f) for f in prefilled) + ".")

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import html
 import re
+import sys
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-import sys
 from pathlib import Path
 
 from curate.errors import ConfigError
 from curate.labelstudio.config import Choice, LabelConfig
+
 
 def _labeling_dir() -> Path:
     """The repository's labeling/ (a checkout or an editable install), else the copy a
@@ -50,14 +51,25 @@ FIELD_LEVELS: dict[str, dict[str, str]] = {
     },
     "classification": {"label": "nominal", "note": "text"},
     "doc_qa": {"verdict": "nominal", "question": "text", "answer": "text", "note": "text"},
+    # the reasoning and the final answer as the reviewer leaves them (corrected or not):
+    # their texts are compared like a corrected reply
+    "reasoning_review": {"verdict": "nominal", "reasoning": "text", "answer": "text", "note": "text"},
 }
+#: The optional easy / medium / hard question (``label.difficulty``), in every task.
+DIFFICULTY = "difficulty"
+DIFFICULTY_LEVEL = "ordinal:easy,medium,hard"
+for _levels in FIELD_LEVELS.values():
+    _levels[DIFFICULTY] = DIFFICULTY_LEVEL
 
 #: Fields that are informational: scored, but a disagreement never needs a third person.
+#: Difficulty only balances the benchmark: reviewers rating an item medium and hard do not
+#: need a third opinion.
 INFORMATIONAL: dict[str, frozenset[str]] = {
-    "response_review": frozenset({"note"}),
-    "classification": frozenset({"note"}),
+    "response_review": frozenset({"note", DIFFICULTY}),
+    "classification": frozenset({"note", DIFFICULTY}),
     # two reviewers write different, equally valid questions; the verdict is what must agree
-    "doc_qa": frozenset({"note", "question", "answer"}),
+    "doc_qa": frozenset({"note", "question", "answer", DIFFICULTY}),
+    "reasoning_review": frozenset({"note", DIFFICULTY}),
 }
 
 #: The task data keys each template reads (``$name``), besides ``record_id``.
@@ -65,6 +77,7 @@ DATA_KEYS: dict[str, tuple[str, ...]] = {
     "response_review": ("title", "conversation", "response"),
     "classification": ("title", "text"),
     "doc_qa": ("title", "text"),
+    "reasoning_review": ("title", "conversation", "draft_reasoning", "draft_answer"),
 }
 
 
@@ -171,6 +184,8 @@ def build_label_config(cfg: LabelConfig, base_dir: Path | None = None, *, adjudi
     elif cfg.task == "classification" and cfg.labels:
         if not _fill_choices(root, "label", cfg.labels):
             raise ConfigError(f"{src}: no <Choices name=\"label\"> to put the labels in")
+    if not cfg.difficulty:
+        _remove_block(root, "curate-difficulty")
     for el in root.iter():
         if el.get("className", "").startswith("curate-"):
             del el.attrib["className"]
@@ -255,8 +270,12 @@ def guidelines_markdown(cfg: LabelConfig, base_dir: Path | None = None, *, adjud
     md = _read(src, "guidelines")
     if cfg.task == "response_review" and not cfg.categories and not cfg.guidelines:
         md = _renumber_sections(_drop_section(md, "{{categories}}"))  # the form asks no category question
+    if cfg.task == "reasoning_review" and not cfg.difficulty and not cfg.guidelines:
+        md = _drop_section(md, "How hard the item is for a capable assistant")  # the form asks no difficulty question
     md = md.replace("{{categories}}", _choices_markdown(cfg.categories))
     md = md.replace("{{labels}}", _choices_markdown(cfg.labels))
+    if cfg.difficulty and not cfg.guidelines and "## 4. Difficulty" not in md:
+        md = md.rstrip() + "\n\n" + _read(LABELING_DIR / "difficulty.md", "guidelines")
     if adjudication:
         md = _read(LABELING_DIR / "adjudication.md", "guidelines") + "\n\n---\n\n" + md
     return md
@@ -286,4 +305,6 @@ def field_levels(cfg: LabelConfig) -> dict[str, str]:
     levels = dict(FIELD_LEVELS[cfg.task])
     if cfg.task == "response_review" and not cfg.categories:
         levels.pop("category", None)
+    if not cfg.difficulty:
+        levels.pop(DIFFICULTY, None)
     return levels

@@ -23,7 +23,7 @@ import codecs
 import csv
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
 from curate.sources.limits import too_large
@@ -152,16 +152,20 @@ class _Feed:
 
 
 def csv_records(fh: BinaryIO, *, encoding: str, delimiter: str, limit: int, label: str | None = None,
-                key: str = "max_record_bytes") -> Iterator[tuple[int, list[str] | None, str | None]]:
+                key: str = "max_record_bytes",
+                observe: Callable[[bytes, bool], None] | None = None) -> Iterator[tuple[int, list[str] | None, str | None]]:
     """(line the record starts on, its fields, None), or (line, None, reason) for a record
     that cannot be read: over ``limit`` bytes, malformed, or holding bytes undecodable in
     ``encoding`` (named ``label`` in the reason). The first record is the header. A UTF-8
-    byte-order mark is removed."""
+    byte-order mark is removed. ``observe`` is given each record's raw bytes and whether
+    they decoded (for :class:`~curate.sources.encodings.EncodingCheck`), unless the file
+    is transcoded while read (UTF-16, UTF-32)."""
     csv.field_size_limit(sys.maxsize)  # records are bounded here, before the reader
     enc = codecs.lookup(encoding).name
     if not ascii_compatible(enc) or (not delimiter.isascii() and enc != "utf-8"):
         fh = _utf8_recoder(fh, enc)  # type: ignore[assignment]
         enc = "utf-8"
+        observe = None
     label = label or encoding
     delim = delimiter.encode(enc)
     feed = _Feed()
@@ -203,6 +207,8 @@ def csv_records(fh: BinaryIO, *, encoding: str, delimiter: str, limit: int, labe
                 text, bad = record.decode(enc), False
             except UnicodeDecodeError:
                 text, bad = record.decode(enc, "surrogateescape"), True
+            if observe is not None:
+                observe(record, not bad)
             if bad:
                 yield line, None, f"invalid {label} in this row"
             else:

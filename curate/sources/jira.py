@@ -51,6 +51,7 @@ from curate.sources.csvrows import csv_records
 from curate.sources.http import ApiClient, ApiError, env_secret
 from curate.sources.limits import max_record_bytes_field
 from curate.sources.roots import Refusal, configured_entry, open_entry, sha256_entry
+from curate.sources.subject import subject_field, subject_into_user_turn
 
 META_FIELDS = ["status", "priority", "issuetype", "labels", "components", "resolution", "created", "updated", "project"]
 
@@ -73,6 +74,7 @@ class JiraSourceConfig(SourceConfig):
     timeout: float = Field(default=60.0, gt=0, description="API: seconds to wait for one answer.")
     delimiter: str = Field(default=",", min_length=1, max_length=1, description="CSV: field separator.")
     max_record_bytes: int = max_record_bytes_field("CSV export: a row")
+    subject_in_user_turn: bool = subject_field()
 
     @field_validator("path")
     @classmethod
@@ -217,7 +219,11 @@ class JiraSource(Source):
         return {"config": self.config.model_dump(mode="json"), "file": sha256_entry(entry)}
 
     def read(self, state: SourceState) -> Iterator[Event]:
+        self.counts, self.warnings = {}, []
         yield from (self.read_api(state) if self.incremental else self.read_csv())
+
+    def _with_subject(self, turns: list[dict[str, Any]], summary: Any) -> list[dict[str, Any]]:
+        return subject_into_user_turn(turns, summary) if self.config.subject_in_user_turn else turns
 
     def _role(self, author: str | None, reporter: str | None) -> str:
         if self.config.agent_accounts:
@@ -341,7 +347,8 @@ class JiraSource(Source):
         if not turns and internal:
             return Skip(locator, "internal_only", record_id=f"{self.source_id}:{iid}")
         try:
-            return make_record(source=self.source_id, native_id=str(iid), kind=self.kind, messages=turns,
+            return make_record(source=self.source_id, native_id=str(iid), kind=self.kind,
+                               messages=self._with_subject(turns, f.get("summary")),
                                title=f.get("summary"), meta=meta, locator=locator)
         except RecordError as exc:
             return Reject(locator, str(exc))
@@ -355,6 +362,7 @@ class JiraSource(Source):
             return
         try:
             with open_entry(entry.real) as fh:
+                self.count("files")
                 yield from self._csv_events(fh, rel)
         except Refusal as exc:
             yield Reject(rel, str(exc))
@@ -432,7 +440,8 @@ class JiraSource(Source):
         if labels:
             meta["labels"] = labels
         try:
-            return make_record(source=self.source_id, native_id=iid, kind=self.kind, messages=turns,
+            return make_record(source=self.source_id, native_id=iid, kind=self.kind,
+                               messages=self._with_subject(turns, one("Summary")),
                                title=one("Summary"), meta=meta, locator=loc)
         except RecordError as exc:
             return Reject(loc, str(exc))

@@ -168,16 +168,23 @@ def sha256_entry(entry: Entry) -> str:
 
 # -- globs -----------------------------------------------------------------------------------
 
-_MAGIC = re.compile(r"[*?\[]")
+_MAGIC = re.compile(r"[*?\[{]")
 
 
-def _glob_component(part: str) -> str:
+def _glob_component(part: str, dots: bool = False) -> str:
     """One path component of a glob as a regex: ``*`` and ``?`` stay inside the component,
-    and, as with :mod:`glob`, a wildcard does not match a leading dot."""
-    out = [] if part.startswith(".") else [r"(?!\.)"]
+    and, as with :mod:`glob`, a wildcard does not match a leading dot (unless ``dots``).
+    ``{md,mdx}`` is one of its comma-separated alternatives (as in shells and JavaScript
+    tools, where documentation globs are often written)."""
+    out = [] if part.startswith(".") or dots else [r"(?!\.)"]
     i = 0
     while i < len(part):
         c = part[i]
+        if c == "{" and (j := part.find("}", i)) > 0 and "," in part[i:j] and "{" not in part[i + 1:j]:
+            alternatives = part[i + 1:j].split(",")
+            out.append("(?:" + "|".join(_glob_component(a, dots=True) for a in alternatives) + ")")
+            i = j + 1
+            continue
         if c == "*":
             out.append(r"[^/]*")
         elif c == "?":
@@ -213,6 +220,30 @@ def glob_regex(parts: list[str]) -> re.Pattern[str]:
         else:
             pieces.append(_glob_component(part) + ("" if last else "/"))
     return re.compile("".join(pieces) + r"\Z", re.DOTALL)
+
+
+@lru_cache(maxsize=256)
+def path_pattern(pattern: str) -> re.Pattern[str]:
+    """An include / exclude pattern over a relative POSIX path, read as a .gitignore line
+    is: ``**/`` is any number of folders, none included (``docs/**/*.md`` matches
+    ``docs/a.md``); ``*`` and ``?`` stay within a name; a pattern without a slash matches a
+    name at any depth (``*.md``, ``_*``); a pattern that matches a folder matches all
+    below it. Wildcards match names starting with a dot. Components match within one name
+    (at most a few hundred characters), so backtracking stays bounded."""
+    body = pattern.strip()
+    while body.startswith("./"):
+        body = body[2:]
+    anchored = "/" in body.rstrip("/")
+    parts = [p for p in body.strip("/").split("/") if p]
+    pieces: list[str] = []
+    for k, part in enumerate(parts):
+        last = k == len(parts) - 1
+        if part == "**":
+            pieces.append(".*" if last else r"(?:[^/]*/)*")
+        else:
+            pieces.append(_glob_component(part, dots=True) + ("" if last else "/"))
+    prefix = "" if anchored else r"(?:[^/]*/)*"
+    return re.compile(prefix + "".join(pieces) + r"(?:/.*)?\Z", re.DOTALL)
 
 
 # -- the root --------------------------------------------------------------------------------

@@ -59,6 +59,7 @@ from curate.sources.limits import (
     too_large,
 )
 from curate.sources.roots import Refusal, configured_entry, open_entry, sha256_entry
+from curate.sources.subject import subject_field, subject_into_user_turn
 
 AGENT_ROLES = {"agent", "admin"}
 
@@ -81,6 +82,7 @@ class ZendeskSourceConfig(SourceConfig):
     max_wait: float = Field(default=300.0, gt=0, description="API: longest Retry-After (seconds) to wait for when rate limited; longer stops the build.")
     timeout: float = Field(default=60.0, gt=0, description="API: seconds to wait for one answer.")
     max_record_bytes: int = max_record_bytes_field("export file: a JSON line, or a whole JSON document")
+    subject_in_user_turn: bool = subject_field()
 
     @field_validator("path", "users_path")
     @classmethod
@@ -243,13 +245,14 @@ class ZendeskSource(Source):
         if isinstance(sat, dict) and sat.get("score"):
             meta["satisfaction"] = sat["score"]
         meta.update({"ticket_id": tid, "comments": len(comments), "internal_notes": internal, "attachments": attachments})
+        subject = ticket.get("subject") or ticket.get("raw_subject")
         try:
             return make_record(
                 source=self.source_id,
                 native_id=str(tid),
                 kind=self.kind,
-                messages=turns,
-                title=ticket.get("subject") or ticket.get("raw_subject"),
+                messages=subject_into_user_turn(turns, subject) if self.config.subject_in_user_turn else turns,
+                title=subject,
                 meta=meta,
                 locator=locator,
             )
@@ -257,6 +260,7 @@ class ZendeskSource(Source):
             return Reject(locator, str(exc))
 
     def read(self, state: SourceState) -> Iterator[Event]:
+        self.counts, self.warnings = {}, []
         if self.incremental:
             yield from self.read_api(state)
         else:
@@ -280,6 +284,7 @@ class ZendeskSource(Source):
             return
         try:
             with open_entry(entry.real) as fh:
+                self.count("files")
                 yield from _load_json_any(fh, self.config.max_record_bytes)
         except Refusal as exc:
             yield 0, None, str(exc)

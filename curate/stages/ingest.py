@@ -78,7 +78,8 @@ class IngestStage(SourceStage):
 
     def run(self, ctx: StageContext) -> StageResult:
         result = StageResult()
-        per_source: dict[str, dict[str, int]] = {}
+        per_source: dict[str, dict[str, Any]] = {}
+        warnings: list[str] = []
         seen: dict[str, str] = {}
         schema = _arrow_schema()
         out_path = ctx.path(self.output_file)
@@ -159,6 +160,13 @@ class IngestStage(SourceStage):
                             flush()
                     if result.records_in % 256 == 0:
                         ctx.progress.advance(256)
+                # what the source went through besides its events (files read, rows,
+                # messages): "in" counts units (threads, chunks), not files
+                for key, n in src.counts.items():
+                    counts[key] = counts.get(key, 0) + n
+                if src.warnings:
+                    counts["warnings"] = list(src.warnings)
+                    warnings.extend(f"{src.source_id}: {w}" for w in src.warnings)
                 if keep is not None:
                     flush()
                     carried = 0
@@ -179,6 +187,11 @@ class IngestStage(SourceStage):
         for state in states:
             state.save()
         result.stats = {"sources": per_source, "turn_fixes": dict(sorted(fixed.items()))}
+        files = [c["files"] for c in per_source.values() if "files" in c]
+        if files:
+            result.stats["files"] = sum(files)
+        if warnings:
+            result.stats["warnings"] = warnings
         result.outputs = [self.output_file, ctx.run.rejects_path.name]
         return result
 
@@ -231,6 +244,8 @@ def _previous_batches(path, drop: set[str]):
         kept = table.filter(mask)
         if FIXES_COLUMN not in kept.column_names:  # kept by a build before turns were normalised
             kept = kept.append_column(FIXES_COLUMN, pa.nulls(kept.num_rows, pa.list_(pa.string())))
+        if "reasoning" not in kept.column_names:  # kept by a build before records carried reasoning
+            kept = kept.append_column("reasoning", pa.nulls(kept.num_rows, pa.string()))
         if DROP_COLUMN in kept.column_names:
             kept = kept.drop_columns([DROP_COLUMN])
         kept = kept.append_column(DROP_COLUMN, pa.nulls(kept.num_rows, pa.string()))

@@ -48,9 +48,12 @@ def test_export_uses_the_given_config_files_export_settings(project):
     assert len(notes) == 1 and "curate.yaml's settings" in notes[0] and "export.last_turn_only" in notes[0]
     assert "build" not in notes[0]  # the run's tables are as this config builds them
 
-    # the run folder itself: the stored settings, no note
+    # the run folder itself: the stored settings, and one line naming the edit in the file
+    # it was built from (never ignored without a word)
     r = run_cli("export", "runs/p", "-o", "out2", cwd=project)
-    assert r.returncode == 0 and "note:" not in r.stderr
+    assert r.returncode == 0
+    notes = [line for line in r.stderr.splitlines() if line.startswith("note:")]
+    assert len(notes) == 1 and "using the settings stored in the run; curate.yaml now differs (export.last_turn_only)" in notes[0]
     assert all("weight" not in m for m in read_jsonl(project / "out2" / "train.jsonl")[0]["messages"])
 
 
@@ -70,5 +73,6 @@ def test_settings_helper(project, monkeypatch):
     s = run_settings(project / "curate.yaml")
     assert s.config_file is not None and s.differences == {} and s.note(("export",)) is None
     assert s.run.root.resolve() == (project / "runs" / "p").resolve()
-    assert run_settings(project / "runs" / "p").config_file is None
+    stored = run_settings(project / "runs" / "p")  # the stored config, compared with the file it came from
+    assert stored.stored and stored.config_file is not None and stored.differences == {} and stored.note(("export",)) is None
     assert differing_keys({"a": {"b": 1, "c": [1]}}, {"a": {"b": 2, "c": [1], "d": 0}}, "x") == ["x.a.b", "x.a.d"]

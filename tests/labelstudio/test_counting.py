@@ -299,3 +299,43 @@ def test_classification_and_doc_qa_decisions():
     # different questions are fine: only the verdict must agree for doc_qa
     assert (d["status"], d["decision"], d["question"], d["answer"]) == (
         "agreed", "accept", "How do I install it?", "Run pip install x.")
+
+
+def _rr(by, at, verdict, reasoning=None, answer=None, difficulty=None):
+    result = [{"from_name": "verdict", "type": "choices", "value": {"choices": [verdict]}}]
+    for name, v in (("reasoning", reasoning), ("answer", answer)):
+        if v:
+            result.append({"from_name": name, "type": "textarea", "value": {"text": [v]}})
+    if difficulty:
+        result.append({"from_name": "difficulty", "type": "choices", "value": {"choices": [difficulty]}})
+    return {"id": at, "completed_by": by, "updated_by": by, "created_at": str(at), "result": result, "lead_time": 40}
+
+
+def test_reasoning_review_decisions_compare_the_texts_and_keep_the_drafts():
+    """Reviewers leave the reasoning and answer boxes as the draft filled them, or correct
+    them: the texts are compared like a corrected reply (similar enough: agreed), an empty
+    box keeps its draft, and a kept item without reasoning needs a third person."""
+    from curate.labelstudio.tasks import DRAFT_KEY
+    from curate.labelstudio.templates import FIELD_LEVELS
+
+    draft = {"reasoning": "1. The limit is 30 kg.\n2. 40 kg is over it.", "answer": "No, 40 kg is over the limit."}
+    fixed = "1. The limit is 30 kg per parcel.\n2. 40 kg is over it, so it needs a freight booking."
+
+    def t(tid, rid, *anns, drafts=True):
+        return {"id": tid, "data": {"record_id": rid, **({DRAFT_KEY: draft} if drafts else {})}, "annotations": list(anns)}
+
+    c = count_annotations(tasks_dict(
+        t(1, "same", _rr(2, 1, "accept", draft["reasoning"], draft["answer"], "easy"), _rr(3, 2, "accept", difficulty="medium")),
+        t(2, "fixed", _rr(2, 3, "edit", fixed, draft["answer"]), _rr(3, 4, "edit", fixed + " ", draft["answer"])),
+        t(3, "apart", _rr(2, 5, "edit", fixed, draft["answer"]), _rr(3, 6, "accept", draft["reasoning"], draft["answer"])),
+        t(4, "nodraft", _rr(2, 7, "accept"), _rr(3, 8, "accept"), drafts=False),
+    ), USERS, fields=set(FIELD_LEVELS["reasoning_review"]))
+    levels = dict(FIELD_LEVELS["reasoning_review"])
+    d = {r["record_id"]: r for r in build_decisions(c, levels, AgreementRule(), "reasoning_review").iter_rows(named=True)}
+    # one reviewer left the boxes empty: the drafts count for them (same texts, agreed);
+    # easy vs medium is informational, never a reason to adjudicate
+    assert (d["same"]["status"], d["same"]["reasoning"], d["same"]["answer"]) == ("agreed", draft["reasoning"], draft["answer"])
+    assert d["same"]["difficulty"] == "easy"
+    assert (d["fixed"]["status"], d["fixed"]["decision"], d["fixed"]["reasoning"]) == ("agreed", "edit", fixed)
+    assert d["apart"]["status"] == "disagreed" and "verdict" in d["apart"]["disputed"]
+    assert d["nodraft"]["status"] == "disagreed" and d["nodraft"]["reason"] == "without_reasoning_or_answer"

@@ -171,3 +171,35 @@ def test_response_review_reviews_the_last_agent_reply():
 def test_doc_chunk_is_its_text():
     data = task_data(_row([{"role": "user", "content": "Install with pip."}], kind="doc", title="Setup"), "doc_qa")
     assert data["text"] == "Install with pip." and data["title"] == "Setup"
+
+
+def test_reasoning_review_config_and_task_data():
+    """The reasoning task shows the conversation, the draft reasoning and answer as text,
+    and asks for the verdict and the two texts; the drafts travel for the prefill."""
+    from curate.labelstudio.tasks import DRAFT_KEY, NO_DRAFT
+
+    cfg = LabelConfig(task="reasoning_review")
+    t = build_template(cfg)
+    root = ET.fromstring(t.label_config)
+    controls = {el.get("name") for el in root.iter() if el.get("toName")}
+    assert controls == {"verdict", "reasoning", "answer", "note"}
+    assert field_levels(cfg) == {"verdict": "nominal", "reasoning": "text", "answer": "text", "note": "text"}
+    row = {"id": "r1", "title": "Parcel", "messages": [
+        {"role": "user", "content": "Can I send 40 kg?"}, {"role": "assistant", "content": "No."}],
+        "reasoning": "1. The limit is 30 kg."}
+    data = task_data(row, "reasoning_review")
+    assert data["conversation"] == "Customer: Can I send 40 kg?" and data["draft_answer"] == "No."
+    assert data[DRAFT_KEY] == {"reasoning": "1. The limit is 30 kg.", "answer": "No."}
+    bare = task_data({**row, "reasoning": None, "messages": row["messages"][:1]}, "reasoning_review")
+    assert bare["draft_reasoning"] == bare["draft_answer"] == NO_DRAFT and bare[DRAFT_KEY] == {}
+
+
+@pytest.mark.parametrize("task", ["response_review", "classification", "doc_qa", "reasoning_review"])
+def test_difficulty_question_only_when_asked(task):
+    extra = {"labels": ["a", "b"]} if task == "classification" else {}
+    off = build_template(LabelConfig(task=task, **extra))
+    on = build_template(LabelConfig(task=task, difficulty=True, **extra))
+    names = lambda t: {el.get("name") for el in ET.fromstring(t.label_config).iter() if el.get("toName")}
+    assert "difficulty" not in names(off) and "difficulty" in names(on)
+    assert field_levels(LabelConfig(task=task, difficulty=True, **extra))["difficulty"] == "ordinal:easy,medium,hard"
+    assert "Difficulty" in on.instructions_html and "Difficulty" not in off.instructions_html

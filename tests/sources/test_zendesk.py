@@ -209,3 +209,18 @@ def test_export_file(tmp_path):
     cfg2 = cls.Config.model_validate({"type": "zendesk", "path": "tickets.json"}, context={"base_dir": EXPORT})
     recs2 = [e for e in cls(cfg2, EXPORT).read(SourceState(tmp_path / "s.json")) if isinstance(e, dict)]
     assert [m["role"] for m in recs2[0]["messages"]] == ["user", "assistant", "user"]
+
+
+def test_subject_in_user_turn_from_an_export(tmp_path):
+    cls = get_source_class("zendesk")
+
+    def first_record(**extra):
+        cfg = cls.Config.model_validate({"type": "zendesk", "path": "tickets.json", "users_path": "users.json", **extra},
+                                        context={"base_dir": EXPORT})
+        return next(e for e in cls(cfg, EXPORT).read(SourceState(tmp_path / "s.json")) if isinstance(e, dict))
+
+    plain, with_subject = first_record(), first_record(subject_in_user_turn=True)
+    assert with_subject["messages"][0] == {
+        "role": "user", "content": "Cannot log in after password reset\n\n" + plain["messages"][0]["content"]}
+    assert with_subject["messages"][1:] == plain["messages"][1:]
+    assert with_subject["title"] == plain["title"] == "Cannot log in after password reset"

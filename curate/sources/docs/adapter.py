@@ -3,7 +3,6 @@ chunk."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from curate.sources.docs.errors import DocError
 from curate.sources.docs.html import HtmlReader, _decode_html, trafilatura_sections
 from curate.sources.docs.markdown import MarkdownReader
 from curate.sources.docs.pdf import pdf_sections
+from curate.sources.encodings import EncodingCheck
 from curate.sources.limits import TooLarge, parse_failure, read_capped
 from curate.sources.roots import Entry, Refusal, SourceRoot, open_entry, sha256_entry
 
@@ -48,9 +48,27 @@ class DocsSource(Source):
             return str(f)
 
     def _page(self, f: Path) -> str:
-        """The file's path below ``path`` (its name when ``path`` is the file itself)."""
-        root = self.resolve(self.config.path)
-        return f.relative_to(root).as_posix() if root.is_dir() else f.name
+        """The file's path below ``path``, or below a glob's fixed folder (its name when
+        ``path`` is the file itself)."""
+        root = SourceRoot(self.base_dir, self.config.path)
+        if root.is_file():
+            return f.name
+        try:
+            return f.relative_to(root.top).as_posix()
+        except ValueError:
+            return f.name
+
+    def _url(self, f: Path, anchor: str | None) -> str:
+        """meta.url: base_url, the page's path (its extension as url_extension says), the
+        anchor (none for a PDF page)."""
+        cfg = self.config
+        page = self._page(f)
+        suffix = Path(page).suffix.lower()
+        strip = cfg.url_extension == "strip" or (cfg.url_extension == "auto" and suffix in (".md", ".mdx", ".markdown"))
+        if strip and suffix:
+            page = page[: -len(suffix)]
+        link = f"#{anchor}" if anchor and not anchor.startswith("page=") else ""
+        return (cfg.base_url or "").rstrip("/") + "/" + page + link
 
     def fingerprint(self) -> dict[str, Any]:
         return {
@@ -67,6 +85,7 @@ class DocsSource(Source):
             raise DocError(f"unsupported file type {f.suffix or '(none)'}")
         binary = fmt in ("pdf", "docx")
         with open_entry(real or f) as fh:
+            self.count("files")
             if binary:
                 raw = read_capped(fh, cfg.max_file_bytes, f"{fmt.upper()} file", "max_file_bytes")
             else:
@@ -88,7 +107,11 @@ class DocsSource(Source):
         try:
             text = raw.decode(cfg.encoding)
         except UnicodeDecodeError as exc:
+            if self._check is not None:
+                self._check.row(raw, False)
             raise DocError(f"invalid {cfg.encoding} at byte {exc.start}") from None
+        if self._check is not None:
+            self._check.row(raw, True)
         text = text.lstrip("\ufeff").replace("\r\n", "\n")
         root = self._root or SourceRoot(self.base_dir, cfg.path, cfg.symlinks)
         reader = MarkdownReader(real or f, cfg.encoding, root=root, max_bytes=cfg.max_record_bytes,
@@ -97,10 +120,20 @@ class DocsSource(Source):
         return fmt, {"front_matter": meta} if meta else {}, secs
 
     _root: SourceRoot | None = None  # the root partial imports resolve in, set by read()
+    _check: EncodingCheck | None = None  # what the Markdown files' bytes say of `encoding`
 
     def read(self, state: SourceState) -> Iterator[Event]:
+        self.counts, self.warnings = {}, []
         cfg = self.config
         self._root = SourceRoot(self.base_dir, cfg.path, cfg.symlinks)
+        self._check = EncodingCheck(cfg.encoding)
+        yield from self._read()
+        verdict = self._check.verdict("Markdown file")
+        if verdict:
+            self.warnings.append(verdict)
+
+    def _read(self) -> Iterator[Event]:
+        cfg = self.config
         for entry in self.entries():
             f = entry.path
             rel = self._rel(f)
@@ -148,8 +181,7 @@ class DocsSource(Source):
                     "section_parts": ch.parts,
                 }
                 if cfg.base_url:
-                    page = re.sub(r"\.(mdx?|markdown|html?|xhtml)$", "", self._page(f))
-                    cmeta["url"] = cfg.base_url.rstrip("/") + "/" + page + (f"#{ch.anchor}" if ch.anchor and not ch.anchor.startswith("page=") else "")
+                    cmeta["url"] = self._url(f, ch.anchor)
                 try:
                     yield make_record(
                         source=self.source_id,

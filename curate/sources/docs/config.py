@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import fnmatch
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from curate.sources.base import SourceConfig
+from curate.sources.encodings import Encoding, encoding_field
 from curate.sources.limits import max_record_bytes_field
-from curate.sources.roots import Entry, SourceRoot, SymlinkPolicy, symlinks_field
+from curate.sources.roots import Entry, SourceRoot, SymlinkPolicy, path_pattern, symlinks_field
 
 #: defaults of the limits on binary documents (each a config key of the docs source)
 MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -30,12 +30,14 @@ class DocsSourceConfig(SourceConfig):
     path: str = Field(description="A file, a folder (searched recursively) or a glob, relative to the config file.")
     include: list[str] = Field(
         default_factory=lambda: ["**/*.md", "**/*.mdx", "**/*.markdown", "**/*.html", "**/*.htm", "**/*.pdf", "**/*.docx"],
-        description="Glob patterns (relative to `path`) of the files to read in a folder.",
+        description="Patterns (relative to `path`, or to a glob's folder) of the files to read, as in .gitignore: "
+        "`**/` is any number of folders, none included; `*` stays within a name; a pattern without a slash "
+        "matches a name at any depth.",
     )
     exclude: list[str] = Field(
         default_factory=lambda: ["**/_*", "_*", "**/node_modules/**"],
-        description="Glob patterns of files to leave out. The default leaves out Docusaurus partials (_name.mdx): "
-        "they are inlined where a page imports them.",
+        description="Patterns (as `include`) of files to leave out; one that matches a folder leaves out all in it. "
+        "The default leaves out Docusaurus partials (_name.mdx): they are inlined where a page imports them.",
     )
     max_chars: int = Field(default=2000, ge=200, description="Largest chunk, in characters (about 4 characters per token in English).")
     overlap_chars: int = Field(default=200, ge=0, description="Characters of a section's previous chunk repeated at the start of the next one.")
@@ -50,9 +52,15 @@ class DocsSourceConfig(SourceConfig):
     )
     base_url: str | None = Field(
         default=None,
-        description="If set, meta.url is base_url + the file's path without its extension + '#anchor' (a link to the published page).",
+        description="If set, meta.url is base_url + the file's path below `path` + '#anchor' (a link to the published page).",
     )
-    encoding: str = Field(default="utf-8", description="Text encoding of Markdown and HTML files (HTML's own charset declaration wins).")
+    url_extension: Literal["auto", "keep", "strip"] = Field(
+        default="auto",
+        description="The file's extension in meta.url: 'auto' drops .md/.mdx/.markdown (a site generator publishes "
+        "them as pages without one) and keeps .html, .pdf and .docx (published as they are); 'keep' or 'strip' "
+        "for every file.",
+    )
+    encoding: Encoding = encoding_field("Text encoding of Markdown and HTML files (HTML's own charset declaration wins).")
     max_record_bytes: int = max_record_bytes_field("a Markdown or HTML file, or a partial it imports")
     max_file_bytes: int = Field(
         default=MAX_FILE_BYTES, ge=1024, description="Largest PDF or DOCX file, in bytes; a larger one is a reject, never read."
@@ -81,8 +89,9 @@ class DocsSourceConfig(SourceConfig):
     @classmethod
     def _exists(cls, v: str, info: ValidationInfo) -> str:
         base = (info.context or {}).get("base_dir")
-        if base is not None and not doc_entries(Path(base), v, ["**/*"], []):
-            raise ValueError(f"file not found: {v}")
+        if base is not None and not doc_entries(Path(base), v, ["**"], []):
+            glob = SourceRoot(Path(base), v).pattern is not None
+            raise ValueError(f"no file matches the glob {v}" if glob else f"file not found: {v}")
         return v
 
     @model_validator(mode="after")
@@ -94,16 +103,12 @@ class DocsSourceConfig(SourceConfig):
 
 def doc_entries(base: Path, pattern: str, include: list[str], exclude: list[str],
                 symlinks: SymlinkPolicy = "none") -> list[Entry]:
-    """The files of a file, a folder (filtered by ``include`` / ``exclude``) or a glob,
-    readable or refused (:mod:`curate.sources.roots`)."""
+    """The files of a file, or of a folder or a glob filtered by ``include`` / ``exclude``
+    (paths relative to the folder, or to the glob's fixed folder), readable or refused
+    (:mod:`curate.sources.roots`). A file the config names is read whatever they say."""
     root = SourceRoot(base, pattern, symlinks)
-    if root.pattern is None and root.top.is_dir():
-        return root.entries(lambda rel: any(_match(rel, pat) for pat in include) and not any(_match(rel, pat) for pat in exclude))
-    return root.entries()
-
-
-def _match(rel: str, pat: str) -> bool:
-    if fnmatch.fnmatch(rel, pat):
-        return True
-    # "**/x" also matches "x" at the top
-    return pat.startswith("**/") and fnmatch.fnmatch(rel, pat[3:])
+    if root.is_file():
+        return root.entries()
+    inc = [path_pattern(p) for p in include]
+    exc = [path_pattern(p) for p in exclude]
+    return root.entries(lambda rel: any(p.match(rel) for p in inc) and not any(p.match(rel) for p in exc))

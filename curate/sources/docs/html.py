@@ -54,17 +54,22 @@ class HtmlReader:
                 break
         if main is None:
             return meta, []
-        w = _HtmlWalker(doc_title)
+        # the page's title heads every heading path: its first h1, else its <title> (a
+        # PostgreSQL reference page has no h1: its command name is an h2 like "Synopsis")
+        h1 = main.css_first("h1")
+        h1_text = _WS.sub(" ", h1.text(separator=" ")).strip() if h1 is not None else ""
+        w = _HtmlWalker(h1_text or doc_title)
         w.walk(main)
         return meta, w.finish()
 
 
 class _HtmlWalker:
-    def __init__(self, doc_title: str | None):
-        self.doc_title = doc_title
+    def __init__(self, title: str | None):
+        self.root = [title] if title else []
         self.sections: list[Section] = []
         self.stack: list[tuple[int, str, str | None]] = []
-        self.cur = Section([doc_title] if doc_title else [], None, [], 0)
+        self.cur = Section(list(self.root), None, [], 0)
+        self.titled = False  # the heading that repeats the title has been seen
         self.inline: list[str] = []
         self.used: dict[str, int] = {}
 
@@ -92,10 +97,15 @@ class _HtmlWalker:
             self.used[anchor] = 0
         if self.cur.blocks:
             self.sections.append(self.cur)
+        if not self.titled and not self.stack and self.root and _same(text, self.root[0]):
+            # the page's own heading: the root of the path, not a level below it
+            self.titled = True
+            self.cur = Section(list(self.root), anchor, [], level)
+            return
         while self.stack and self.stack[-1][0] >= level:
             self.stack.pop()
         self.stack.append((level, text, anchor))
-        self.cur = Section([s[1] for s in self.stack], anchor, [], level)
+        self.cur = Section(self.root + [s[1] for s in self.stack], anchor, [], level)
 
     def walk(self, node) -> None:
         for child in node.iter(include_text=True):
@@ -151,6 +161,12 @@ class _HtmlWalker:
         if self.cur.blocks:
             self.sections.append(self.cur)
         return self.sections
+
+
+def _same(a: str, b: str) -> bool:
+    """Headings equal but for white space ("(JIT)" in a <title>, "( JIT )" from the tags
+    of the heading's text)."""
+    return "".join(a.split()) == "".join(b.split())
 
 
 _ADMONITIONS = {"note", "warning", "tip", "caution", "important", "admonition", "callout", "alert", "hint", "danger"}

@@ -20,6 +20,7 @@ from curate.sources.email.parse import Mail, Malformed, parse_message
 from curate.sources.email.threads import group_threads, thread_subject
 from curate.sources.limits import TooLarge, parse_failure, read_capped, too_large
 from curate.sources.roots import Entry, Refusal, SourceRoot, open_entry, sha256_entry
+from curate.sources.subject import subject_into_user_turn
 
 
 @register_source
@@ -88,13 +89,16 @@ class EmailSource(Source):
                 continue
             try:
                 with open_entry(entry.real) as fh:
+                    self.count("files")
                     if kind == "sniff":
                         kind = "mbox" if is_mbox(fh) else "eml"
                     if kind == "mbox":
                         for line, raw, size in mbox_messages(fh, limit):
+                            self.count("messages")
                             reason = None if raw is not None else too_large("message", size, limit, "max_message_bytes")
                             yield f"{rel}:{line}", raw, reason
                         continue
+                    self.count("messages")
                     try:
                         raw = read_capped(fh, limit, "message", "max_message_bytes")
                     except TooLarge as exc:
@@ -116,6 +120,7 @@ class EmailSource(Source):
         return any(domain == d.lower().lstrip("@") or domain.endswith("." + d.lower().lstrip("@")) for d in self.config.support_domains)
 
     def read(self, state: SourceState) -> Iterator[Event]:
+        self.counts, self.warnings = {}, []
         cfg = self.config
         extra = [re.compile(p) for p in cfg.signature_patterns]
         seen: dict[str, str] = {}
@@ -173,13 +178,16 @@ class EmailSource(Source):
             "html_only_messages": sum(1 for m in thread if m.html_only),
         }
         native = xxhash.xxh3_64_hexdigest(first.key.encode("utf-8", "surrogatepass"))
+        subject = thread_subject(first.subject) or None
+        if self.config.subject_in_user_turn:
+            turns = subject_into_user_turn(turns, subject)
         try:
             return make_record(
                 source=self.source_id,
                 native_id=native,
                 kind=self.kind,
                 messages=turns,
-                title=thread_subject(first.subject) or None,
+                title=subject,
                 meta=meta,
                 locator=first.locator,
             )

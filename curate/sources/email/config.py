@@ -9,6 +9,7 @@ from pydantic import Field, ValidationInfo, field_validator
 
 from curate.sources.base import SourceConfig, check_path
 from curate.sources.roots import SymlinkPolicy, symlinks_field
+from curate.sources.subject import subject_field
 
 
 class EmailSourceConfig(SourceConfig):
@@ -49,6 +50,7 @@ class EmailSourceConfig(SourceConfig):
         description="Largest message, in bytes, attachments included (a mail server's usual limit is 25 MB); "
         "a larger one is a reject, read past without being held in memory.",
     )
+    subject_in_user_turn: bool = subject_field()
     symlinks: SymlinkPolicy = symlinks_field()
 
     @field_validator("path")
