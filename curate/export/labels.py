@@ -10,10 +10,10 @@ from typing import Any
 import polars as pl
 
 from curate.labelstudio.decisions import (
-    DECISION_SCHEMA,
+    DECISION_SCHEMA,  # noqa: F401 (re-exported)
     load_decisions,
     normalize_decisions,
-    read_decisions_file,
+    read_decisions_file,  # noqa: F401 (re-exported)
 )
 
 

@@ -7,7 +7,6 @@ import json
 import os
 from pathlib import Path
 
-import polars as pl
 import pytest
 
 from curate.config import load_config
