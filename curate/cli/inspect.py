@@ -71,18 +71,18 @@ def inspect_cmd(
         df = lf.filter(pl.col("dup_group").cast(pl.Utf8) == group).collect()
         if df.height == 0:
             # a record id: show the group that record belongs to
-            owner = lf.filter(pl.col("id") == dup_group).select("dup_group").collect()
+            owner = lf.filter(pl.col("id").is_in(_ids(lf, dup_group, manifest))).select("dup_group").collect()
             if owner.height == 0:
-                raise InputError(f"--dup-group: no group or record {dup_group!r}")
+                raise InputError("--dup-group: no group or record with that name")
             group = str(owner.item())
             df = lf.filter(pl.col("dup_group").cast(pl.Utf8) == group).collect()
         df = df.sort("is_representative", descending=True, maintain_order=True)
         _show_rows(df, f"duplicate group {group} ({df.height} records, kept first)", len(df), wide=True)
         return
     if record is not None:
-        df = lf.filter(pl.col("id") == record).collect()
+        df = lf.filter(pl.col("id").is_in(_ids(lf, record, manifest))).collect()
         if df.height == 0:
-            raise InputError(f"--id: no record {record!r} in the {table_stage} table")
+            raise InputError(f"--id: no record with that id in the {table_stage} table")
         row = df.row(0, named=True)
         for k, v in row.items():
             if k == "messages":
@@ -98,6 +98,18 @@ def inspect_cmd(
         return
     df = lf.head(rows).collect()
     _show_rows(df, f"{table_stage}: first {rows} rows", rows)
+
+
+def _ids(lf: pl.LazyFrame, record_id: str, manifest: dict) -> list[str]:
+    """``record_id`` and, once redaction ran, the keyed hash it was replaced by if it
+    held personal data: a record is found by the id its source gave it."""
+    if (manifest.get("stages", {}).get("redact") or {}).get("status") != "done" or "source" not in lf.collect_schema().names():
+        return [record_id]
+    from curate.pii.ids import lookup
+
+    salt_env = ((manifest.get("config") or {}).get("redact") or {}).get("salt_env") or "CURATE_PII_SALT"
+    sources = lf.select(pl.col("source").unique()).collect()["source"].to_list()
+    return lookup(record_id, sources, salt_env)
 
 
 def _display_stage(manifest: dict) -> str | None:
