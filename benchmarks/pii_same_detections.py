@@ -159,8 +159,10 @@ def _too_long(signum, frame):
 
 
 def compare(before: Path, after: Path, show: int) -> dict:
-    a = before.read_text(encoding="utf-8").splitlines()
-    b = after.read_text(encoding="utf-8").splitlines()
+    # one JSON object a line: split at newlines only (str.splitlines also splits at the
+    # Unicode line separators a text may hold)
+    a = before.read_text(encoding="utf-8").rstrip("\n").split("\n")
+    b = after.read_text(encoding="utf-8").rstrip("\n").split("\n")
     if len(a) != len(b):
         raise SystemExit(f"the dumps hold different numbers of texts: {len(a)} and {len(b)}")
     texts: Counter[str] = Counter()
