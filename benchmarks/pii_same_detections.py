@@ -31,9 +31,8 @@ from pathlib import Path
 
 os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
 HERE = Path(__file__).resolve().parent
-DATA = HERE.parent.parent / "shared" / "data"
-if not DATA.exists():
-    DATA = Path("/work/shared/data")
+# the shared data folder beside the checkout (../shared), also from a worktree further down
+DATA = next((p / "shared" / "data" for p in HERE.parents if (p / "shared" / "data").is_dir()), HERE.parent.parent / "shared" / "data")
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE / "data" / "pii"))
 

@@ -139,15 +139,18 @@ class Redactor:
         })
 
     def _detect(self, layout: list[list[_Field]], budgets: RecordBudgets) -> list[list[list[Detection]]]:
-        """Detections per record and field (the field's own offsets)."""
+        """Detections per record and field (the field's own offsets). The fields'
+        own texts and the joined short texts go through spaCy in one stream."""
         dets: list[list[list[Detection]]] = [[[] for _ in fields] for fields in layout]
         own = [(i, j) for i, fields in enumerate(layout) for j, f in enumerate(fields) if not f.short and f.text]
+        joined = self._join_short(layout, budgets)
         found = self.analyzer.analyze_texts(
-            [layout[i][j].text for i, j in own], budget=budgets, owners=[i for i, _ in own]
+            [layout[i][j].text for i, j in own] + [text for _, text, _ in joined],
+            budget=budgets, owners=[i for i, _ in own] + [key for key, _, _ in joined],
         )
         for (i, j), d in zip(own, found):
             dets[i][j] = d
-        self._detect_short(layout, dets, budgets)
+        self._cut_short(layout, dets, budgets, joined, found[len(own):])
         for i, fields in enumerate(layout):
             if self.config.propagate and i not in budgets.expired:
                 try:
@@ -156,12 +159,12 @@ class Redactor:
                     pass
         return dets
 
-    def _detect_short(self, layout: list[list[_Field]], dets, budgets: RecordBudgets) -> None:
+    def _join_short(self, layout: list[list[_Field]], budgets: RecordBudgets):
         """The short texts of the batch, one per line ("phone: 415 555 0132"), records
-        apart by a blank line, in texts of at most PIECE_CHARS characters. Detections are
-        cut to each line's value. A joined text over its budget is analysed again record by
-        record, each charged to its own record."""
-        blocks: list[tuple[int, str, list[tuple[int, int, int]]]] = []  # record, block, (field, start, end)
+        apart by a blank line, in texts of at most PIECE_CHARS characters, each with a
+        budget of its own (negative keys): [(key, text, [(record, block, [(field, start,
+        end)])])]."""
+        blocks: list[tuple[int, str, list[tuple[int, int, int]]]] = []
         for i, fields in enumerate(layout):
             lines, spans, pos = [], [], 0
             for j, f in enumerate(fields):
@@ -173,20 +176,25 @@ class Redactor:
                 pos += len(head) + len(f.text) + 1
             if lines:
                 blocks.append((i, "\n".join(lines), spans))
-        joined: list[list[tuple[int, str, list[tuple[int, int, int]]]]] = []
+        groups: list[list[tuple[int, str, list[tuple[int, int, int]]]]] = []
         size = 0
         for b in blocks:
-            if not joined or size + len(b[1]) + 2 > PIECE_CHARS:
-                joined.append([])
+            if not groups or size + len(b[1]) + 2 > PIECE_CHARS:
+                groups.append([])
                 size = 0
-            joined[-1].append(b)
+            groups[-1].append(b)
             size += len(b[1]) + 2
-        keys = [-1 - n for n in range(len(joined))]
-        for key, group in zip(keys, joined):
-            budgets.left[key] = record_budget(self.config.time_budget_s, size)
-        texts = ["\n\n".join(b[1] for b in group) for group in joined]
-        found = self.analyzer.analyze_texts(texts, budget=budgets, owners=keys)
-        for key, group, text_dets in zip(keys, joined, found):
+        out = []
+        for n, group in enumerate(groups):
+            text = "\n\n".join(b[1] for b in group)
+            budgets.left[-1 - n] = record_budget(self.config.time_budget_s, len(text))
+            out.append((-1 - n, text, group))
+        return out
+
+    def _cut_short(self, layout, dets, budgets: RecordBudgets, joined, found) -> None:
+        """Detections of the joined texts cut to each line's value. A joined text over
+        its budget is analysed again record by record, each charged to its own record."""
+        for (key, _, group), text_dets in zip(joined, found):
             if key in budgets.expired:
                 # one record's text held them all up: each record alone, on its own budget
                 alone = self.analyzer.analyze_texts([b[1] for b in group], budget=budgets, owners=[b[0] for b in group])

@@ -46,12 +46,24 @@ def anchor_to(recognizer: EntityRecognizer, anchor: str, reach: int) -> EntityRe
     whole = recognizer.analyze
 
     def analyze(text, entities, nlp_artifacts=None, *args, **kwargs):
-        out = []
-        for a, b in stretches(text, anchor, reach):
-            for r in whole(text[a:b], entities, nlp_artifacts, *args, **kwargs):
-                r.start += a
-                r.end += a
-                out.append(r)
+        spans = stretches(text, anchor, reach)
+        if not spans:
+            return []
+        if len(spans) == 1:
+            a, b = spans[0]
+            view = text[a:b]
+        else:
+            # one call (Presidio's fixed cost per call is about 40 us): the stretches
+            # in place, everything between them blank
+            a, parts, pos = 0, [], 0
+            for s, e in spans:
+                parts += [" " * (s - pos), text[s:e]]
+                pos = e
+            view = "".join(parts)
+        out = whole(view, entities, nlp_artifacts, *args, **kwargs)
+        for r in out:
+            r.start += a
+            r.end += a
         return out
 
     recognizer.analyze = analyze
