@@ -14,17 +14,22 @@ from __future__ import annotations
 
 import difflib
 import json
+import logging
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SerializeAsAny, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SerializeAsAny, ValidationError, field_validator, model_validator
 
+from curate.conversations import TurnsConfig
 from curate.dedupe.config import DedupeConfig
 from curate.embed.config import EmbedConfig
 from curate.engines.config import EngineConfig
 from curate.errors import ConfigError
+from curate.evaluation.config import HumanEvalConfig
 from curate.export.config import ExportConfig
+from curate.filter.config import FilterConfig
 from curate.labelstudio.config import LabelConfig
 from curate.pii.config import RedactConfig
 from curate.select.config import SelectConfig
@@ -48,15 +53,45 @@ class CurateConfig(BaseModel):
     sources: list[SerializeAsAny[SourceConfig]] = Field(
         min_length=1, description="Where records come from; each entry's `type` picks an adapter."
     )
+    turns: TurnsConfig = Field(default_factory=TurnsConfig)
     redact: RedactConfig = Field(default_factory=RedactConfig)
     dedupe: DedupeConfig = Field(default_factory=DedupeConfig)
+    filter: FilterConfig = Field(default_factory=FilterConfig)
     embed: EmbedConfig = Field(default_factory=EmbedConfig)
     select: SelectConfig = Field(default_factory=SelectConfig)
     label: LabelConfig = Field(default_factory=LabelConfig)
     export: ExportConfig = Field(default_factory=ExportConfig)
+    human_eval: HumanEvalConfig = Field(default_factory=HumanEvalConfig)
     engine: EngineConfig = Field(default_factory=EngineConfig)
 
     _path: Path | None = PrivateAttr(default=None)
+
+    @field_validator("name")
+    @classmethod
+    def _name_stays_inside(cls, value: str) -> str:
+        # "." or ".." would make the run folder runs_dir itself or its parent
+        if value.strip(".") == "":
+            raise ValueError(f"run name {value!r} is only dots; a run folder needs a name of its own")
+        return value
+
+    @model_validator(mode="after")
+    def _quality_moved(self) -> CurateConfig:
+        """``select.quality`` is where the ``filter:`` settings lived before the filter became
+        a stage of its own: still read, with a note, unless both are given."""
+        old = self.select.quality
+        if old is None:
+            return self
+        if "filter" in self.model_fields_set:
+            raise ValueError(
+                "select.quality and filter are both given; select.quality is the old place of the filter "
+                "settings: move its keys into filter and remove it"
+            )
+        logging.getLogger("curate").warning(
+            "select.quality is now the filter: section (same keys); read as filter: for this build"
+        )
+        self.filter = old
+        self.select = self.select.model_copy(update={"quality": None})
+        return self
 
     @property
     def path(self) -> Path | None:
@@ -69,7 +104,15 @@ class CurateConfig(BaseModel):
         return self._path.parent if self._path else Path.cwd()
 
     def run_dir(self, runs_dir: str | Path | None = None) -> Path:
-        return Path(runs_dir or self.runs_dir) / self.name
+        """``<runs_dir>/<name>``; a ConfigError when it would resolve outside runs_dir (a
+        symlinked run folder pointing elsewhere)."""
+        base = Path(runs_dir or self.runs_dir)
+        path = base / self.name
+        inside = path.resolve(strict=False)
+        if inside.parent != base.resolve(strict=False):
+            where = f"{self._path}: " if self._path else ""
+            raise ConfigError(f"{where}name: the run folder {path} resolves to {inside}, outside {base}")
+        return path
 
     def section_hash(self, key: str) -> str:
         return sha256_json(getattr(self, key).model_dump(mode="json"))
@@ -163,7 +206,39 @@ def parse_config(text: str, path: Path) -> CurateConfig:
         more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
         raise ConfigError(f"{where}: {format_loc(loc)}: {msg}{more}")
     cfg._path = path
+    for i, sc in enumerate(cfg.sources):
+        sc._where = partial(_where, path, node, i)
+    _check_source_names(cfg)
     return cfg
+
+
+def _where(path: Path, node: Any, index: int, keys: tuple[Any, ...]) -> str:
+    """'curate.yaml:12: sources[1].fields.user': an entry's setting, for errors found later."""
+    loc = ("sources", index, *keys)
+    line = _line_of(node, loc)
+    return f"{path}:{line}: {format_loc(loc)}" if line else f"{path}: {format_loc(loc)}"
+
+
+def _check_source_names(cfg: CurateConfig) -> None:
+    """Two enabled sources of one type with one name would give their records the same
+    ids (``csv:tickets:1`` twice), and the second one's rows would all be rejected as
+    duplicates: the config is refused instead. Names left to default (the file's stem)
+    collide when two files share a stem; the message says what to write."""
+    seen: dict[str, int] = {}
+    for i, sc in enumerate(cfg.sources):
+        if not sc.enabled:
+            continue
+        src = get_source_class(sc.type)(sc, cfg.base_dir)
+        key = src.source_id
+        if key not in seen:
+            seen[key] = i
+            continue
+        first = seen[key]
+        how = "named" if sc.name else "named after their files"
+        raise ConfigError(
+            f"{sc.where('name')}: sources[{first}] and sources[{i}] are both {sc.type} sources {how} "
+            f"{src.name!r}, so their record ids would collide; give each a distinct `name:`"
+        )
 
 
 def format_loc(loc: tuple[Any, ...]) -> str:

@@ -15,7 +15,16 @@ text           str                                    canonical flattened text
 meta           str (JSON object)                      whatever the source gave (sorted keys)
 content_hash   str                                    xxh3-128 of the normalised text
 locator        str                                    where it came from: ``file:line``, URL…
+reasoning      str?                                   the reasoning behind the final assistant
+                                                      turn (chain of thought), as the source
+                                                      gave it; null when it gave none
 =============  =====================================  =====================================
+
+``reasoning`` is a column of its own, not a turn: the conversation (``messages``, ``text``,
+``content_hash``) stays what the customer and the agent wrote, so dedupe, filter and
+selection see the same records whether or not a source carries reasoning; the export puts
+it where the configured format wants it (``export.reasoning``). Redaction treats it as part
+of the record's text.
 
 Later stages add columns and never rewrite earlier tables. Every stage table also has a
 ``drop_reason`` column: null while the record is live, else why the stage dropped it.
@@ -47,6 +56,7 @@ RECORD_SCHEMA: dict[str, pl.DataType] = {
     "meta": pl.Utf8,
     "content_hash": pl.Utf8,
     "locator": pl.Utf8,
+    "reasoning": pl.Utf8,
 }
 
 #: The column every stage table carries: null = live, else the reason it was dropped.
@@ -149,6 +159,7 @@ def make_record(
     meta: Mapping[str, Any] | None = None,
     locator: str = "",
     chunk: int | str | None = None,
+    reasoning: str | None = None,
 ) -> dict[str, Any]:
     """Build one Record row, validating what every stage relies on.
 
@@ -176,6 +187,9 @@ def make_record(
         title = str(title)
     title = printable(title.strip()) if title else None
     text = flatten(clean, title)
+    if reasoning is not None and not isinstance(reasoning, str):
+        raise RecordError(f"reasoning is {type(reasoning).__name__}, not text")
+    reasoning = _unicode(reasoning.strip(), "reasoning") if reasoning and reasoning.strip() else None
     rid = printable(f"{source}:{native_id}" + (f"#{chunk}" if chunk is not None else ""))
     return {
         "id": rid,
@@ -187,6 +201,7 @@ def make_record(
         "meta": _meta_text(meta),
         "content_hash": content_hash(text),
         "locator": printable(locator),
+        "reasoning": reasoning,
     }
 
 

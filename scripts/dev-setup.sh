@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Everything the test suite needs, from the project's own files:
-#   .venv/               curate with the cpu, docs, ray and dev extras (CPU-only torch)
+#   .venv/               curate with the cpu, docs, ray, labelstudio, eval and dev extras
+#                        (CPU-only torch; label-studio-sdk for the Label Studio client;
+#                        rouge-score for curate eval score)
 #   .venv-labelstudio/   a Label Studio server in its own environment (its pins never
 #                        meet ours; the tests talk to it over HTTP)
 #   chromium             Debian's headless Chromium, for the report test
@@ -15,7 +17,7 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 # torch==2.13.0 (the `cpu` extra) keeps the resolver from pulling a multi-GB CUDA build
-.venv/bin/pip install -q -e ".[cpu,docs,ray,dev]"
+.venv/bin/pip install -q -e ".[cpu,docs,ray,labelstudio,eval,dev]"
 
 if [ -f scripts/install-labelstudio.sh ]; then
   bash scripts/install-labelstudio.sh

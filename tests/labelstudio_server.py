@@ -16,6 +16,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV = ROOT / ".venv-labelstudio"
+PAGE_SIZE_MAX = 5
 
 
 def curate(*args: str, cwd: Path, env: dict[str, str], timeout: int = 600) -> subprocess.CompletedProcess:
@@ -59,6 +60,13 @@ def label_studio(tmp_path_factory) -> LabelStudio:
         "CURATE_LS_ADMIN_EMAIL": "lead@curate-test.org",
         "COLUMNS": "200",
         "HF_HUB_OFFLINE": "1",
+        # the server hands out at most 5 tasks per page whatever is asked for: every task
+        # list in these tests (push's idempotency check, pull's change detection) must page
+        "LABEL_STUDIO_TASK_API_PAGE_SIZE_MAX": str(PAGE_SIZE_MAX),
+        # secrets a build may have in its environment; the server must never inherit them
+        # (tests/labelstudio/test_server.py reads the server's environment)
+        "CURATE_PII_SALT": "salt-of-the-labelstudio-session-tests",
+        "ZENDESK_TOKEN": "zendesk-token-of-the-labelstudio-session-tests",
     })
     port = free_port()
     cwd = data_dir.parent
@@ -67,6 +75,8 @@ def label_studio(tmp_path_factory) -> LabelStudio:
     ls = LabelStudio(url=f"http://127.0.0.1:{port}", data_dir=data_dir, admin_email=creds["email"],
                      admin_token=creds["token"], env=env, outputs=[r.stdout, r.stderr])
     assert ls.url in r.stdout and "lead@curate-test.org" in r.stdout
+    # a first start sets up the database for half a minute: it says so while it waits
+    assert "s: setting up the database (first start)" in r.stdout, r.stdout
     from curate.labelstudio.server import LocalServer, _pid_alive
 
     pid = LocalServer(data_dir).state().pid
@@ -76,5 +86,6 @@ def label_studio(tmp_path_factory) -> LabelStudio:
         r = subprocess.run([sys.executable, "-m", "curate", "label", "serve", "--stop"], cwd=cwd, env=env,
                            capture_output=True, text=True, timeout=60, check=False)
     assert "Label Studio stopped" in r.stdout, r.stdout + r.stderr
-    assert not (data_dir / "server.json").exists()
+    kept = json.loads((data_dir / "server.json").read_text())
+    assert kept["pid"] is None and kept["port"] == port  # the next start takes the same port
     assert not _pid_alive(pid), f"Label Studio (pid {pid}) still runs after --stop"

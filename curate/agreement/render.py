@@ -37,10 +37,13 @@ def _graded(est: dict | None) -> Text:
     return t
 
 
-_SHORT = {"nominal": "nom", "interval": "int", "ratio": "ratio", "text": "text", "ordinal": "ord"}
-
-
 def _kappa(f: dict) -> tuple[dict | None, str]:
+    """The field's kappa: quadratic-weighted for ordinal fields (a 4 against a 5 is a
+    near miss), else Cohen's (two reviewers) or Fleiss'."""
+    if f["level"].startswith("ordinal"):
+        w = (f.get("weighted_kappa") or f.get("mean_pairwise_weighted_kappa") or {}).get("quadratic")
+        if w:
+            return w, "weighted"
     if f.get("cohen_kappa"):
         return f["cohen_kappa"], "Cohen"
     if f.get("fleiss_kappa"):
@@ -48,47 +51,70 @@ def _kappa(f: dict) -> tuple[dict | None, str]:
     return None, ""
 
 
+def _rule(f: dict) -> str:
+    """When two reviewers agree on the field: the rule that decides adjudication."""
+    rule = f.get("rule") or {}
+    if f["level"] == "text":
+        return f"{rule.get('similarity', 'edit')} ≥ {_num(rule.get('threshold', 0.8))}"
+    if "tolerance" in rule:
+        tol = rule["tolerance"]
+        return "same value" if tol == 0 else f"±{tol:g}"
+    return "same label"
+
+
+def _agree(f: dict) -> Text:
+    """Agreement under the rule, its interval, and what it hides: exact agreement for
+    numbers agreeing within a tolerance, similarity for text."""
+    if f["level"] == "text":
+        t = _fmt(f.get("percent_agreement"), pct=True)
+        sim = (f.get("edit_similarity") or {}).get("value")
+        if sim is not None:
+            t.append(f"\nsim {_num(sim)}", style="dim")
+        return t
+    if f.get("within_tolerance") and (f.get("rule") or {}).get("tolerance"):
+        t = _fmt(f["within_tolerance"], pct=True)
+        exact = (f.get("percent_agreement") or {}).get("value")
+        if exact is not None:
+            t.append(f"\nexact {exact:.0%}", style="dim")
+        return t
+    return _fmt(f.get("percent_agreement"), pct=True)
+
+
+#: labels shown per field in the terminal (all are in agreement.json)
+MAX_LABEL_ROWS = 12
+
+
 def render(report: dict) -> Group:
     s = report["summary"]
     b = report["bootstrap"]
     fields = report["fields"]
-    has_text = any(f["level"] == "text" for f in fields.values())
-    has_ord = any(f.get("weighted_kappa") or f.get("mean_pairwise_weighted_kappa") for f in fields.values())
-    ci = f"second line: 95% interval, bootstrap over items ({b['samples']} samples, seed {b['seed']}); " if b["samples"] else ""
+    ci = f"Second line: 95% interval, bootstrap over items ({b['samples']} samples, seed {b['seed']}). " if b["samples"] else ""
+    # at most six narrow columns: the table fits an 80-column terminal
     t = Table(
         title=f"Agreement — {s['items']:,} items, {s['reviewers']} reviewers, {s['labels']:,} labels",
-        caption=(f"{ci}items: rated by two or more reviewers; kappa: Cohen's (two reviewers) or Fleiss'; "
-                 "wκ: quadratic-weighted kappa; alpha: Krippendorff's, green ≥ .80 reliable, yellow ≥ .667 "
-                 "tentative, red below; text: edit similarity, token F1 below it."),
+        caption=(f"{ci}rule: when two reviewers agree (it decides which items go to adjudication); agree: share "
+                 "of items compared on which they do, with exact agreement or text similarity below; kappa: Cohen's "
+                 "(two reviewers) or Fleiss', quadratic-weighted for ordinal fields; alpha: Krippendorff's, green ≥ .80 "
+                 "reliable, yellow ≥ .667 tentative, red below."),
         title_justify="left", caption_justify="left",
     )
-    t.add_column("field", no_wrap=True)
-    t.add_column("level", no_wrap=True)  # nom, ord, int, ratio, text
+    t.add_column("field", overflow="fold", max_width=14)
+    t.add_column("rule", no_wrap=True)
     t.add_column("items", justify="right", no_wrap=True)
-    t.add_column("raters", justify="right", no_wrap=True)
     t.add_column("agree", justify="right", no_wrap=True)
     t.add_column("kappa", justify="right", no_wrap=True)
-    if has_ord:
-        t.add_column("wκ", justify="right", no_wrap=True)
     t.add_column("alpha", justify="right", no_wrap=True)
-    if has_text:
-        t.add_column("text", justify="right", no_wrap=True)
     for name, f in fields.items():
         kappa, _ = _kappa(f)
-        row = [name, _SHORT.get(f["level"], "ord"), f"{f['items_compared']:,}", str(f["reviewers"]), _fmt(f.get("percent_agreement"), pct=True), _fmt(kappa)]
-        if has_ord:
-            w = (f.get("weighted_kappa") or f.get("mean_pairwise_weighted_kappa") or {}).get("quadratic")
-            row.append(_fmt(w))
-        row.append(_graded(f.get("krippendorff_alpha")))
-        if has_text:
-            if f["level"] == "text":
-                e, tf = f.get("edit_similarity") or {}, f.get("token_f1") or {}
-                row.append(Text(f"{_num(e['value'])}\n{_num(tf['value'])}") if e.get("value") is not None else Text("—", style="dim"))
-            else:
-                row.append(Text("—", style="dim"))
-        t.add_row(*row)
+        items = f"{f['items_compared']:,}"
+        if f.get("reviewers", 2) != s["reviewers"]:
+            items += f"\n{f['reviewers']} rev."
+        t.add_row(name, _rule(f), items, _agree(f), _fmt(kappa), _graded(f.get("krippendorff_alpha")))
 
     parts = [t]
+    per_label = _labels_table(fields)
+    if per_label is not None:
+        parts.append(per_label)
     reviewers = report.get("reviewers") or {}
     if reviewers:
         r = Table(title="Reviewers", title_justify="left")
@@ -110,6 +136,43 @@ def render(report: dict) -> Group:
     if notes:
         parts.append(Text("\n".join(f"• {n}" for n in notes), style="yellow"))
     return Group(*parts)
+
+
+def _labels_table(fields: dict) -> Table | None:
+    """Per label of each categorical field: how often it was given, how often a second
+    reviewer gave it too (specific agreement), and its one-vs-rest kappa."""
+    rows = []
+    for name, f in fields.items():
+        labels = f.get("labels") or {}
+        if f["level"] != "nominal" or not labels:
+            continue
+        ranked = sorted(labels.items(), key=lambda kv: -kv[1].get("ratings", 0))
+        for label, e in ranked[:MAX_LABEL_ROWS]:
+            rows.append((name, label, e))
+        if len(ranked) > MAX_LABEL_ROWS:
+            rows.append((name, f"… {len(ranked) - MAX_LABEL_ROWS} more in agreement.json", None))
+    if not rows:
+        return None
+    t = Table(title="Per label", title_justify="left",
+              caption="specific: of the times one reviewer gave the label, how often the other did too; "
+                      "kappa: that label against all others.", caption_justify="left")
+    t.add_column("field", overflow="fold", max_width=14)
+    t.add_column("label", overflow="fold", max_width=24)
+    t.add_column("given", justify="right", no_wrap=True)
+    t.add_column("share", justify="right", no_wrap=True)
+    t.add_column("specific", justify="right", no_wrap=True)
+    t.add_column("kappa", justify="right", no_wrap=True)
+    last = None
+    for name, label, e in rows:
+        shown = name if name != last else ""
+        last = name
+        if e is None:
+            t.add_row(shown, Text(label, style="dim"), "", "", "", "")
+            continue
+        share = e.get("share")
+        t.add_row(shown, label, f"{e.get('ratings', 0):,}", f"{share:.0%}" if share is not None else "—",
+                  _fmt(e.get("specific_agreement"), pct=True), _fmt(e.get("kappa")))
+    return t
 
 
 def print_report(report: dict, console: Console) -> None:

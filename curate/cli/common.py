@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,16 +38,144 @@ def open_config(path: Path) -> CurateConfig:
     return load_config(path)
 
 
-def open_run(path: Path, runs_dir: Path | None = None) -> RunFolder:
-    """A run folder given as its path, or as the config file that builds it."""
+def is_config_file(path: Path) -> bool:
+    return path.is_file() and path.suffix in (".yaml", ".yml")
+
+
+def open_run(path: Path, runs_dir: Path | None = None, config: CurateConfig | None = None) -> RunFolder:
+    """A run folder given as its path, or as the config file that builds it (``config``:
+    that file, already read)."""
     p = Path(path)
-    if p.is_file() and p.suffix in (".yaml", ".yml"):
-        cfg = load_config(p)
+    if config is not None or is_config_file(p):
+        cfg = config or load_config(p)
         p = cfg.run_dir(runs_dir)
     run = RunFolder(p)
     if not run.exists():
         raise InputError(f"{path}: not a run folder (no manifest.json); run `curate build CONFIG` first")
     return run
+
+
+#: the config sections whose settings decide a run's tables (ingest to select)
+BUILD_SECTIONS = ("sources", "turns", "redact", "dedupe", "filter", "embed", "select")
+
+
+@dataclass
+class RunSettings:
+    """The run a command works on and the configuration it uses: the config file it was
+    given, else the configuration stored in the run's manifest at build time."""
+
+    run: RunFolder
+    config: dict[str, Any]  # as manifest.json stores it (model_dump(mode="json"))
+    base_dir: Path  # relative paths in the config resolve against this folder
+    #: the config file given; with ``stored``, the file the run was built from (given the
+    #: run folder, the stored configuration is used and the file is only compared)
+    config_file: Path | None = None
+    #: section -> dotted keys whose value differs between the file and the stored config
+    differences: dict[str, list[str]] = field(default_factory=dict)
+    stored: bool = False
+
+    def note(self, own: tuple[str, ...]) -> str | None:
+        """One line saying how the config file differs from the run's stored one, where it
+        matters: the command's ``own`` sections and the sections that built the run's
+        tables (those tables stay as they are until the next build). Given the file, its
+        settings are used; given the run folder, the stored ones, and the line says how to
+        use the file's."""
+        if self.config_file is None or not self.differences:
+            return None
+        name = self.config_file.name
+        parts = []
+        mine = [k for s in own for k in self.differences.get(s, [])]
+        if mine and self.stored:
+            parts.append(f"using the settings stored in the run; {name} now differs ({_keys(mine)}): "
+                         f"give {self.config_file} instead of the run folder to use it")
+        elif mine:
+            parts.append(f"using {name}'s settings, which differ from those the run was built with ({_keys(mine)})")
+        built = [s for s in BUILD_SECTIONS if s in self.differences]
+        if built:
+            parts.append(
+                f"the run's tables were built with other {', '.join(built)} settings "
+                f"({_keys([k for s in built for k in self.differences[s]])}): `curate build {self.config_file}` applies them"
+            )
+        return "note: " + "; ".join(parts) if parts else None
+
+
+def _keys(keys: list[str], limit: int = 4) -> str:
+    return ", ".join(keys[:limit]) + (f" and {len(keys) - limit} more" if len(keys) > limit else "")
+
+
+def differing_keys(a: Any, b: Any, prefix: str) -> list[str]:
+    """Dotted paths of the values that differ between two JSON trees."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        out: list[str] = []
+        for k in sorted(set(a) | set(b), key=str):
+            out += differing_keys(a.get(k), b.get(k), f"{prefix}.{k}")
+        return out
+    return [] if a == b else [prefix]
+
+
+def run_settings(path: Path, runs_dir: Path | None = None) -> RunSettings:
+    """A run given as its folder or as the config file that builds it. The rule every
+    command follows: a config file given is the configuration used; the differences from
+    the configuration stored at build time are listed (see :meth:`RunSettings.note`)."""
+    p = Path(path)
+    cfg = load_config(p) if is_config_file(p) else None
+    run = open_run(p, runs_dir, cfg)
+    stored = run.manifest().get("config") or {}
+    if cfg is not None:
+        current = cfg.model_dump(mode="json")
+        return RunSettings(run, current, cfg.base_dir, p, _differences(current, stored))
+    config_path = run.manifest().get("config_path")
+    base = Path(config_path).resolve().parent if config_path else Path.cwd()
+    settings = RunSettings(run, stored, base)
+    # given the run folder, the stored configuration is used; the file it was built from
+    # is compared, so that an edit there is never ignored without a word
+    source = Path(config_path) if config_path else None
+    if source is not None and is_config_file(source):
+        try:
+            edited = load_config(source).model_dump(mode="json")
+        except (CurateError, OSError, ValueError):
+            return settings  # the file no longer reads as a config: nothing to compare
+        if edited.get("name") == stored.get("name"):
+            settings.config_file, settings.stored = source, True
+            settings.differences = _differences(edited, stored)
+    return settings
+
+
+def _differences(current: dict[str, Any], stored: dict[str, Any]) -> dict[str, list[str]]:
+    diffs: dict[str, list[str]] = {}
+    for section in sorted(set(current) | set(stored)):
+        keys = differing_keys(current.get(section), stored.get(section), section)
+        if keys:
+            diffs[section] = keys
+    return diffs
+
+
+# -- outputs that must not destroy inputs -----------------------------------------------------
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        if a.exists() and b.exists():
+            return os.path.samefile(a, b)
+    except OSError:
+        pass
+    return a.resolve(strict=False) == b.resolve(strict=False)
+
+
+def refuse_overwrite(inputs: list[Path | None], outputs: list[Path | None], force: bool) -> None:
+    """An InputError when an output file is one of the inputs (the same path, a link to it,
+    a hard link), unless ``force``: the input would be replaced by the command's result."""
+    if force:
+        return
+    for out in outputs:
+        if out is None:
+            continue
+        for inp in inputs:
+            if inp is not None and _same_file(Path(inp), Path(out)):
+                raise InputError(
+                    f"{out}: is the input {inp}; writing it would replace the input. Choose another output "
+                    "file, or add --force to replace the input"
+                )
 
 
 # -- record files (standalone stage commands) ---------------------------------------------
@@ -93,6 +223,7 @@ def complete_records(df: pl.DataFrame, where: str) -> pl.DataFrame:
     df = df.with_columns(pl.col("id").cast(pl.Utf8))
     if "messages" not in cols:
         df = df.with_columns(pl.lit(None, dtype=RECORD_SCHEMA["messages"]).alias("messages"))
+    df = df.with_columns(pl.col("messages").is_not_null().alias("_turns_given"))
     if "text" in cols and df["messages"].null_count():
         # rows that give only text become one user turn, row by row
         turn = pl.col("text").map_elements(
@@ -110,12 +241,14 @@ def complete_records(df: pl.DataFrame, where: str) -> pl.DataFrame:
             lambda r: flatten(r["messages"] or [], r.get("title")), return_dtype=pl.Utf8
         )
         df = df.with_columns(pl.when(pl.col("text").is_null()).then(flat).otherwise(pl.col("text")).alias("text"))
+    # a row that gave only text is a document; one that gave turns, a conversation
+    kind = pl.when(pl.col("_turns_given")).then(pl.lit("ticket")).otherwise(pl.lit("doc"))
     defaults = {
-        "source": pl.lit("file"), "kind": pl.lit("ticket"), "title": pl.lit(None, dtype=pl.Utf8),
-        "meta": pl.lit("{}"), "locator": pl.lit(where),
+        "source": pl.lit("file"), "kind": kind, "title": pl.lit(None, dtype=pl.Utf8),
+        "meta": pl.lit("{}"), "locator": pl.lit(where), "reasoning": pl.lit(None, dtype=pl.Utf8),
         "content_hash": pl.col("text").map_elements(content_hash, return_dtype=pl.Utf8),
     }
-    df = df.with_columns([expr.alias(name) for name, expr in defaults.items() if name not in cols])
+    df = df.with_columns([expr.alias(name) for name, expr in defaults.items() if name not in cols]).drop("_turns_given")
     return df.with_columns([pl.col(c).cast(t) for c, t in RECORD_SCHEMA.items()])
 
 

@@ -45,6 +45,7 @@ def dedupe_cmd(
         None, "--groups",
         help="Also write every input id with its dup_group, whether it was kept, why not and whom it duplicates (.jsonl, .parquet or .csv).",
     ),
+    force: bool = typer.Option(False, "--force", help="Write OUT (or --groups) even when it is IN, replacing the input."),
 ) -> None:
     """Remove exact and near-duplicate records.
 
@@ -74,6 +75,9 @@ def dedupe_cmd(
         raise InputError(f"{out}: expected a .jsonl or .parquet output file")
     if groups is not None and groups.suffix not in OUTPUT_SUFFIXES + (".csv",):
         raise InputError(f"{groups}: expected a .jsonl, .parquet or .csv groups file")
+    from curate.cli.common import refuse_overwrite
+
+    refuse_overwrite([in_path], [out, groups], force)
 
     t0 = time.perf_counter()
     with standalone_stage("dedupe", section, in_path) as (table, entry):

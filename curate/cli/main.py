@@ -9,6 +9,7 @@ import os
 import sys
 
 import typer
+from rich.markup import escape
 
 from curate import __version__
 from curate.cli.common import err_console, setup_logging
@@ -36,7 +37,7 @@ app = typer.Typer(
 # command modules, in the order they appear in `curate --help`
 COMMAND_MODULES = (
     "init", "build", "inspect", "report", "redact", "dedupe", "select",
-    "label", "agreement", "export", "validate", "pii", "schema",
+    "label", "agreement", "eval", "export", "validate", "pii", "schema",
 )
 
 
@@ -69,7 +70,8 @@ def main() -> None:
     try:
         app()
     except CurateError as exc:
-        err_console.print(f"[bold red]error:[/] {exc.message}", highlight=False, soft_wrap=True)
+        # escaped: a message may hold brackets that are not markup (pip install 'curate[ray]')
+        err_console.print(f"[bold red]error:[/] {escape(exc.message)}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         err_console.print("[yellow]interrupted[/]: the run folder is consistent; run the same command to resume")

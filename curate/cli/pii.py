@@ -30,7 +30,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(pii_app, name="pii")
 
 
-TEXT_COLUMNS = ("title", "text")
+TEXT_COLUMNS = ("title", "text", "reasoning")
 
 
 @pii_app.command("reveal")

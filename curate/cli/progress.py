@@ -99,12 +99,28 @@ def funnel_table(manifest: dict[str, Any], title: str = "Build summary") -> Tabl
         if e.get("rejected"):
             drops = (drops + ", " if drops else "") + f"rejected: {e['rejected']:,}"
         style = {"done": "green", "failed": "red", "running": "yellow"}.get(status, "dim")
+        units = f"{e['records_in']:,}" if "records_in" in e else ""
+        files = (e.get("stats") or {}).get("files")
+        if units and files is not None:
+            # ingest's units are threads, rows or chunks: the files they came from differ
+            units += f" ({files:,} file{'s' if files != 1 else ''})"
         table.add_row(
             name,
             f"[{style}]{status}[/]",
-            f"{e['records_in']:,}" if "records_in" in e else "",
+            units,
             f"{e['records_out']:,}" if "records_out" in e else "",
             drops or ("—" if status == "done" else e.get("error", "")),
             f"{e['seconds']:.1f}" if "seconds" in e else "",
         )
     return table
+
+
+def stage_warnings(manifest: dict[str, Any]) -> list[str]:
+    """The warnings stages left in their stats ('ingest: csv:tickets: 437 of 600 rows ...')."""
+    from curate.stages import STAGE_ORDER
+
+    out = []
+    for name in STAGE_ORDER:
+        e = manifest.get("stages", {}).get(name) or {}
+        out.extend(f"{name}: {w}" for w in (e.get("stats") or {}).get("warnings") or [])
+    return out

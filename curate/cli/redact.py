@@ -99,6 +99,7 @@ def redact_cmd(
     ),
     workers: int = typer.Option(None, "--workers", min=1, help="Worker processes (default: one per CPU core)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    force: bool = typer.Option(False, "--force", help="Write OUT (or the quarantine file) even when it is IN, replacing the input."),
 ) -> None:
     """Replace PII in a records file: names, emails, phones, addresses, cards, IBANs,
     SSNs, IPs, secrets and your own identifiers.
@@ -123,6 +124,10 @@ def redact_cmd(
 
     if out.suffix not in OUTPUT_SUFFIXES:
         raise InputError(f"{out}: expected a .jsonl or .parquet output file")
+    from curate.cli.common import refuse_overwrite
+
+    qfile = quarantine or out.with_name(f"{out.stem}.quarantined{out.suffix}")
+    refuse_overwrite([in_path, config], [out, qfile], force)
     ops = _operators(operator_for or [])
     overrides: dict = {
         "entities": [e.strip().upper() for e in entities.split(",") if e.strip()] if entities else None,
@@ -146,7 +151,7 @@ def redact_cmd(
             _write(live, out)
             qpath = None
             if held.height:
-                qpath = quarantine or out.with_name(f"{out.stem}.quarantined{out.suffix}")
+                qpath = qfile
                 _write(held, qpath)
     stats = entry.get("stats", {})
     secs = time.perf_counter() - t0

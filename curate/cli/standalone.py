@@ -1,5 +1,6 @@
 """Run one stage on a records file, outside a build: the pattern behind
-``curate redact IN -o OUT``, ``curate dedupe IN -o OUT`` and ``curate select IN -o OUT``.
+``curate redact IN -o OUT``, ``curate dedupe IN -o OUT`` and ``curate select IN -o OUT``
+(the filter stage, then select).
 
 The input (JSONL or Parquet with ``id`` and ``text`` and/or ``messages``) is put in a
 temporary run folder as if ingest had produced it; the stage runs through the same engine
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -42,21 +43,49 @@ def standalone_stage(
 
     Yields (output table with ``drop_reason``, manifest entry). ``prepare(df)`` may add
     columns the stage needs (e.g. embeddings) before it runs."""
-    cls = stage_class(stage_name)
-    if cls is None:  # pragma: no cover - every built-in stage exists
-        raise RuntimeError(f"stage {stage_name} is not available")
+    with standalone_stages([(stage_name, section)], in_path, engine=engine, progress=progress,
+                           prepare={stage_name: prepare} if prepare else None) as (tables, entries):
+        yield tables[stage_name], entries[stage_name]
+
+
+@contextlib.contextmanager
+def standalone_stages(
+    stages: list[tuple[str, BaseModel]],
+    in_path: Path,
+    *,
+    engine: EngineConfig | None = None,
+    progress: Progress | None = None,
+    prepare: dict[str, Callable[[pl.DataFrame], pl.DataFrame]] | None = None,
+) -> Iterator[tuple[dict[str, pl.DataFrame], dict[str, dict[str, Any]]]]:
+    """Run several stages in order on the records in ``in_path``, each on the live records
+    of the one before (``curate select`` runs filter, then select).
+
+    Yields (output table per stage, manifest entry per stage). ``prepare[name](df)`` may
+    add columns a stage needs to its input (the live records of the stage before it)."""
+    classes = []
+    for name, _ in stages:
+        cls = stage_class(name)
+        if cls is None:  # pragma: no cover - every built-in stage exists
+            raise RuntimeError(f"stage {name} is not available")
+        classes.append(cls)
     df = read_records(in_path)
-    if prepare is not None:
-        df = prepare(df)
-    cfg = CurateConfig.model_construct(name="standalone", sources=[], **{cls.config_key: section} if cls.config_key else {})
+    sections = {cls.config_key: section for cls, (_, section) in zip(classes, stages) if cls.config_key}
+    cfg = CurateConfig.model_construct(name="standalone", sources=[], **sections)
     if engine is not None:
         cfg = cfg.model_copy(update={"engine": engine})
-    with tempfile.TemporaryDirectory(prefix=f"curate-{stage_name}-") as tmp:
+    tables: dict[str, pl.DataFrame] = {}
+    entries: dict[str, dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory(prefix=f"curate-{stages[-1][0]}-") as tmp:
         run = RunFolder(tmp)
-        inp = run.path("input.parquet")
-        write_parquet(inp, df.with_columns(pl.lit(None, dtype=pl.Utf8).alias(DROP_COLUMN)))
         ctx = StageContext(run=run, config=cfg, progress=progress or Progress())
-        stage = cls(cfg)
-        entry = run_stage(stage, ctx, get_engine(cfg.engine), inp, "standalone", None)
-        out = pl.read_parquet(run.path(stage.output_file)) if entry.get("table") else pl.DataFrame()
-        yield out, entry
+        for i, (cls, (name, _)) in enumerate(zip(classes, stages)):
+            if i:
+                df = tables[stages[i - 1][0]].filter(pl.col(DROP_COLUMN).is_null()).drop(DROP_COLUMN)
+            if prepare and prepare.get(name):
+                df = prepare[name](df)
+            inp = run.path(f"input-{name}.parquet")
+            write_parquet(inp, df.with_columns(pl.lit(None, dtype=pl.Utf8).alias(DROP_COLUMN)))
+            stage = cls(cfg)
+            entries[name] = run_stage(stage, ctx, get_engine(cfg.engine), inp, "standalone", None)
+            tables[name] = pl.read_parquet(run.path(stage.output_file)) if entries[name].get("table") else pl.DataFrame()
+        yield tables, entries

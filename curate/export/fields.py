@@ -9,7 +9,7 @@ RECORD_FIELDS = (
     "id", "source", "kind", "title", "locator", "content_hash", "cluster", "dup_group", "dup_kind",
     "rank", "strategy",
 )
-LABEL_FIELDS = ("decision", "category", "quality", "label", "status", "reviewers")
+LABEL_FIELDS = ("decision", "category", "quality", "label", "status", "reviewers", "difficulty")
 
 
 def check_field_name(name: str, key: str) -> None:

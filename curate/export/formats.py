@@ -8,14 +8,29 @@ openai             ``{"messages": [{"role", "content", "weight"?}, ...]}`` -- Op
                    fine-tuning, TRL's SFTTrainer (conversational), axolotl ``chat_template``
 sharegpt           ``{"conversations": [{"from": "system"|"human"|"gpt", "value"}, ...]}`` --
                    axolotl, LLaMA-Factory, FastChat
-alpaca             ``{"instruction", "input", "output", "system"?, "history"?}`` --
-                   Stanford Alpaca, LLaMA-Factory (``history``: earlier [user, assistant] pairs)
+alpaca             ``{"instruction", "input", "output", "system", "history"}`` -- Stanford
+                   Alpaca, LLaMA-Factory (``history``: earlier [user, assistant] pairs;
+                   ``system`` and ``history`` on every line, empty when there are none, so
+                   that ``datasets`` reads every line with the same columns)
 prompt_completion  ``{"prompt": [...], "completion": [...]}`` (conversational) or
                    ``{"prompt": str, "completion": str}`` (text) -- TRL's prompt-completion
                    type: the loss is on the completion only
 hf                 ``messages`` column in Parquet files under ``data/``, with the card's
                    ``configs`` so that ``datasets.load_dataset(DIR)`` reads it
+text               ``{"text": str}`` -- continued pre-training: a document chunk under its
+                   heading path, a conversation as a transcript (``Customer:``/``Agent:``)
 =================  =========================================================================
+
+Every line of a file has the same keys (``metadata`` on every line when
+``export.metadata`` names fields), so loaders that read a file in blocks never meet a
+column the first block did not have.
+
+Reasoning (``export.reasoning``): ``inline`` and ``think`` are already part of the final
+assistant content when a format sees the example; ``field`` puts it in its own key
+(``export.reasoning_field``, default ``reasoning_content``) of every assistant message
+(null except on the final one, so that every message has the same keys), of the
+completion message (prompt_completion) or of the row (alpaca: it has no assistant
+message).
 """
 
 from __future__ import annotations
@@ -23,6 +38,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from curate.conversations import conversation_problem
 
 
 class NotExportable(ValueError):
@@ -40,6 +57,10 @@ class Example:
     #: apart so that the alpaca format can put them in their own fields
     instruction: str | None = None
     input: str | None = None
+    #: for the text format: the whole example as one text
+    text: str | None = None
+    #: the final assistant turn's reasoning when it goes in a field of its own
+    reasoning: str | None = None
 
 
 def chat_from_turns(
@@ -51,12 +72,11 @@ def chat_from_turns(
     turns = [{"role": m["role"], "content": m["content"]} for m in messages if m.get("content")]
     if system_prompt:
         turns = [{"role": "system", "content": system_prompt}] + [t for t in turns if t["role"] != "system"]
-    last = max((i for i, t in enumerate(turns) if t["role"] == "assistant"), default=None)
-    if last is None:
-        raise NotExportable("no_assistant_turn")
+    problem = conversation_problem(turns)  # the filter stage's rule (curate.conversations)
+    if problem is not None:
+        raise NotExportable(problem)
+    last = max(i for i, t in enumerate(turns) if t["role"] == "assistant")
     turns = turns[: last + 1]
-    if not any(t["role"] == "user" for t in turns):
-        raise NotExportable("no_user_turn")
     if last_turn_only:
         for i, t in enumerate(turns):
             if t["role"] == "assistant":
@@ -74,8 +94,20 @@ def _split_last(messages: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], d
     return messages[:-1], messages[-1]
 
 
-def to_openai(ex: Example) -> dict[str, Any]:
-    row: dict[str, Any] = {"messages": [dict(m) for m in ex.messages]}
+def _with_reasoning(turns: list[dict[str, Any]], roles: list[str], ex: Example, key: str | None) -> list[dict[str, Any]]:
+    """``key`` on every assistant turn: the reasoning on the last one, null elsewhere."""
+    if key is None:
+        return turns
+    last = max((i for i, r in enumerate(roles) if r == "assistant"), default=None)
+    for i, (t, r) in enumerate(zip(turns, roles)):
+        if r == "assistant":
+            t[key] = ex.reasoning if i == last else None
+    return turns
+
+
+def to_openai(ex: Example, reasoning_field: str | None = None) -> dict[str, Any]:
+    msgs = [dict(m) for m in ex.messages]
+    row: dict[str, Any] = {"messages": _with_reasoning(msgs, [m["role"] for m in msgs], ex, reasoning_field)}
     if ex.metadata:
         row["metadata"] = ex.metadata
     return row
@@ -84,9 +116,10 @@ def to_openai(ex: Example) -> dict[str, Any]:
 _SHAREGPT_FROM = {"system": "system", "user": "human", "assistant": "gpt"}
 
 
-def to_sharegpt(ex: Example) -> dict[str, Any]:
+def to_sharegpt(ex: Example, reasoning_field: str | None = None) -> dict[str, Any]:
+    turns = [{"from": _SHAREGPT_FROM[m["role"]], "value": m["content"]} for m in ex.messages]
     row: dict[str, Any] = {
-        "conversations": [{"from": _SHAREGPT_FROM[m["role"]], "value": m["content"]} for m in ex.messages]
+        "conversations": _with_reasoning(turns, [m["role"] for m in ex.messages], ex, reasoning_field)
     }
     if ex.metadata:
         row["metadata"] = ex.metadata
@@ -104,7 +137,7 @@ def _merge_runs(messages: list[dict[str, Any]]) -> list[dict[str, str]]:
     return out
 
 
-def to_alpaca(ex: Example) -> dict[str, Any]:
+def to_alpaca(ex: Example, reasoning_field: str | None = None) -> dict[str, Any]:
     system = "\n\n".join(m["content"] for m in ex.messages if m["role"] == "system")
     turns = _merge_runs([m for m in ex.messages if m["role"] != "system"])
     before, last = _split_last(turns)
@@ -127,11 +160,10 @@ def to_alpaca(ex: Example) -> dict[str, Any]:
             pending = None
     if pending is not None:
         instruction = pending + "\n\n" + instruction if instruction else pending
-    row: dict[str, Any] = {"instruction": instruction, "input": inp, "output": last["content"]}
-    if system:
-        row["system"] = system
-    if history:
-        row["history"] = history
+    row: dict[str, Any] = {"instruction": instruction, "input": inp, "output": last["content"],
+                           "system": system, "history": history}
+    if reasoning_field is not None:
+        row[reasoning_field] = ex.reasoning
     if ex.metadata:
         row["metadata"] = ex.metadata
     return row
@@ -146,36 +178,67 @@ def render_text(messages: list[dict[str, Any]]) -> str:
     return "\n\n".join(parts + ["Assistant:"])
 
 
-def to_prompt_completion(ex: Example, style: str = "conversational") -> dict[str, Any]:
+def to_prompt_completion(ex: Example, style: str = "conversational", reasoning_field: str | None = None) -> dict[str, Any]:
     before, last = _split_last(ex.messages)
     if style == "text":
         row: dict[str, Any] = {"prompt": render_text(before), "completion": " " + last["content"]}
     else:
-        row = {"prompt": _plain(before), "completion": [{"role": "assistant", "content": last["content"]}]}
+        prompt = _with_reasoning(_plain(before), [m["role"] for m in before], Example("", []), reasoning_field)
+        reply: dict[str, Any] = {"role": "assistant", "content": last["content"]}
+        if reasoning_field is not None:
+            reply[reasoning_field] = ex.reasoning
+        row = {"prompt": prompt, "completion": [reply]}
     if ex.metadata:
         row["metadata"] = ex.metadata
     return row
 
 
-def to_hf(ex: Example) -> dict[str, Any]:
-    row: dict[str, Any] = {"messages": _plain(ex.messages)}
+def to_hf(ex: Example, reasoning_field: str | None = None) -> dict[str, Any]:
+    msgs = _plain(ex.messages)
+    row: dict[str, Any] = {"messages": _with_reasoning(msgs, [m["role"] for m in msgs], ex, reasoning_field)}
     if ex.metadata:
         row["metadata"] = ex.metadata
     return row
 
 
-def formatter(fmt: str, prompt_style: str = "conversational") -> Callable[[Example], dict[str, Any]]:
-    """The row function of a format."""
+_SPEAKER = {"system": "System", "user": "Customer", "assistant": "Agent"}
+
+
+def transcript(messages: list[dict[str, Any]], title: str | None = None, document: bool = False) -> str:
+    """A record as plain text: a document's title (its heading path) and body, or a
+    conversation's turns, each under its speaker."""
+    turns = [m for m in messages if m.get("content")]
+    if document:
+        body = [m["content"].strip() for m in turns]
+    else:
+        body = [f"{_SPEAKER.get(m['role'], m['role'])}: {m['content'].strip()}" for m in turns]
+    return "\n\n".join(p for p in ([title.strip()] if title else []) + body if p)
+
+
+def to_text(ex: Example) -> dict[str, Any]:
+    row: dict[str, Any] = {"text": ex.text if ex.text is not None else transcript(ex.messages)}
+    if ex.metadata:
+        row["metadata"] = ex.metadata
+    return row
+
+
+def formatter(fmt: str, prompt_style: str = "conversational",
+              reasoning_field: str | None = None) -> Callable[[Example], dict[str, Any]]:
+    """The row function of a format; ``reasoning_field``: the key that holds the reasoning
+    (``export.reasoning: field``), None when it is inline or left out."""
+    key = reasoning_field
     if fmt == "openai":
-        return to_openai
+        return lambda ex: to_openai(ex, key)
     if fmt == "sharegpt":
-        return to_sharegpt
+        return lambda ex: to_sharegpt(ex, key)
     if fmt == "alpaca":
-        return to_alpaca
+        return lambda ex: to_alpaca(ex, key)
     if fmt == "prompt_completion":
-        return lambda ex: to_prompt_completion(ex, prompt_style)
+        return lambda ex: to_prompt_completion(ex, prompt_style, None if prompt_style == "text" else key)
     if fmt == "hf":
-        return to_hf
+        return lambda ex: to_hf(ex, key)
+    if fmt == "text":
+        return to_text
     raise ValueError(f"unknown format {fmt!r}")
 
 
@@ -185,4 +248,5 @@ FORMAT_TITLES = {
     "alpaca": "Alpaca (`instruction`/`input`/`output`)",
     "prompt_completion": "prompt/completion (TRL)",
     "hf": "Hugging Face datasets (Parquet, `messages`)",
+    "text": "plain text (`text`, for continued pre-training)",
 }

@@ -24,10 +24,20 @@ _METADATA = {
 _TEXT = {"type": "string", "minLength": 1}
 
 
-def _chat_message(weight: bool) -> dict[str, Any]:
+#: the key that holds an assistant turn's reasoning with ``export.reasoning: field``
+DEFAULT_REASONING_FIELD = "reasoning_content"
+
+
+def _reasoning(key: str) -> dict[str, Any]:
+    return {key: {"type": ["string", "null"],
+                  "description": "The reasoning behind this assistant turn (export.reasoning: field); null when none."}}
+
+
+def _chat_message(weight: bool, reasoning_field: str = DEFAULT_REASONING_FIELD) -> dict[str, Any]:
     props: dict[str, Any] = {
         "role": {"enum": ["system", "user", "assistant"]},
         "content": {"type": "string", "minLength": 1},
+        **_reasoning(reasoning_field),
     }
     msg: dict[str, Any] = {
         "type": "object",
@@ -35,21 +45,23 @@ def _chat_message(weight: bool) -> dict[str, Any]:
         "properties": props,
         "additionalProperties": False,
     }
+    only_assistant = [reasoning_field]
     if weight:
         props["weight"] = {
             "enum": [0, 1],
             "description": "0: the trainer does not learn from this assistant turn (assistant turns only).",
         }
-        msg["if"] = {"properties": {"role": {"const": "assistant"}}}
-        msg["else"] = {"not": {"required": ["weight"]}}
+        only_assistant.insert(0, "weight")
+    msg["if"] = {"properties": {"role": {"const": "assistant"}}}
+    msg["else"] = {"not": {"anyOf": [{"required": [k]} for k in only_assistant]}}
     return msg
 
 
-def _conversation(weight: bool) -> dict[str, Any]:
+def _conversation(weight: bool, reasoning_field: str = DEFAULT_REASONING_FIELD) -> dict[str, Any]:
     return {
         "type": "array",
         "minItems": 2,
-        "items": _chat_message(weight),
+        "items": _chat_message(weight, reasoning_field),
         "contains": {"type": "object", "properties": {"role": {"const": "assistant"}}, "required": ["role"]},
         "description": "The turns in order; at least one assistant turn.",
     }
@@ -70,26 +82,30 @@ def _row(fmt: str, title: str, description: str, properties: dict[str, Any], req
     }
 
 
-def format_schema(fmt: str) -> dict[str, Any]:
-    """The JSON Schema of one row (one JSONL line) of ``fmt``."""
+def format_schema(fmt: str, reasoning_field: str = DEFAULT_REASONING_FIELD) -> dict[str, Any]:
+    """The JSON Schema of one row (one JSONL line) of ``fmt``; ``reasoning_field`` is the
+    optional key of assistant messages (alpaca: of the row) that holds the reasoning."""
+    key = reasoning_field
     if fmt == "openai":
         return _row(
             fmt, "curate export: OpenAI chat",
             "One training example per line, as the OpenAI fine-tuning API and TRL's SFTTrainer read it.",
-            {"messages": _conversation(weight=True)}, ["messages"],
+            {"messages": _conversation(weight=True, reasoning_field=key)}, ["messages"],
         )
     if fmt == "hf":
         return _row(
             fmt, "curate export: Hugging Face datasets (messages)",
             "One row of the Parquet files under data/: the conversational `messages` column.",
-            {"messages": _conversation(weight=False)}, ["messages"],
+            {"messages": _conversation(weight=False, reasoning_field=key)}, ["messages"],
         )
     if fmt == "sharegpt":
         turn = {
             "type": "object",
             "required": ["from", "value"],
-            "properties": {"from": {"enum": ["system", "human", "gpt"]}, "value": _TEXT},
+            "properties": {"from": {"enum": ["system", "human", "gpt"]}, "value": _TEXT, **_reasoning(key)},
             "additionalProperties": False,
+            "if": {"properties": {"from": {"const": "gpt"}}},
+            "else": {"not": {"required": [key]}},
         }
         return _row(
             fmt, "curate export: ShareGPT",
@@ -103,7 +119,8 @@ def format_schema(fmt: str) -> dict[str, Any]:
     if fmt == "alpaca":
         return _row(
             fmt, "curate export: Alpaca",
-            "instruction / input / output; optional system prompt and earlier [user, assistant] turns in history.",
+            "instruction / input / output, the system prompt and the earlier [user, assistant] turns (history); "
+            "system and history are on every line, empty when there are none.",
             {
                 "instruction": {"type": "string"},
                 "input": {"type": "string"},
@@ -114,8 +131,9 @@ def format_schema(fmt: str) -> dict[str, Any]:
                     "items": {"type": "array", "prefixItems": [{"type": "string"}, {"type": "string"}],
                               "minItems": 2, "maxItems": 2},
                 },
+                **_reasoning(key),
             },
-            ["instruction", "input", "output"],
+            ["instruction", "input", "output", "system", "history"],
             anyOf=[
                 {"properties": {"instruction": {"minLength": 1}}},
                 {"properties": {"input": {"minLength": 1}}},
@@ -123,12 +141,12 @@ def format_schema(fmt: str) -> dict[str, Any]:
         )
     if fmt == "prompt_completion":
         prompt_msgs = {
-            "type": "array", "minItems": 1, "items": _chat_message(weight=False),
+            "type": "array", "minItems": 1, "items": _chat_message(weight=False, reasoning_field=key),
         }
         completion_msgs = {
             "type": "array", "minItems": 1,
-            "items": {**_chat_message(weight=False), "properties": {
-                "role": {"const": "assistant"}, "content": {"type": "string", "minLength": 1}}},
+            "items": {**_chat_message(weight=False, reasoning_field=key), "properties": {
+                "role": {"const": "assistant"}, "content": {"type": "string", "minLength": 1}, **_reasoning(key)}},
         }
         return _row(
             fmt, "curate export: prompt/completion (TRL)",
@@ -140,11 +158,18 @@ def format_schema(fmt: str) -> dict[str, Any]:
                 {"title": "conversational", "properties": {"prompt": prompt_msgs, "completion": completion_msgs}},
             ],
         )
+    if fmt == "text":
+        return _row(
+            fmt, "curate export: plain text",
+            "One text per line, for continued pre-training: a document chunk under its heading path, or a "
+            "conversation as a transcript (Customer: / Agent: turns).",
+            {"text": _TEXT}, ["text"],
+        )
     raise ValueError(f"unknown format {fmt!r}")
 
 
-def schema_text(fmt: str) -> str:
-    return json.dumps(format_schema(fmt), indent=2, sort_keys=True) + "\n"
+def schema_text(fmt: str, reasoning_field: str = DEFAULT_REASONING_FIELD) -> str:
+    return json.dumps(format_schema(fmt, reasoning_field), indent=2, sort_keys=True) + "\n"
 
 
 def schema_path(root: Path, fmt: str) -> Path:

@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from curate.conversations import alternation_problem
 from curate.errors import InputError
 from curate.export.config import FORMATS
-from curate.export.schemas import format_schema
+from curate.export.schemas import DEFAULT_REASONING_FIELD, format_schema
 
 
 @dataclass
@@ -71,7 +72,9 @@ def _describe(err: Any) -> str:
             return f"matches none of the accepted shapes ({', '.join(titles)})"
         return "instruction and input are both empty"
     if v == "not":
-        return "weight is only allowed on assistant turns"
+        inst = err.instance if isinstance(err.instance, dict) else {}
+        key = "weight" if "weight" in inst else next((k for k in inst if k not in ("role", "content", "from", "value")), "it")
+        return f"{key} is only allowed on assistant turns"
     return f"fails `{v}`"
 
 
@@ -92,6 +95,16 @@ def _order(err: Any) -> tuple[int, int, str]:
     return (len(list(err.absolute_path)), _FIRST.get(err.validator, 3), str(list(err.absolute_path)))
 
 
+def _without_nulls(v: Any) -> Any:
+    """A Parquet row as the JSON it stands for: a struct has every field of its type, so a
+    key one message lacks (the reasoning of a user turn) reads as null there."""
+    if isinstance(v, dict):
+        return {k: _without_nulls(x) for k, x in v.items() if x is not None}
+    if isinstance(v, list):
+        return [_without_nulls(x) for x in v]
+    return v
+
+
 def _rows(path: Path) -> Iterator[tuple[int, Any, str | None]]:
     """(line, parsed row or None, problem) for each line (or Parquet row)."""
     if path.suffix == ".parquet":
@@ -102,7 +115,7 @@ def _rows(path: Path) -> Iterator[tuple[int, Any, str | None]]:
         except Exception as exc:  # a damaged or non-Parquet file
             raise InputError(f"{path}: cannot read as Parquet ({type(exc).__name__})") from None
         for i, row in enumerate(df.iter_rows(named=True), start=1):
-            yield i, {k: v for k, v in row.items() if v is not None}, None
+            yield i, _without_nulls(row), None
         return
     with open(path, "rb") as fh:
         for n, raw in enumerate(fh, start=1):
@@ -131,11 +144,47 @@ def detect_format(row: Any) -> str | None:
         return "alpaca"
     if "prompt" in row and "completion" in row:
         return "prompt_completion"
+    if "text" in row:
+        return "text"
     return None
 
 
-def validate_file(path: Path, fmt: str | None, max_problems: int = 10) -> Report:
-    """Validate every line; keep the first ``max_problems`` problems."""
+_SHAREGPT_ROLE = {"system": "system", "human": "user", "gpt": "assistant"}
+
+
+def strict_problem(row: dict[str, Any], fmt: str) -> str | None:
+    """Where a valid row breaks strict alternation (an optional system turn, then user and
+    assistant turns in turn, ending with the assistant), as Llama-2- and Mistral-style chat
+    templates demand; None when it does not or the format has no turns (text)."""
+    if fmt in ("openai", "hf"):
+        key, roles = "messages", [m.get("role") for m in row.get("messages") or []]
+    elif fmt == "sharegpt":
+        key, roles = "conversations", [_SHAREGPT_ROLE.get(m.get("from"), m.get("from")) for m in row.get("conversations") or []]
+    elif fmt == "prompt_completion" and isinstance(row.get("prompt"), list):
+        key = "prompt"
+        roles = [m.get("role") for m in row["prompt"]] + [m.get("role") for m in row.get("completion") or []]
+    elif fmt == "alpaca":
+        for i, pair in enumerate(row.get("history") or []):
+            for j, who in enumerate(("user", "assistant")):
+                if isinstance(pair, list) and len(pair) > j and not str(pair[j]).strip():
+                    return f"history[{i}][{j}]: an empty {who} turn (strict alternation)"
+        return None
+    else:
+        return None
+    found = alternation_problem([{"role": r} for r in roles])
+    if found is None:
+        return None
+    i, what = found
+    if key == "prompt" and i >= len(row["prompt"]):
+        key, i = "completion", i - len(row["prompt"])
+    return f"{key}[{i}]: {what} (strict alternation)"
+
+
+def validate_file(path: Path, fmt: str | None, max_problems: int = 10, strict: bool = False,
+                  reasoning_field: str = DEFAULT_REASONING_FIELD) -> Report:
+    """Validate every line; keep the first ``max_problems`` problems. ``strict`` also
+    checks that turns alternate (:func:`strict_problem`); ``reasoning_field`` is the key
+    that may hold an assistant turn's reasoning."""
     import jsonschema
 
     path = Path(path)
@@ -152,7 +201,7 @@ def validate_file(path: Path, fmt: str | None, max_problems: int = 10) -> Report
             raise InputError(f"{path}: cannot tell the format; name it with --format ({', '.join(FORMATS)})")
     if fmt not in FORMATS:
         raise InputError(f"--format: unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
-    validator = jsonschema.Draft202012Validator(format_schema(fmt))
+    validator = jsonschema.Draft202012Validator(format_schema(fmt, reasoning_field))
     report = Report(format=fmt)
     for line, row, problem in _rows(path):
         report.rows += 1
@@ -163,6 +212,8 @@ def validate_file(path: Path, fmt: str | None, max_problems: int = 10) -> Report
                 problem = f"{_path(e.absolute_path)}: {_describe(e)}"
                 if len(errors) > 1:
                     problem += f" (+{len(errors) - 1} more)"
+            elif strict:
+                problem = strict_problem(row, fmt)
         if problem is not None:
             report.invalid += 1
             if len(report.problems) < max_problems:

@@ -24,15 +24,23 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from curate.agreement.rule import AgreementRule
 
-TASKS = ("response_review", "classification", "doc_qa")
-Task = Literal["response_review", "classification", "doc_qa"]
+TASKS = ("response_review", "classification", "doc_qa", "reasoning_review")
+Task = Literal["response_review", "classification", "doc_qa", "reasoning_review"]
 Policy = Literal["agreed_only", "adjudicated", "majority"]
+
+
+def _name_or_object(schema: dict) -> None:
+    """In the JSON Schema, a choice may also be written as its bare name (``- billing``), as
+    the config accepts it."""
+    whole = dict(schema)
+    schema.clear()
+    schema["anyOf"] = [{"type": "string", "minLength": 1, "maxLength": 200}, whole]
 
 
 class Choice(BaseModel):
     """One option reviewers can pick, with the criteria that decide when it applies."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_name_or_object)
 
     name: str = Field(min_length=1, max_length=200, description="The value stored in the labels (and shown to reviewers).")
     criteria: str | None = Field(
@@ -62,6 +70,42 @@ class AdjudicationConfig(BaseModel):
     project_title: str | None = Field(
         default=None, description="Title of the adjudication project (default: '<project title> — adjudication').",
     )
+
+
+class Gate(BaseModel):
+    """The least agreement a field must reach for its labels to be exported."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    alpha: float | None = Field(default=None, ge=-1, le=1, description="Krippendorff's alpha at least this.")
+    kappa: float | None = Field(
+        default=None, ge=-1, le=1, description="Cohen's kappa (two reviewers; Fleiss' otherwise) at least this.")
+    agreement: float | None = Field(
+        default=None, ge=0, le=1,
+        description="Share of items on which the reviewers agree under the agreement rule, at least this.")
+
+    @model_validator(mode="after")
+    def _one(self) -> Gate:
+        if self.alpha is None and self.kappa is None and self.agreement is None:
+            raise ValueError("a gate needs alpha, kappa or agreement")
+        return self
+
+
+class Gates(BaseModel):
+    """Agreement gates checked by `curate export`: field -> minimum, e.g.
+    ``{verdict: {alpha: 0.67}, quality: {alpha: 0.6}, on_fail: warn}``."""
+
+    model_config = ConfigDict(extra="allow")
+    __pydantic_extra__: dict[str, Gate] = Field(init=False)  # type: ignore[assignment]
+
+    on_fail: Literal["fail", "warn"] = Field(
+        default="fail",
+        description="Below a gate: fail (the export stops, exit 2, naming the fields and figures) or warn (it goes "
+        "on; the card shows the gate as failed).",
+    )
+
+    def fields(self) -> dict[str, Gate]:
+        return dict(self.__pydantic_extra__ or {})
 
 
 class LabelConfig(BaseModel):
@@ -118,6 +162,26 @@ class LabelConfig(BaseModel):
         description="Which reviewed records `curate export` uses: agreed_only (both reviewers agreed), adjudicated "
         "(also those a third person decided), majority (also those a majority of three or more reviewers decided).",
     )
+    difficulty: bool = Field(
+        default=False,
+        description="Ask reviewers how hard the item is (easy / medium / hard): the `difficulty` field, for a "
+        "benchmark stratified by difficulty (export.split.stratify_by).",
+    )
+    gates: Gates = Field(
+        default_factory=Gates,
+        description="The least agreement per field for the labels to be exported, checked by `curate export` "
+        "(e.g. {verdict: {alpha: 0.67}}).",
+    )
+    cost_per_review: float = Field(
+        default=1.75, ge=0,
+        description="What one review of one item costs (two reviews make 3.50 per example, the middle of the "
+        "2-5 per example that labeling typically costs); for the labeling cost in the dataset card.",
+    )
+    qa_overhead: float = Field(
+        default=0.25, ge=0, le=5,
+        description="Quality-assurance overhead on top of the reviews, as a share (typically 0.2-0.3).",
+    )
+    currency: str = Field(default="USD", description="Currency of cost_per_review.")
 
     _normalise_categories = field_validator("categories", "labels", mode="before")(_choices)
 

@@ -44,7 +44,7 @@ def resolve_connection(cfg: LabelConfig | None = None, data_dir: Path | None = N
             f"the local Label Studio{where} is not running; start it with `curate label serve` "
             f"(data in {server.data_dir})"
         )
-    return Connection(url=state.url, token=creds.token, source="local")
+    return Connection(url=state.url, token=creds.token, source="local", public_url=state.public_url)
 
 
 def open_client(cfg: LabelConfig | None = None, data_dir: Path | None = None, *, check: bool = True) -> LabelStudioClient:

@@ -10,7 +10,7 @@ fetch is kept as ``labels/raw/<UTC time>.json``.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,13 @@ from typing import Any
 import polars as pl
 
 from curate.errors import InputError
-from curate.labelstudio.adjudicate import QueueResult, queue, read_adjudications
+from curate.labelstudio.adjudicate import (
+    QueueResult,
+    Reopened,
+    queue,
+    read_adjudications,
+    reopen_dead_ends,
+)
 from curate.labelstudio.client import LabelStudioClient, LabelStudioError
 from curate.labelstudio.config import LabelConfig
 from curate.labelstudio.counting import count_annotations
@@ -45,6 +51,7 @@ class PullResult:
     counts: dict[str, int]
     warnings: list[str] = field(default_factory=list)
     adjudication: QueueResult | None = None
+    reopened: list[Reopened] = field(default_factory=list)
 
 
 def _users(client: LabelStudioClient) -> dict[int, str]:
@@ -57,9 +64,20 @@ def _users(client: LabelStudioClient) -> dict[int, str]:
         raise
 
 
+def _instant(stamp: Any) -> Any:
+    """A task's ``updated_at`` as an instant: the task list (read through the SDK's models)
+    and the export (raw JSON) may write the same time differently."""
+    if isinstance(stamp, str):
+        try:
+            return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+        except ValueError:
+            return stamp
+    return stamp
+
+
 def _fetch_changes(client: LabelStudioClient, project_id: int, known: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
-    listing = {str(t["id"]): t.get("updated_at") for t in client.tasks(project_id)}
-    changed = [tid for tid, up in listing.items() if tid not in known or known[tid].get("updated_at") != up]
+    listing = {str(t["id"]): _instant(t.get("updated_at")) for t in client.tasks(project_id)}
+    changed = [tid for tid, up in listing.items() if tid not in known or _instant(known[tid].get("updated_at")) != up]
     deleted = [tid for tid in known if tid not in listing]
     exported: list[dict[str, Any]] = []
     if changed and len(changed) == len(listing):
@@ -155,7 +173,12 @@ def pull(
     )
     do_queue = cfg.adjudication.enabled and (cfg.adjudication.on_pull if adjudicate is None else adjudicate)
     if do_queue and (status["disagreed"] or status["majority"]):
-        result.adjudication = queue(run.root, run_name, cfg, client, state, counted, decisions, base_dir=base_dir)
+        result.adjudication = queue(run.root, run_name, cfg, client, state, counted, decisions, levels=levels,
+                                    base_dir=base_dir)
+    if cfg.adjudication.enabled and state.adjudication_project_id is not None:
+        wanted = set(decisions.filter(pl.col("status").is_in(["disagreed", "majority"]))["record_id"].to_list())
+        if wanted:
+            result.reopened = reopen_dead_ends(client, state.adjudication_project_id, wanted, users, counted, fields)
     write_json(out / "pull.json", {
         "pulled_at": now_iso(), "url": client.url, "project_id": state.project_id,
         "adjudication_project_id": state.adjudication_project_id,
@@ -164,6 +187,7 @@ def pull(
         "annotations_counted": result.annotations_counted, "labels": result.labels,
         "status": status, "counts": counts, "warnings": warnings,
         "adjudication_queued": result.adjudication.queued if result.adjudication else 0,
+        "adjudication_reopened": [asdict(r) for r in result.reopened],
     })
     return result
 

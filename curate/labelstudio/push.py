@@ -21,7 +21,7 @@ from curate.errors import InputError
 from curate.labelstudio.client import LabelStudioClient, LabelStudioError
 from curate.labelstudio.config import LabelConfig
 from curate.labelstudio.state import ProjectState
-from curate.labelstudio.tasks import NotReviewable, task_data
+from curate.labelstudio.tasks import DRAFT_KEY, NotReviewable, task_data
 from curate.labelstudio.templates import Template, build_template
 from curate.records import DROP_COLUMN
 from curate.run import RunFolder, now_iso
@@ -30,6 +30,16 @@ log = logging.getLogger(__name__)
 
 REVIEWERS_PER_TASK = 2
 TITLE_MAX = 50  # Label Studio's limit
+#: the model version of the predictions that fill a reasoning_review form with the drafts
+DRAFT_VERSION = "curate: draft from the source"
+#: where each edited box of a reasoning_review form points (its toName)
+_DRAFT_TARGETS = {"reasoning": "draft_reasoning", "answer": "draft_answer"}
+
+
+def draft_result(drafts: dict[str, str]) -> list[dict[str, Any]]:
+    """Label Studio result items filling the reasoning and answer boxes with the drafts."""
+    return [{"from_name": k, "to_name": _DRAFT_TARGETS[k], "type": "textarea", "value": {"text": [v]}}
+            for k, v in drafts.items() if k in _DRAFT_TARGETS and v]
 
 
 @dataclass
@@ -75,13 +85,19 @@ def project_settings(template: Template, title: str, description: str, *, adjudi
         "overlap_cohort_percentage": 100,
         "show_overlap_first": True,
         "show_annotation_history": False,
+        # the adjudicator's form starts from the agreed answers, sent as predictions
+        **({"show_collab_predictions": True} if adjudication else {}),
     }
 
 
 def ensure_project(
     client: LabelStudioClient, project_id: int | None, settings: dict[str, Any],
+    on_create: dict[str, Any] | None = None,
 ) -> tuple[int, bool, list[str]]:
-    """Create the project, or bring an existing one's settings up to date.
+    """Create the project, or bring an existing one's settings up to date. ``on_create``:
+    settings given only to a new project (Label Studio refuses a ``model_version`` change
+    on an existing project until predictions of that version exist; an import with
+    predictions sets it on a project that has none).
 
     Returns (id, created, names of the settings changed)."""
     existing: dict[str, Any] | None = None
@@ -98,7 +114,7 @@ def ensure_project(
                 existing = client.project(p["id"])
                 break
     if existing is None:
-        created = client.create_project(settings)
+        created = client.create_project({**settings, **(on_create or {})})
         return int(created["id"]), True, []
     changed = [k for k, v in settings.items() if existing.get(k) != v]
     if changed:
@@ -133,7 +149,8 @@ def read_selected(run: RunFolder) -> pl.DataFrame:
         lf = lf.filter(pl.col(DROP_COLUMN).is_null())
     if "selected" in names:
         lf = lf.filter(pl.col("selected").fill_null(False))
-    cols = [c for c in ("id", "title", "messages", "text", "meta", "source", "kind", "cluster", "rank") if c in names]
+    cols = [c for c in ("id", "title", "messages", "text", "meta", "source", "kind", "cluster", "rank", "reasoning")
+            if c in names]
     if "id" not in cols:
         raise InputError(f"{path}: no id column")
     df = lf.select(cols).collect()
@@ -181,8 +198,13 @@ def push(
         )
     title = project_title(cfg, run_name)
     settings = project_settings(template, title, project_marker(run_name))
+    drafts = cfg.task == "reasoning_review"
+    if drafts:
+        # the reasoning and answer boxes start from the drafts, sent as predictions
+        settings["show_collab_predictions"] = True
     project_id, created, changed = ensure_project(
-        client, state.project_id if same_server and state else None, settings
+        client, state.project_id if same_server and state else None, settings,
+        on_create={"model_version": DRAFT_VERSION} if drafts else None,
     )
     if not same_server or state is None:
         state = ProjectState(url=client.url, task=cfg.task)
@@ -203,9 +225,14 @@ def push(
             result.already += 1
             continue
         try:
-            todo.append({"data": task_data(row, cfg.task)})
+            data = task_data(row, cfg.task)
         except NotReviewable as exc:
             reasons[str(exc)] += 1
+            continue
+        task: dict[str, Any] = {"data": data}
+        if drafts and data.get(DRAFT_KEY):
+            task["predictions"] = [{"model_version": DRAFT_VERSION, "result": draft_result(data[DRAFT_KEY])}]
+        todo.append(task)
     result.not_reviewable = dict(reasons)
 
     done = 0

@@ -13,6 +13,12 @@ from curate.records import meta_loads
 ROLE_NAMES = {"user": "Customer", "assistant": "Agent", "system": "System"}
 
 
+#: shown where a reasoning_review item has no draft
+NO_DRAFT = "(none: write it in the box below)"
+#: task data key holding the drafts the reasoning and answer boxes start from
+DRAFT_KEY = "curate_draft"
+
+
 class NotReviewable(ValueError):
     """A record that the task type cannot show; the message is the reason."""
 
@@ -44,6 +50,19 @@ def task_data(row: dict[str, Any], task: str) -> dict[str, Any]:
     if category:
         base["source_category"] = category
     turns = _turns(row.get("messages"))
+    if task == "reasoning_review":
+        last = max((i for i, t in enumerate(turns) if t["role"] == "assistant"), default=None)
+        context = turns[:last] if last is not None else turns
+        if not any(t["role"] == "user" for t in context):
+            raise NotReviewable("no_customer_turn")
+        reasoning = (row.get("reasoning") or "").strip()
+        answer = turns[last]["content"] if last is not None else ""
+        base["conversation"] = format_conversation(context)
+        # shown as they are; the boxes reviewers edit start from the same drafts (a prediction)
+        base["draft_reasoning"] = reasoning or NO_DRAFT
+        base["draft_answer"] = answer or NO_DRAFT
+        base[DRAFT_KEY] = {k: v for k, v in (("reasoning", reasoning), ("answer", answer)) if v}
+        return base
     if task == "response_review":
         last = max((i for i, t in enumerate(turns) if t["role"] == "assistant"), default=None)
         if last is None:

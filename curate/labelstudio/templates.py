@@ -10,13 +10,15 @@ data, shown by ``<Text>`` tags (plain text), never ``<HyperText>``.
 from __future__ import annotations
 
 import html
+import re
+import sys
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-import sys
 from pathlib import Path
 
 from curate.errors import ConfigError
 from curate.labelstudio.config import Choice, LabelConfig
+
 
 def _labeling_dir() -> Path:
     """The repository's labeling/ (a checkout or an editable install), else the copy a
@@ -32,6 +34,11 @@ LABELING_DIR = _labeling_dir()
 
 #: Tags that render task data as HTML: never used for untrusted text.
 UNSAFE_TAGS = frozenset({"HyperText", "HTML", "Markdown"})
+#: The object tags (those showing task data through ``value="$key"``) a config may use, in
+#: lower case: Label Studio matches tag names without regard to case, so ``<hypertext>``
+#: is HyperText. Anything else showing task data (an image, audio, a new tag of a later
+#: version) is refused: curate's tasks are text.
+SAFE_OBJECT_TAGS = frozenset({"text", "header", "paragraphs"})
 
 #: Field name -> level of measurement (the agreement statistics read these), per task.
 FIELD_LEVELS: dict[str, dict[str, str]] = {
@@ -44,14 +51,25 @@ FIELD_LEVELS: dict[str, dict[str, str]] = {
     },
     "classification": {"label": "nominal", "note": "text"},
     "doc_qa": {"verdict": "nominal", "question": "text", "answer": "text", "note": "text"},
+    # the reasoning and the final answer as the reviewer leaves them (corrected or not):
+    # their texts are compared like a corrected reply
+    "reasoning_review": {"verdict": "nominal", "reasoning": "text", "answer": "text", "note": "text"},
 }
+#: The optional easy / medium / hard question (``label.difficulty``), in every task.
+DIFFICULTY = "difficulty"
+DIFFICULTY_LEVEL = "ordinal:easy,medium,hard"
+for _levels in FIELD_LEVELS.values():
+    _levels[DIFFICULTY] = DIFFICULTY_LEVEL
 
 #: Fields that are informational: scored, but a disagreement never needs a third person.
+#: Difficulty only balances the benchmark: reviewers rating an item medium and hard do not
+#: need a third opinion.
 INFORMATIONAL: dict[str, frozenset[str]] = {
-    "response_review": frozenset({"note"}),
-    "classification": frozenset({"note"}),
+    "response_review": frozenset({"note", DIFFICULTY}),
+    "classification": frozenset({"note", DIFFICULTY}),
     # two reviewers write different, equally valid questions; the verdict is what must agree
-    "doc_qa": frozenset({"note", "question", "answer"}),
+    "doc_qa": frozenset({"note", "question", "answer", DIFFICULTY}),
+    "reasoning_review": frozenset({"note", DIFFICULTY}),
 }
 
 #: The task data keys each template reads (``$name``), besides ``record_id``.
@@ -59,6 +77,7 @@ DATA_KEYS: dict[str, tuple[str, ...]] = {
     "response_review": ("title", "conversation", "response"),
     "classification": ("title", "text"),
     "doc_qa": ("title", "text"),
+    "reasoning_review": ("title", "conversation", "draft_reasoning", "draft_answer"),
 }
 
 
@@ -111,6 +130,42 @@ def _remove_block(root: ET.Element, class_name: str) -> None:
                 parent.remove(child)
 
 
+_NUMBERED = re.compile(r"^(\d+)\.\s")
+
+
+def _renumber_questions(root: ET.Element) -> None:
+    """Number the questions 1, 2, 3 in the order they appear: a question removed (the
+    category without categories) leaves no gap."""
+    n = 0
+    for el in root.iter("Header"):
+        value = el.get("value", "")
+        if _NUMBERED.match(value):
+            n += 1
+            el.set("value", _NUMBERED.sub(f"{n}. ", value, count=1))
+
+
+def _renumber_sections(md: str) -> str:
+    """The same for the guidelines' numbered ``## N.`` sections."""
+    n = 0
+
+    def number(m: re.Match[str]) -> str:
+        nonlocal n
+        n += 1
+        return f"## {n}. "
+
+    return re.sub(r"^## \d+\.\s", number, md, flags=re.MULTILINE)
+
+
+def _drop_section(md: str, placeholder: str) -> str:
+    """Remove the ``##`` section that holds ``placeholder`` (up to the next ``##``)."""
+    at = md.find(placeholder)
+    if at < 0:
+        return md
+    start = md.rfind("\n## ", 0, at) + 1
+    end = md.find("\n## ", at)
+    return md[:start] + (md[end + 1:] if end >= 0 else "")
+
+
 def build_label_config(cfg: LabelConfig, base_dir: Path | None = None, *, adjudication: bool = False) -> str:
     """The label config of the task: the template with the configured choices, plus (for
     the adjudication project) a block showing what the two reviewers answered."""
@@ -129,9 +184,12 @@ def build_label_config(cfg: LabelConfig, base_dir: Path | None = None, *, adjudi
     elif cfg.task == "classification" and cfg.labels:
         if not _fill_choices(root, "label", cfg.labels):
             raise ConfigError(f"{src}: no <Choices name=\"label\"> to put the labels in")
+    if not cfg.difficulty:
+        _remove_block(root, "curate-difficulty")
     for el in root.iter():
         if el.get("className", "").startswith("curate-"):
             del el.attrib["className"]
+    _renumber_questions(root)
     if adjudication:
         block = ET.Element("View")
         ET.SubElement(block, "Header", {"value": "What the two reviewers answered", "size": "5"})
@@ -156,11 +214,21 @@ def check_label_config(xml: str, task: str) -> list[str]:
     problems: list[str] = []
     if root.tag != "View":
         problems.append("the root element must be <View>")
-    unsafe = sorted({el.tag for el in root.iter() if el.tag in UNSAFE_TAGS})
+    unsafe_lower = {t.lower() for t in UNSAFE_TAGS}
+    unsafe = sorted({el.tag for el in root.iter() if el.tag.lower() in unsafe_lower})
     if unsafe:
         problems.append(
             f"uses {', '.join('<' + t + '>' for t in unsafe)}, which renders task data as HTML; "
             "show untrusted text with <Text>"
+        )
+    other = sorted({
+        el.tag for el in root.iter()
+        if el.get("value", "").startswith("$") and el.tag.lower() not in SAFE_OBJECT_TAGS | unsafe_lower
+    })
+    if other:
+        problems.append(
+            f"shows task data with {', '.join('<' + t + '>' for t in other)}; only <Text>, <Header> "
+            "and <Paragraphs> may show it"
         )
     controls = {el.get("name") for el in root.iter() if el.get("toName")}
     objects = {el.get("name") for el in root.iter() if el.get("value", "").startswith("$")}
@@ -200,8 +268,14 @@ def guidelines_markdown(cfg: LabelConfig, base_dir: Path | None = None, *, adjud
     base_dir = base_dir or Path.cwd()
     src = _resolve(cfg.guidelines, base_dir) if cfg.guidelines else LABELING_DIR / f"{cfg.task}.md"
     md = _read(src, "guidelines")
+    if cfg.task == "response_review" and not cfg.categories and not cfg.guidelines:
+        md = _renumber_sections(_drop_section(md, "{{categories}}"))  # the form asks no category question
+    if cfg.task == "reasoning_review" and not cfg.difficulty and not cfg.guidelines:
+        md = _drop_section(md, "How hard the item is for a capable assistant")  # the form asks no difficulty question
     md = md.replace("{{categories}}", _choices_markdown(cfg.categories))
     md = md.replace("{{labels}}", _choices_markdown(cfg.labels))
+    if cfg.difficulty and not cfg.guidelines and "## 4. Difficulty" not in md:
+        md = md.rstrip() + "\n\n" + _read(LABELING_DIR / "difficulty.md", "guidelines")
     if adjudication:
         md = _read(LABELING_DIR / "adjudication.md", "guidelines") + "\n\n---\n\n" + md
     return md
@@ -231,4 +305,6 @@ def field_levels(cfg: LabelConfig) -> dict[str, str]:
     levels = dict(FIELD_LEVELS[cfg.task])
     if cfg.task == "response_review" and not cfg.categories:
         levels.pop("category", None)
+    if not cfg.difficulty:
+        levels.pop(DIFFICULTY, None)
     return levels

@@ -165,8 +165,9 @@ class RedactStage(BatchStage):
 
         self.setup()
         assert self._redactor is not None
+        has_reasoning = "reasoning" in batch.columns
         cols = ["id", "title", "messages", "text", "meta"] + (["source"] if "source" in batch.columns else [])
-        rows = batch.select(cols).to_dicts()
+        rows = batch.select(*cols, *(["reasoning"] if has_reasoning else [])).to_dicts()
         ins = []
         for r in rows:
             msgs = [dict(m) for m in (r["messages"] or [])]
@@ -174,10 +175,15 @@ class RedactStage(BatchStage):
             r["text_only"] = not any(m.get("content") for m in msgs) and bool(r["text"])
             if r["text_only"]:
                 msgs = [{"role": "user", "content": r["text"]}]
+            if r.get("reasoning"):
+                # redacted as one more turn of the record, so a name found in the
+                # conversation is replaced in the reasoning too (and the other way round)
+                msgs.append({"role": "assistant", "content": r["reasoning"]})
             ins.append(RecordIn(r["title"], msgs, meta_loads(r["meta"]) if r["meta"] else {},
                                 id=r["id"], source=r.get("source")))
         outs = self._redactor.redact(ins)
         ids, titles, messages, texts, metas, hashes, pii, residual, drops = [], [], [], [], [], [], [], [], []
+        reasonings: list[str | None] = []
         flagged: list[tuple[str, dict[str, int]]] = []
         timed_out: list[str] = []
         for r, o in zip(rows, outs):
@@ -192,8 +198,10 @@ class RedactStage(BatchStage):
                 pii.append("{}")
                 residual.append("{}")
                 drops.append(TIMEOUT_REASON)
+                reasonings.append(None)
                 timed_out.append(o.id)
                 continue
+            reasonings.append(o.messages.pop()["content"] if r.get("reasoning") else None)
             if r["text_only"]:
                 text = o.messages[0]["content"]
                 o.messages = []
@@ -229,6 +237,8 @@ class RedactStage(BatchStage):
             pl.Series("pii_residual", residual, dtype=pl.Utf8),
             pl.Series(DROP_COLUMN, drops, dtype=pl.Utf8),
         )
+        if has_reasoning:
+            out = out.with_columns(pl.Series("reasoning", reasonings, dtype=pl.Utf8))
         return out
 
     def _on_residual(self, flagged: list[tuple[str, dict[str, int]]]) -> None:

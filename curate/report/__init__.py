@@ -3,7 +3,8 @@
 Panels, each drawn from what is on disk in the run folder and present when its stage
 has run: overview, funnel (counts per stage, drops by reason), PII by entity type,
 duplicate groups, the cluster map, distributions before and after selection, reviewer
-agreement and the export (tokens, cost).
+agreement, the export (tokens, cost) and, when the run has one, the blind human
+evaluation.
 
 ``curate build`` writes it at the end of every build; ``curate report RUN`` writes it on
 demand. A panel that cannot be drawn (a damaged or unexpected table) is replaced by a
@@ -34,7 +35,7 @@ REPORT_FILE = "report.html"
 STRICT_ENV = "CURATE_REPORT_STRICT"
 
 
-def _panels() -> list[tuple[str, str, Callable[[RunData], Panel]]]:
+def _panels() -> list[tuple[str, str, Callable[[RunData], Panel | None]]]:
     from curate.report.panels import (
         agreement,
         clusters,
@@ -42,6 +43,7 @@ def _panels() -> list[tuple[str, str, Callable[[RunData], Panel]]]:
         distributions,
         export,
         funnel,
+        human_eval,
         overview,
         pii,
     )
@@ -56,10 +58,14 @@ def _panels() -> list[tuple[str, str, Callable[[RunData], Panel]]]:
         ("distributions", "Distributions", distributions.build),
         ("agreement", "Agreement", agreement.build),
         ("export", "Export", export.build),
+        ("human_eval", "Human evaluation", human_eval.build),
     ]
 
 
+#: the panels every report has
 PANEL_IDS = ("overview", "funnel", "pii", "duplicates", "clusters", "distributions", "agreement", "export")
+#: panels that appear only when the run has what they show (their builder returns None otherwise)
+OPTIONAL_PANEL_IDS = ("human_eval",)
 
 
 def build_panels(run: RunFolder, *, strict: bool | None = None) -> list[Panel]:
@@ -67,7 +73,7 @@ def build_panels(run: RunFolder, *, strict: bool | None = None) -> list[Panel]:
     strict = os.environ.get(STRICT_ENV, "") not in ("", "0") if strict is None else strict
     data = RunData(run)
     specs = _panels()
-    built: dict[str, Panel] = {}
+    built: dict[str, Panel | None] = {}
     for pid, title, fn in specs[1:] + specs[:1]:
         t0 = time.perf_counter()
         try:
@@ -82,7 +88,7 @@ def build_panels(run: RunFolder, *, strict: bool | None = None) -> list[Panel]:
                                                     "The rest of the report is complete; `curate report RUN -vv` "
                                                     "shows the details.", class_="muted"), state="error")
         log.debug("report: %s panel in %.2f s", pid, time.perf_counter() - t0)
-    return [built[pid] for pid, _, _ in specs]
+    return [p for pid, _, _ in specs if (p := built[pid]) is not None]
 
 
 def render_report(run: RunFolder, *, strict: bool | None = None, panels: list[Panel] | None = None) -> str:
@@ -126,4 +132,4 @@ def write_report(run: RunFolder, out: Path | None = None, *, strict: bool | None
     return generate(run, out, strict=strict).path
 
 
-__all__ = ["PANEL_IDS", "REPORT_FILE", "Report", "build_panels", "generate", "render_report", "write_report"]
+__all__ = ["OPTIONAL_PANEL_IDS", "PANEL_IDS", "REPORT_FILE", "Report", "build_panels", "generate", "render_report", "write_report"]

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from curate.filter.config import FilterConfig
+
 STRATEGIES = ("cluster_balanced", "k_center", "stratified", "random")
 #: strategies that need the embed stage's vectors
 VECTOR_STRATEGIES = ("cluster_balanced", "k_center")
@@ -31,39 +33,6 @@ class ClusterConfig(BaseModel):
     terms: int = Field(
         default=5, ge=0, le=50,
         description="Name each cluster by this many distinctive words of its requests (for the report); 0 = off.",
-    )
-
-
-class QualityConfig(BaseModel):
-    """A pre-filter run before selection; every drop carries its reason."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    enabled: bool = Field(default=True, description="Drop records unfit for review before selecting.")
-    min_chars: int = Field(default=20, ge=0, description="Drop records whose text is shorter (reason too_short).")
-    max_chars: int | None = Field(
-        default=20_000, ge=1, description="Drop records whose text is longer (reason too_long); null = no limit."
-    )
-    languages: list[str] | None = Field(
-        default=None,
-        description=(
-            "Keep only these languages (ISO 639-1 codes, e.g. [en, de]); others drop as wrong_language. "
-            "Uses meta.language when present, else detects it (py3langid). null = keep all."
-        ),
-    )
-    max_boilerplate: float | None = Field(
-        default=0.6, ge=0, le=1,
-        description=(
-            "Drop records whose text is more than this share boilerplate (quoted replies, signatures, "
-            "disclaimers, auto-replies, unsubscribe footers): reason boilerplate. null = off."
-        ),
-    )
-    require_agent_reply: bool = Field(
-        default=True,
-        description=(
-            "Drop conversations (ticket, email, chat) without an assistant turn: reason no_agent_reply. "
-            "Documentation chunks are exempt."
-        ),
     )
 
 
@@ -105,7 +74,10 @@ class SelectConfig(BaseModel):
     )
     seed: int = Field(default=0, description="Seed of k-means and of random choices; same seed, same selection.")
     clusters: ClusterConfig = Field(default_factory=ClusterConfig)
-    quality: QualityConfig = Field(default_factory=QualityConfig)
+    quality: FilterConfig | None = Field(
+        default=None,
+        description="Deprecated: the filter settings moved to the top-level `filter:` section (same keys); still read from here.",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> SelectConfig:

@@ -1,9 +1,10 @@
 """The select stage: from the live records, the ones worth a reviewer's time.
 
-Steps, in order: the quality pre-filter (drops with reasons), k-means over the
-embeddings (every record gets a cluster), semantic dedupe inside clusters when
-``dedupe.semantic`` is on, then a strategy picks ``budget`` records with a rank and a
-reason; the rest drop as ``not_selected``. A 2-D projection of the vectors is kept for
+Every live record is a candidate: the filter stage has already dropped the unfit ones
+(before they were embedded). Steps, in order: k-means over the embeddings (every record
+gets a cluster), semantic dedupe inside clusters when ``dedupe.semantic`` is on, then a
+strategy picks ``budget`` records with a rank and a reason; the rest drop as
+``not_selected``. A 2-D projection of the vectors is kept for
 the report. Strategies that need no vectors (stratified, random) also run on a table
 without embeddings (the embed stage disabled)."""
 
@@ -19,12 +20,11 @@ import polars as pl
 
 from curate.embed.vectors import to_numpy
 from curate.errors import ConfigError
-from curate.select.cluster import KMeansResult, assign, derive_k, kmeans, pick_backend
+from curate.select.cluster import KMeansResult, derive_k, kmeans, pick_backend
 from curate.select.config import VECTOR_STRATEGIES, SelectConfig
 from curate.select.coverage import coverage_distances, group_coverage
 from curate.select.labels import cluster_terms, sample_per_cluster
 from curate.select.projection import fit_pca_2d, project
-from curate.select.quality import QualityResult, quality_filter
 from curate.select.strategies import (
     Selection,
     cluster_balanced,
@@ -34,14 +34,9 @@ from curate.select.strategies import (
 )
 from curate.stages.base import GlobalStage, Resources, StageContext
 
-#: runs the quality filter elsewhere (see SelectStage.annotate)
-QualityRunner = Callable[[list[str], Any], QualityResult]
-
 NOT_SELECTED = "not_selected"
 SEMANTIC_DUPLICATE = "semantic_duplicate"
 MISSING = "(missing)"
-#: rows of text read at a time by the quality filter
-SLICE_ROWS = 50_000
 #: texts per cluster read to name it
 TERMS_SAMPLE = 100
 _RECORD_FIELDS = ("source", "kind")
@@ -105,13 +100,10 @@ class SelectStage(GlobalStage):
 
     # -- the stage ----------------------------------------------------------------------
     def annotate(
-        self, ctx: StageContext, table: pl.LazyFrame, *, quality: QualityRunner | None = None,
-        kmeans_fn: Callable[..., KMeansResult] | None = None,
+        self, ctx: StageContext, table: pl.LazyFrame, *, kmeans_fn: Callable[..., KMeansResult] | None = None,
     ) -> pl.DataFrame:
-        """An engine may run parts elsewhere: ``quality(text_columns, quality_config)``
-        returns the quality filter's result for every row in order (the Ray engine runs it
-        on the cluster); ``kmeans_fn`` replaces :func:`curate.select.cluster.kmeans`
-        (same arguments; e.g. on a GPU actor)."""
+        """An engine may run k-means elsewhere: ``kmeans_fn`` replaces
+        :func:`curate.select.cluster.kmeans` (same arguments; e.g. on a GPU actor)."""
         cfg = self.config
         names = table.collect_schema().names()
         has_vectors = "embedding" in names
@@ -123,23 +115,10 @@ class SelectStage(GlobalStage):
             )
         if sem is not None and not has_vectors:
             raise ConfigError("dedupe.semantic: needs embeddings; enable the embed stage")
-        # texts are only needed by the quality filter: read them a slice at a time
+        # no texts: the strategies work from vectors and metadata
         cols = [c for c in ("id", "kind", "meta", "source", "embedding") if c in names]
         df = table.select(cols).collect()
-        text_cols = [c for c in ("text", "messages", "kind", "meta") if c in names]
-        reasons: list[str | None] = [] if cfg.quality.enabled else [None] * df.height
-        whys: list[str | None] = [] if cfg.quality.enabled else [None] * df.height
-        if cfg.quality.enabled:
-            ctx.progress.note("quality filter")
-        if cfg.quality.enabled and quality is not None:
-            q = quality(text_cols, cfg.quality)
-        else:
-            for offset in range(0, df.height if cfg.quality.enabled else 0, SLICE_ROWS):
-                part = quality_filter(table.slice(offset, SLICE_ROWS).select(text_cols).collect(), cfg.quality)
-                reasons += part.reasons
-                whys += part.why
-            q = QualityResult(reasons, whys)
-        out = self._select(ctx, df, q, has_vectors, sem, kmeans_fn or kmeans)
+        out = self._select(ctx, df, has_vectors, sem, kmeans_fn or kmeans)
         assert out.height == df.height
         if cfg.clusters.terms and self._info.get("k"):
             ctx.progress.note("naming clusters")
@@ -164,21 +143,16 @@ class SelectStage(GlobalStage):
         texts = [embed_input(r.get("title"), r.get("messages"), r.get("text"), "request") for r in got.iter_rows(named=True)]
         return cluster_terms(texts, labels[got["_row"].to_numpy().astype(np.int64)], int(self._info["k"]), cfg.clusters.terms)
 
-    def _select(self, ctx: StageContext, df: pl.DataFrame, q: QualityResult, has_vectors: bool, sem: Any,
+    def _select(self, ctx: StageContext, df: pl.DataFrame, has_vectors: bool, sem: Any,
                 kmeans_fn: Callable[..., KMeansResult] = kmeans) -> pl.DataFrame:
         cfg = self.config
         n = df.height
         info: dict[str, Any] = {}
         drop: list[str | None] = [None] * n
         why: list[str | None] = [None] * n
+        cand = np.arange(n, dtype=np.int64)
 
-        # 1. quality pre-filter (run by annotate, slice by slice)
-        for i, r in enumerate(q.reasons):
-            if r is not None:
-                drop[i], why[i] = r, q.why[i]
-        cand = np.array([i for i in range(n) if drop[i] is None], dtype=np.int64)
-
-        # 2. vectors: clusters for everyone, projection for the report
+        # 1. vectors: clusters for everyone, projection for the report
         x = to_numpy(df["embedding"]) if has_vectors and n else None
         cluster = np.full(n, -1, dtype=np.int64)
         proj = np.full((n, 2), np.nan, dtype=np.float32)
@@ -191,15 +165,12 @@ class SelectStage(GlobalStage):
                             backend=cfg.clusters.backend, device=cfg.clusters.device)
             centroids = res.centroids
             cluster[cand] = res.labels
-            rest = np.setdiff1d(np.arange(n), cand)
-            if rest.size:  # dropped records still get their nearest cluster, for the report
-                cluster[rest] = assign(x[rest], centroids)[0]
             mean, axes = fit_pca_2d(x[cand], seed=cfg.seed)
             proj = project(x, mean, axes)
             info.update(k=res.k, kmeans_backend=res.backend, kmeans_seconds=round(res.seconds, 3),
                         inertia=round(res.inertia, 4))
 
-        # 3. semantic dedupe inside clusters
+        # 2. semantic dedupe inside clusters
         sem_group = None
         if sem is not None and cand.size:
             from curate.dedupe.semantic import semantic_duplicates
@@ -214,7 +185,7 @@ class SelectStage(GlobalStage):
                 why[i] = f"semantic duplicate (group {sem_group[i]}, cosine similarity ≥ {float(sem.threshold):.2f} to a kept record)"
             cand = cand[keep]
 
-        # 4. selection
+        # 3. selection
         budget = budget_for(cfg, int(cand.size))
         ctx.progress.note(f"{cfg.strategy}: {budget:,} of {cand.size:,}")
         t0 = time.perf_counter()

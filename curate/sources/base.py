@@ -26,7 +26,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo
 
 from curate.errors import ConfigError
 from curate.store import write_json
@@ -71,6 +71,16 @@ class SourceConfig(BaseModel):
         default=None, description="Record kind; each adapter has a sensible default."
     )
     enabled: bool = Field(default=True, description="Set false to leave this source out of the build.")
+
+    #: where this entry stands in the config file: ``keys -> "curate.yaml:12: sources[1].fields.user"``,
+    #: set by the config loader; errors found while reading the data name it
+    _where: Any = PrivateAttr(default=None)
+
+    def where(self, *keys: str | int) -> str:
+        """'curate.yaml:12: sources[1].fields.user' for an error about this entry's setting."""
+        if self._where is not None:
+            return self._where(keys)
+        return ".".join(str(k) for k in keys) or "source"
 
 
 def check_path(value: str, info: ValidationInfo, *, kind: str = "file") -> str:
@@ -125,6 +135,16 @@ class Source(ABC):
     def __init__(self, config: SourceConfig, base_dir: Path):
         self.config = config
         self.base_dir = base_dir
+        #: what the last read() went through besides its events: ``files`` opened, and the
+        #: adapter's raw units (``rows``, ``messages``), for the ingest stats; an adapter
+        #: whose units are not files (a thread of messages, a chunk of a page) counts them
+        self.counts: dict[str, int] = {}
+        #: lines for the user about the last read() (an encoding that looks wrong), with
+        #: counts, never quoting the input
+        self.warnings: list[str] = []
+
+    def count(self, key: str, n: int = 1) -> None:
+        self.counts[key] = self.counts.get(key, 0) + n
 
     @property
     def name(self) -> str:

@@ -1,8 +1,9 @@
 """Documents as sections (a heading path, an anchor, blocks of text) and chunks cut along
 them: a section that fits is one chunk; a longer one is cut between blocks (paragraphs,
 code blocks, table rows) to at most ``max_chars``, each later piece starting with the last
-``overlap_chars`` of the piece before; a short section is merged into the subsection that
-follows it, so a heading with one sentence does not become a chunk of its own."""
+``overlap_chars`` of the piece before; a short section is merged with the sections around
+it under the same parent (:func:`merge_small`), so a heading with one sentence does not
+become a chunk of its own."""
 
 from __future__ import annotations
 
@@ -41,28 +42,62 @@ def slugify(text: str) -> str:
     return re.sub(r" ", "-", text)
 
 
-def merge_small(sections: list[Section], min_chars: int) -> list[Section]:
-    """Fold a section shorter than ``min_chars`` into the next one when that is one of its
-    subsections; the merged section keeps the parent's heading path and anchor, and the
-    subsection's heading becomes a line of its text."""
-    out: list[Section] = []
-    pending: Section | None = None
+def merge_small(sections: list[Section], min_chars: int, max_chars: int | None = None) -> list[Section]:
+    """Merge sections shorter than ``min_chars`` with their neighbours under the same
+    parent, so that a heading with one sentence ("Parameters", a one-line option) does not
+    become a chunk of its own:
+
+    - a short section takes in the sections after it while it is short: its subsections
+      (always, as a section's introduction belongs with what follows), and its next
+      siblings and their subsections as long as the merged text stays within ``max_chars``;
+    - a short section nothing took in joins the section before it, when that is its
+      parent or a sibling (or inside one) and the merged text stays within ``max_chars``.
+
+    A merged section's heading path is what the merged ones share (``Page > Compatibility``
+    for two of its subsections); each merged heading below that becomes a line of its
+    text, and the first section's anchor is kept."""
+    first: list[Section] = []
     for sec in sections:
-        if pending is not None:
-            is_child = len(sec.path) > len(pending.path) and sec.path[: len(pending.path)] == pending.path
-            if is_child:
-                heading = " > ".join(sec.path[len(pending.path):])
-                sec = Section(pending.path, pending.anchor, pending.blocks + [heading] + sec.blocks, pending.level)
-            else:
-                out.append(pending)
-            pending = None
-        if sec.size() < min_chars:
-            pending = sec
+        prev = first[-1] if first else None
+        if prev is not None and prev.size() < min_chars and _joins(prev, sec, max_chars, forward=True):
+            first[-1] = _merge(prev, sec)
+        else:
+            first.append(sec)
+    out: list[Section] = []
+    for sec in first:
+        prev = out[-1] if out else None
+        if prev is not None and sec.size() < min_chars and _joins(prev, sec, max_chars, forward=False):
+            out[-1] = _merge(prev, sec)
         else:
             out.append(sec)
-    if pending is not None:
-        out.append(pending)
     return [s for s in out if any(b.strip() for b in s.blocks)]
+
+
+def _common(a: list[str], b: list[str]) -> list[str]:
+    n = 0
+    while n < min(len(a), len(b)) and a[n] == b[n]:
+        n += 1
+    return a[:n]
+
+
+def _joins(a: Section, b: Section, max_chars: int | None, forward: bool) -> bool:
+    """Whether ``b`` (right after ``a``) may be merged with it."""
+    if b.path[: len(a.path)] == a.path and forward:
+        return True  # a's subsection: a introduces it
+    parent = a.path[:-1]
+    if b.path[: len(parent)] != parent or not (_common(a.path, b.path) or not a.path):
+        return False  # b is not under a's parent (a new chapter), or they share no heading
+    return max_chars is None or _merge(a, b).size() <= max_chars
+
+
+def _merge(a: Section, b: Section) -> Section:
+    common = _common(a.path, b.path)
+
+    def blocks(s: Section) -> list[str]:
+        below = s.path[len(common):]
+        return ([" > ".join(below)] if below else []) + s.blocks
+
+    return Section(common, a.anchor, blocks(a) + blocks(b), a.level)
 
 
 def _split_block(block: str, max_chars: int) -> list[str]:
@@ -70,7 +105,9 @@ def _split_block(block: str, max_chars: int) -> list[str]:
     A fenced code block cut in pieces gets its fence around every piece."""
     if len(block) <= max_chars:
         return [block]
-    fence = re.match(r"^(`{3,}|~{3,})[^\n]*\n", block)
+    # each fence run ends where its character does: without the lookaheads, a line of
+    # backticks without a line break was retried from every length (quadratic)
+    fence = re.match(r"^(`{3,}(?!`)|~{3,}(?!~))[^\n]*\n", block)
     if fence and block.rstrip().endswith(fence.group(1)) and max_chars > 2 * len(fence.group(0)) + 8:
         opener = fence.group(0)
         closer = "\n" + fence.group(1)
@@ -144,7 +181,7 @@ def chunk_section(sec: Section, max_chars: int, overlap_chars: int) -> list[str]
 
 def make_chunks(sections: list[Section], max_chars: int, overlap_chars: int, min_chars: int) -> list[Chunk]:
     out: list[Chunk] = []
-    for sec in merge_small(sections, min_chars):
+    for sec in merge_small(sections, min_chars, max_chars):
         pieces = chunk_section(sec, max_chars, overlap_chars)
         for i, text in enumerate(pieces):
             out.append(Chunk(" > ".join(sec.path) or None, sec.anchor, text, sec.path, i, len(pieces)))

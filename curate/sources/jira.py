@@ -29,11 +29,9 @@ Example::
 
 from __future__ import annotations
 
-import csv
-import sys
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
-from typing import Any, Literal
+from typing import Any, BinaryIO, Literal
 
 import httpx
 from pydantic import Field, ValidationInfo, field_validator, model_validator
@@ -49,8 +47,11 @@ from curate.sources.base import (
     check_path,
     register_source,
 )
+from curate.sources.csvrows import csv_records
 from curate.sources.http import ApiClient, ApiError, env_secret
-from curate.store import sha256_file
+from curate.sources.limits import max_record_bytes_field
+from curate.sources.roots import Refusal, configured_entry, open_entry, sha256_entry
+from curate.sources.subject import subject_field, subject_into_user_turn
 
 META_FIELDS = ["status", "priority", "issuetype", "labels", "components", "resolution", "created", "updated", "project"]
 
@@ -72,6 +73,8 @@ class JiraSourceConfig(SourceConfig):
     max_wait: float = Field(default=300.0, gt=0, description="API: longest Retry-After (seconds) to wait for when rate limited.")
     timeout: float = Field(default=60.0, gt=0, description="API: seconds to wait for one answer.")
     delimiter: str = Field(default=",", min_length=1, max_length=1, description="CSV: field separator.")
+    max_record_bytes: int = max_record_bytes_field("CSV export: a row")
+    subject_in_user_turn: bool = subject_field()
 
     @field_validator("path")
     @classmethod
@@ -212,11 +215,15 @@ class JiraSource(Source):
     def fingerprint(self) -> dict[str, Any] | None:
         if self.incremental:
             return None
-        f = self.resolve(self.config.path or "")
-        return {"config": self.config.model_dump(mode="json"), "file": sha256_file(f)}
+        entry = configured_entry(self.base_dir, self.config.path or "")
+        return {"config": self.config.model_dump(mode="json"), "file": sha256_entry(entry)}
 
     def read(self, state: SourceState) -> Iterator[Event]:
+        self.counts, self.warnings = {}, []
         yield from (self.read_api(state) if self.incremental else self.read_csv())
+
+    def _with_subject(self, turns: list[dict[str, Any]], summary: Any) -> list[dict[str, Any]]:
+        return subject_into_user_turn(turns, summary) if self.config.subject_in_user_turn else turns
 
     def _role(self, author: str | None, reporter: str | None) -> str:
         if self.config.agent_accounts:
@@ -340,50 +347,54 @@ class JiraSource(Source):
         if not turns and internal:
             return Skip(locator, "internal_only", record_id=f"{self.source_id}:{iid}")
         try:
-            return make_record(source=self.source_id, native_id=str(iid), kind=self.kind, messages=turns,
+            return make_record(source=self.source_id, native_id=str(iid), kind=self.kind,
+                               messages=self._with_subject(turns, f.get("summary")),
                                title=f.get("summary"), meta=meta, locator=locator)
         except RecordError as exc:
             return Reject(locator, str(exc))
 
     # -- CSV export -------------------------------------------------------------------------
     def read_csv(self) -> Iterator[Event]:
-        csv.field_size_limit(sys.maxsize)
-        path = self.resolve(self.config.path or "")
-        rel = self.config.path or str(path)
-        with open(path, encoding="utf-8-sig", errors="surrogateescape", newline="") as fh:
-            reader = csv.reader(fh, delimiter=self.config.delimiter)
-            try:
-                header = [h.strip() for h in next(reader)]
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                yield Reject(f"{rel}:1", f"unreadable CSV header: {exc}")
-                return
-            need = {"Summary", "Issue id"}
-            if not need <= set(header) and not {"Summary", "Issue key"} <= set(header):
-                yield Reject(f"{rel}:1", "not a Jira CSV export (no 'Summary' and 'Issue id' / 'Issue key' columns)")
-                return
-            start = reader.line_num + 1
-            while True:
-                try:
-                    values = next(reader)
-                except StopIteration:
-                    break
-                except csv.Error as exc:
-                    yield Reject(f"{rel}:{start}", f"malformed CSV row: {exc}")
-                    start = reader.line_num + 1
-                    continue
-                loc = f"{rel}:{start}"
-                start = reader.line_num + 1
-                if not values or all(not v.strip() for v in values):
-                    continue
-                if len(values) != len(header):
-                    yield Reject(loc, f"expected {len(header)} fields, found {len(values)}")
-                    continue
-                if any(_bad_text(v) for v in values):
-                    yield Reject(loc, "invalid UTF-8 in this row")
-                    continue
-                yield self.csv_event(header, values, loc)
+        rel = self.config.path or ""
+        entry = configured_entry(self.base_dir, rel)
+        if entry.real is None:
+            yield Reject(rel, entry.refused or "not read")
+            return
+        try:
+            with open_entry(entry.real) as fh:
+                self.count("files")
+                yield from self._csv_events(fh, rel)
+        except Refusal as exc:
+            yield Reject(rel, str(exc))
+        except OSError as exc:
+            yield Reject(rel, f"unreadable file: {exc.strerror or type(exc).__name__}")
+
+    def _csv_events(self, fh: BinaryIO, rel: str) -> Iterator[Event]:
+        records = csv_records(fh, encoding="utf-8", label="UTF-8", delimiter=self.config.delimiter,
+                              limit=self.config.max_record_bytes)
+        first = next(records, None)
+        if first is None:
+            return
+        _, header, problem = first
+        if header is None:
+            yield Reject(f"{rel}:1", f"unreadable CSV header: {problem}")
+            return
+        header = [h.strip() for h in header]
+        need = {"Summary", "Issue id"}
+        if not need <= set(header) and not {"Summary", "Issue key"} <= set(header):
+            yield Reject(f"{rel}:1", "not a Jira CSV export (no 'Summary' and 'Issue id' / 'Issue key' columns)")
+            return
+        for start, values, problem in records:
+            loc = f"{rel}:{start}"
+            if values is None:
+                yield Reject(loc, problem or "unreadable row")
+                continue
+            if not values or all(not v.strip() for v in values):
+                continue
+            if len(values) != len(header):
+                yield Reject(loc, f"expected {len(header)} fields, found {len(values)}")
+                continue
+            yield self.csv_event(header, values, loc)
 
     def csv_event(self, header: list[str], values: list[str], loc: str) -> Event:
         cols: dict[str, list[str]] = {}
@@ -429,7 +440,8 @@ class JiraSource(Source):
         if labels:
             meta["labels"] = labels
         try:
-            return make_record(source=self.source_id, native_id=iid, kind=self.kind, messages=turns,
+            return make_record(source=self.source_id, native_id=iid, kind=self.kind,
+                               messages=self._with_subject(turns, one("Summary")),
                                title=one("Summary"), meta=meta, locator=loc)
         except RecordError as exc:
             return Reject(loc, str(exc))
@@ -451,14 +463,6 @@ def _later(a: str, b: str) -> bool:
         return _parse_jira_time(a) > _parse_jira_time(b)
     except ValueError:
         return a > b
-
-
-def _bad_text(s: str) -> bool:
-    try:
-        s.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
 
 
 __all__ = ["JiraSource", "JiraSourceConfig", "adf_to_text"]

@@ -32,8 +32,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import date, datetime, timezone
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any, BinaryIO, Literal
 
 import httpx
 from pydantic import Field, ValidationInfo, field_validator, model_validator
@@ -51,7 +50,16 @@ from curate.sources.base import (
 )
 from curate.sources.htmltext import html_to_text
 from curate.sources.http import ApiClient, env_secret
-from curate.store import sha256_file
+from curate.sources.limits import (
+    TooLarge,
+    bounded_lines,
+    max_record_bytes_field,
+    parse_failure,
+    read_capped,
+    too_large,
+)
+from curate.sources.roots import Refusal, configured_entry, open_entry, sha256_entry
+from curate.sources.subject import subject_field, subject_into_user_turn
 
 AGENT_ROLES = {"agent", "admin"}
 
@@ -73,6 +81,8 @@ class ZendeskSourceConfig(SourceConfig):
     page_size: int = Field(default=1000, ge=1, le=1000, description="API: tickets per page of the incremental export.")
     max_wait: float = Field(default=300.0, gt=0, description="API: longest Retry-After (seconds) to wait for when rate limited; longer stops the build.")
     timeout: float = Field(default=60.0, gt=0, description="API: seconds to wait for one answer.")
+    max_record_bytes: int = max_record_bytes_field("export file: a JSON line, or a whole JSON document")
+    subject_in_user_turn: bool = subject_field()
 
     @field_validator("path", "users_path")
     @classmethod
@@ -93,38 +103,59 @@ class ZendeskSourceConfig(SourceConfig):
         return self
 
 
-def _load_json_any(path: Path) -> Iterator[tuple[int, Any, str | None]]:
-    """(line, object, error) from a JSON lines file or a JSON document."""
-    with open(path, "rb") as fh:
-        head = fh.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
+def _load_json_any(fh: BinaryIO, limit: int) -> Iterator[tuple[int, Any, str | None]]:
+    """(line, object, error) from a JSON lines file or a JSON document. A line, or a whole
+    document, over ``limit`` bytes is an error, read past without being held."""
+    head = fh.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
+    fh.seek(0)
     if head.startswith(b"["):
-        try:
-            data = json.loads(path.read_text(encoding="utf-8-sig"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            yield 1, None, f"invalid JSON: {getattr(exc, 'msg', type(exc).__name__)}"
+        line, doc, err = _load_document(fh, limit)
+        if err is not None or not isinstance(doc, list):
+            yield line, doc, err
             return
-        for obj in data:
+        for obj in doc:
             yield 0, obj, None
         return
-    with open(path, "rb") as fh:
-        for n, raw in enumerate(fh, start=1):
-            if not raw.strip():
-                continue
-            try:
-                yield n, json.loads(raw.decode("utf-8-sig" if n == 1 else "utf-8")), None
-            except UnicodeDecodeError as exc:
-                yield n, None, f"invalid UTF-8 at byte {exc.start}"
-            except json.JSONDecodeError as exc:
-                if n == 1 and head.startswith(b"{"):
-                    # a pretty-printed JSON document, not JSON lines
-                    try:
-                        doc = json.loads(path.read_text(encoding="utf-8-sig"))
-                    except (json.JSONDecodeError, UnicodeDecodeError):
-                        yield n, None, f"invalid JSON: {exc.msg} (column {exc.colno})"
-                        return
+    for n, raw, size in bounded_lines(fh, limit):
+        if raw is None:
+            yield n, None, too_large("line", size, limit, "max_record_bytes")
+            continue
+        if not raw.strip():
+            continue
+        try:
+            yield n, json.loads(raw.decode("utf-8-sig" if n == 1 else "utf-8")), None
+        except UnicodeDecodeError as exc:
+            yield n, None, f"invalid UTF-8 at byte {exc.start}"
+        except json.JSONDecodeError as exc:
+            if n == 1 and head.startswith(b"{"):
+                # a pretty-printed JSON document, not JSON lines
+                fh.seek(0)
+                line, doc, err = _load_document(fh, limit)
+                if err is None:
                     yield 0, doc, None
-                    return
-                yield n, None, f"invalid JSON: {exc.msg} (column {exc.colno})"
+                elif err.startswith("JSON document of"):  # over the limit
+                    yield line, None, err
+                else:
+                    yield n, None, f"invalid JSON: {exc.msg} (column {exc.colno})"
+                return
+            yield n, None, f"invalid JSON: {exc.msg} (column {exc.colno})"
+        except (RecursionError, MemoryError, ValueError) as exc:
+            yield n, None, f"invalid JSON: {parse_failure(exc)}"
+
+
+def _load_document(fh: BinaryIO, limit: int) -> tuple[int, Any, str | None]:
+    try:
+        data = read_capped(fh, limit, "JSON document", "max_record_bytes")
+    except TooLarge as exc:
+        return 1, None, str(exc)
+    try:
+        return 0, json.loads(data.decode("utf-8-sig")), None
+    except json.JSONDecodeError as exc:
+        return 1, None, f"invalid JSON: {exc.msg}"
+    except UnicodeDecodeError as exc:
+        return 1, None, f"invalid JSON: {type(exc).__name__}"
+    except (RecursionError, MemoryError, ValueError) as exc:
+        return 1, None, f"invalid JSON: {parse_failure(exc)}"
 
 
 @register_source
@@ -148,8 +179,8 @@ class ZendeskSource(Source):
     def fingerprint(self) -> dict[str, Any] | None:
         if self.incremental:
             return None
-        files = [self.resolve(p) for p in (self.config.path, self.config.users_path) if p]
-        return {"config": self.config.model_dump(mode="json"), "files": {str(f): sha256_file(f) for f in files}}
+        entries = [configured_entry(self.base_dir, p) for p in (self.config.path, self.config.users_path) if p]
+        return {"config": self.config.model_dump(mode="json"), "files": {str(e.path): sha256_entry(e) for e in entries}}
 
     @property
     def base_url(self) -> str:
@@ -157,6 +188,14 @@ class ZendeskSource(Source):
 
     # -- shared: a ticket and its comments to a Record ------------------------------------
     def ticket_event(self, ticket: dict[str, Any], comments: list[dict[str, Any]], roles: dict[Any, str], locator: str) -> Event:
+        """The ticket's Record, Skip or Reject; a ticket whose fields have shapes no export
+        gives (a comment that is not an object, ids of mixed types) is a reject."""
+        try:
+            return self._ticket_event(ticket, comments, roles, locator)
+        except (TypeError, AttributeError, ValueError, RecursionError, MemoryError) as exc:
+            return Reject(locator, f"unreadable ticket: {parse_failure(exc)}")
+
+    def _ticket_event(self, ticket: dict[str, Any], comments: list[dict[str, Any]], roles: dict[Any, str], locator: str) -> Event:
         tid = ticket.get("id")
         if tid is None:
             return Reject(locator, "ticket without an id")
@@ -206,13 +245,14 @@ class ZendeskSource(Source):
         if isinstance(sat, dict) and sat.get("score"):
             meta["satisfaction"] = sat["score"]
         meta.update({"ticket_id": tid, "comments": len(comments), "internal_notes": internal, "attachments": attachments})
+        subject = ticket.get("subject") or ticket.get("raw_subject")
         try:
             return make_record(
                 source=self.source_id,
                 native_id=str(tid),
                 kind=self.kind,
-                messages=turns,
-                title=ticket.get("subject") or ticket.get("raw_subject"),
+                messages=subject_into_user_turn(turns, subject) if self.config.subject_in_user_turn else turns,
+                title=subject,
                 meta=meta,
                 locator=locator,
             )
@@ -220,6 +260,7 @@ class ZendeskSource(Source):
             return Reject(locator, str(exc))
 
     def read(self, state: SourceState) -> Iterator[Event]:
+        self.counts, self.warnings = {}, []
         if self.incremental:
             yield from self.read_api(state)
         else:
@@ -235,18 +276,34 @@ class ZendeskSource(Source):
                 roles[u["id"]] = str(u["role"])
         return roles
 
+    def _json_file(self, configured: str) -> Iterator[tuple[int, Any, str | None]]:
+        """The export file's objects, or one error when it may not or cannot be read."""
+        entry = configured_entry(self.base_dir, configured)
+        if entry.real is None:
+            yield 0, None, entry.refused or "not read"
+            return
+        try:
+            with open_entry(entry.real) as fh:
+                self.count("files")
+                yield from _load_json_any(fh, self.config.max_record_bytes)
+        except Refusal as exc:
+            yield 0, None, str(exc)
+        except OSError as exc:
+            yield 0, None, f"unreadable file: {exc.strerror or type(exc).__name__}"
+
     def read_file(self) -> Iterator[Event]:
-        path = self.resolve(self.config.path or "")
-        rel = self.config.path or str(path)
+        rel = self.config.path or ""
         roles: dict[Any, str] = {}
         if self.config.users_path:
             users: list[Any] = []
-            for _, obj, err in _load_json_any(self.resolve(self.config.users_path)):
+            for line, obj, err in self._json_file(self.config.users_path):
                 if err is None:
                     users.extend(obj.get("users", []) if isinstance(obj, dict) and "users" in obj else [obj])
+                elif not line:  # the users file as a whole: its roles are missing
+                    yield Reject(self.config.users_path, err)
             roles = self._users_from(users)
         items: list[tuple[str, Any]] = []
-        for line, obj, err in _load_json_any(path):
+        for line, obj, err in self._json_file(rel):
             loc = f"{rel}:{line}" if line else rel
             if err is not None:
                 yield Reject(loc, err)

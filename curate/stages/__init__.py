@@ -9,12 +9,13 @@ import importlib
 
 from curate.stages.base import BatchStage, GlobalStage, SinkStage, SourceStage, Stage
 
-STAGE_ORDER: list[str] = ["ingest", "redact", "dedupe", "embed", "select", "export"]
+STAGE_ORDER: list[str] = ["ingest", "redact", "dedupe", "filter", "embed", "select", "export"]
 
 STAGE_CLASSES: dict[str, str] = {
     "ingest": "curate.stages.ingest:IngestStage",
     "redact": "curate.pii.stage:RedactStage",
     "dedupe": "curate.dedupe.stage:DedupeStage",
+    "filter": "curate.filter.stage:FilterStage",
     "embed": "curate.embed.stage:EmbedStage",
     "select": "curate.select.stage:SelectStage",
     "export": "curate.export.stage:ExportStage",

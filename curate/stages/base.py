@@ -3,7 +3,7 @@ three shapes; the engine (``curate.engines``) decides batch sizes, processes, th
 GPUs, so no stage knows which engine runs it.
 
 - :class:`BatchStage` -- a pure function ``batch -> batch`` over polars DataFrames
-  (redact, quality scores, embedding). ``setup()`` runs once per worker (load a model
+  (redact, filter). ``setup()`` runs once per worker (load a model
   there). ``process()`` returns the same rows in the same order, with new or rewritten
   columns, and may set ``drop_reason``.
 - :class:`GlobalStage` -- needs the whole table at once (dedupe clustering, select).

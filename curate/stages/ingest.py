@@ -22,6 +22,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from curate.conversations import FIXES_COLUMN, normalize_record
 from curate.records import DROP_COLUMN, RECORD_SCHEMA, printable
 from curate.run import now_iso
 from curate.sources.base import Reject, Skip, Source, SourceState
@@ -30,7 +31,7 @@ from curate.store import atomic_open, atomic_path, sha256_json, write_failure
 
 FLUSH_EVERY = 5000
 
-TABLE_SCHEMA = {**RECORD_SCHEMA, DROP_COLUMN: pl.Utf8}
+TABLE_SCHEMA = {**RECORD_SCHEMA, FIXES_COLUMN: pl.List(pl.Utf8), DROP_COLUMN: pl.Utf8}
 
 
 def _arrow_schema() -> pa.Schema:
@@ -73,15 +74,17 @@ class IngestStage(SourceStage):
             # timestamp alone would repeat for two builds within the same second
             live = {"live": now_iso(), "nonce": uuid.uuid4().hex}
             parts.append({"source": src.source_id, "fp": fp if fp is not None else live})
-        return {"sources": parts}
+        return {"sources": parts, "turns": self.run_config.turns.model_dump(mode="json")}
 
     def run(self, ctx: StageContext) -> StageResult:
         result = StageResult()
-        per_source: dict[str, dict[str, int]] = {}
+        per_source: dict[str, dict[str, Any]] = {}
+        warnings: list[str] = []
         seen: dict[str, str] = {}
         schema = _arrow_schema()
         out_path = ctx.path(self.output_file)
         states: list[SourceState] = []
+        fixed: dict[str, int] = {}  # records whose turns the turns: policy changed, by fix
         ctx.progress.start(self.name, None)
         # ``kept`` is entered first so that it closes last: an incremental source's record
         # set is put in place only after ingest.parquet and rejects.jsonl are complete
@@ -121,6 +124,13 @@ class IngestStage(SourceStage):
                 removed: set[str] = set()
                 for event in src.read(state):
                     result.records_in += 1
+                    if isinstance(event, dict):  # turns normalised by the turns: policy
+                        event, unusable = normalize_record(event, self.run_config.turns)
+                        if unusable is not None:
+                            event = Skip(event.get("locator", ""), unusable)
+                        else:
+                            for fix in event[FIXES_COLUMN] or ():
+                                fixed[fix] = fixed.get(fix, 0) + 1
                     if isinstance(event, Reject):
                         counts["rejected"] += 1
                         result.rejected += 1
@@ -151,6 +161,13 @@ class IngestStage(SourceStage):
                             flush()
                     if result.records_in % 256 == 0:
                         ctx.progress.advance(256)
+                # what the source went through besides its events (files read, rows,
+                # messages): "in" counts units (threads, chunks), not files
+                for key, n in src.counts.items():
+                    counts[key] = counts.get(key, 0) + n
+                if src.warnings:
+                    counts["warnings"] = list(src.warnings)
+                    warnings.extend(f"{src.source_id}: {w}" for w in src.warnings)
                 if keep is not None:
                     flush()
                     carried = 0
@@ -170,7 +187,12 @@ class IngestStage(SourceStage):
         ctx.progress.advance(result.records_in % 256)
         for state in states:
             state.save()
-        result.stats = {"sources": per_source}
+        result.stats = {"sources": per_source, "turn_fixes": dict(sorted(fixed.items()))}
+        files = [c["files"] for c in per_source.values() if "files" in c]
+        if files:
+            result.stats["files"] = sum(files)
+        if warnings:
+            result.stats["warnings"] = warnings
         result.outputs = [self.output_file, ctx.run.rejects_path.name]
         return result
 
@@ -221,6 +243,10 @@ def _previous_batches(path, drop: set[str]):
         ids = table.column("id").to_pylist()
         mask = pa.array([i not in drop for i in ids])
         kept = table.filter(mask)
+        if FIXES_COLUMN not in kept.column_names:  # kept by a build before turns were normalised
+            kept = kept.append_column(FIXES_COLUMN, pa.nulls(kept.num_rows, pa.list_(pa.string())))
+        if "reasoning" not in kept.column_names:  # kept by a build before records carried reasoning
+            kept = kept.append_column("reasoning", pa.nulls(kept.num_rows, pa.string()))
         if DROP_COLUMN in kept.column_names:
             kept = kept.drop_columns([DROP_COLUMN])
         kept = kept.append_column(DROP_COLUMN, pa.nulls(kept.num_rows, pa.string()))

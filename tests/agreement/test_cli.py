@@ -164,3 +164,20 @@ def test_run_uses_the_rule_of_its_config(run_dir):
     assert report["rule"]["ordinal_tolerance"] == 0
     q = report["fields"]["quality"]
     assert q["within_tolerance"]["value"] == q["percent_agreement"]["value"] == pytest.approx(2 / 6)
+
+
+def test_table_fits_80_columns_with_the_rule_and_the_labels(run_dir):
+    """Nothing cut at 80 columns; ordinal fields show agreement within the ±1 rule that
+    sends items to adjudication (and exact agreement below it); a per-label breakdown."""
+    res = run_cli("agreement", str(run_dir), "--bootstrap", "100", env={"COLUMNS": "80"})
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert "…" not in res.stdout
+    quality = next(i for i, line in enumerate(lines) if line.startswith("│ quality"))
+    assert "±1" in lines[quality] and "83%" in lines[quality]  # 5 of 6 items within one step
+    assert "exact 33%" in lines[quality + 2]                    # 2 of 6 identical
+    assert "Per label" in res.stdout
+    labels = res.stdout[res.stdout.index("Per label"):]
+    for label in ("accept", "edit", "reject"):
+        assert f"│ {label}" in labels

@@ -115,10 +115,12 @@ def test_parquet_messages_column_and_role_mapping(tmp_path):
     # the role can be mapped in the config
     run, m = make_build(tmp_path, {"type": "parquet", "path": "c.parquet", "kind": "chat",
                                    "roles": {"tier2": "assistant"},
-                                   "fields": {"id": "conv", "messages": "turns"}})
+                                   "fields": {"id": "conv", "messages": "turns"}}, filter={"min_chars": 0})
     assert m["stages"]["ingest"]["records_out"] == 3
-    # a record without an assistant turn is exported with a reason, not lost
-    assert m["stages"]["export"]["dropped"] == {"no_assistant_turn": 1}
+    # a record without an assistant turn is dropped with a reason (by the filter stage,
+    # by the rule the export applies too), not lost
+    assert m["stages"]["filter"]["dropped"] == {"no_agent_reply": 1}
+    assert m["stages"]["export"]["dropped"] == {}
 
 
 def test_folder_of_files_gets_file_prefixed_ids(tmp_path):
@@ -152,3 +154,19 @@ def test_empty_and_binary_files_finish(tmp_path, content):
     assert e["records_out"] == 0
     assert e["records_in"] == e["rejected"]
     assert m["stages"]["export"]["status"] == "done"
+
+
+def test_reasoning_column_maps_to_the_record(tmp_path):
+    """`fields: {reasoning: COLUMN}` puts a row's chain of thought on its Record, apart
+    from the turns (text and hash are the conversation's); an empty cell is no reasoning."""
+    rows = [
+        {"id": "a", "q": "Is a 40 kg parcel allowed?", "a": "No: the limit is 30 kg.", "why": "1. Limit: 30 kg.\n2. 40 > 30."},
+        {"id": "b", "q": "Can I pay by card?", "a": "Yes.", "why": "  "},
+    ]
+    (tmp_path / "t.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    run, _ = make_build(tmp_path, {"type": "jsonl", "path": "t.jsonl",
+                                   "fields": {"id": "id", "user": "q", "assistant": "a", "reasoning": "why", "meta": "*"}})
+    df = pl.read_parquet(run / "ingest.parquet").sort("id")
+    assert df["reasoning"].to_list() == ["1. Limit: 30 kg.\n2. 40 > 30.", None]
+    assert "30 kg" in df["text"][0] and "40 > 30" not in df["text"][0]
+    assert json.loads(df["meta"][0]) == {}  # the mapped column is not metadata too

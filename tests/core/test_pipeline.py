@@ -50,7 +50,8 @@ def test_manifest_records_counts_versions_and_checksums(project):
             for f, digest in e["checksums"].items():
                 assert (result.run.root / f).exists()
     assert m["stages"].get("redact", {"status": "disabled"}) == {"status": "disabled"}
-    assert m["stages"]["export"]["input"] == "ingest"
+    assert m["stages"]["filter"]["input"] == "ingest"  # the stages switched off pass their input on
+    assert m["stages"]["export"]["input"] == "filter"
     lines = (result.run.root / "export/train.jsonl").read_text().splitlines()
     assert len(lines) == 20
     assert json.loads(lines[0])["messages"][0] == {"role": "system", "content": "Be brief."}

@@ -23,7 +23,7 @@ from ray_testdata import write_slice
 from curate.config import load_config
 from curate.pipeline import build
 
-TABLES = ("ingest", "redact", "dedupe", "embed", "select")
+TABLES = ("ingest", "redact", "dedupe", "filter", "embed", "select")
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +89,7 @@ def test_same_counts_groups_and_selection(builds):
     # their true Jaccard, a quality drop, redactions and a budget
     assert dl["dropped"]["exact_duplicate"] > 0 and dl["dropped"]["near_duplicate"] > 0
     assert dl["exact_checked_pairs"] > 0 and dl["candidate_pairs"] > dl["duplicate_pairs"]
-    assert m_local["stages"]["select"]["dropped"].get("too_short") == 1
+    assert m_local["stages"]["filter"]["dropped"].get("too_short") == 1
     assert {"PERSON", "EMAIL_ADDRESS"} <= set(m_local["stages"]["redact"]["stats"]["entities"])
     sl, sr = m_local["stages"]["select"]["stats"], m_ray["stages"]["select"]["stats"]
     assert (sr["k"], sr["clusters"], sr["selected"]) == (sl["k"], sl["clusters"], sl["selected"])
@@ -114,7 +114,7 @@ def test_ray_build_resumes_like_the_local_one(builds, short_tmp):
     proc = run_cli("build", str(config), "--engine", "ray", "--runs-dir", str(ray_run.parent), "--quiet",
                    cwd=config.parent, env={"TMPDIR": str(short_tmp)})
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "up to date, skipped: ingest, redact, dedupe, embed, select, export" in proc.stdout
+    assert "up to date, skipped: ingest, redact, dedupe, filter, embed, select, export" in proc.stdout
 
 
 @pytest.fixture

@@ -104,3 +104,30 @@ def chat_tokenizer(folder: Path, template: bool = True) -> Path:
         cfg["chat_template"] = CHAT_TEMPLATE
         (folder / "tokenizer_config.json").write_text(json.dumps(cfg))
     return folder
+
+
+def write_pulled_labels(run_root: Path, ids: list[str], *, disagree_every: int = 0, task: str = "response_review",
+                        extra: dict[str, Any] | None = None) -> None:
+    """labels/labels.parquet, fields.json and decisions.parquet as `curate label pull`
+    leaves them: two reviewers per record, agreeing on the verdict (accept) and rating the
+    quality 4 and 5, except every ``disagree_every``-th record (accept vs reject)."""
+    from curate.labelstudio.decisions import DECISION_SCHEMA
+
+    labels, decisions = [], []
+    for n, rid in enumerate(ids):
+        split = disagree_every and n % disagree_every == 0
+        for k, who in enumerate(("ana@x", "bo@x")):
+            verdict = "reject" if split and k == 1 else "accept"
+            for field, value in (("verdict", verdict), ("quality", str(4 + k))):
+                labels.append({"record_id": rid, "task_id": n + 1, "annotation_id": 2 * n + k + 1, "reviewer": who,
+                               "field": field, "value": value, "seconds": 30.0 + 10 * k, "created_at": ""})
+        row = {c: None for c in DECISION_SCHEMA}
+        row.update(record_id=rid, task_id=n + 1, status="disagreed" if split else "agreed",
+                   decision=None if split else "accept", quality=None if split else 4.5,
+                   reviewers=["ana@x", "bo@x"], disputed=["verdict"] if split else [], **(extra or {}))
+        decisions.append(row)
+    d = run_root / "labels"
+    d.mkdir(parents=True, exist_ok=True)
+    pl.DataFrame(labels).write_parquet(d / "labels.parquet")
+    (d / "fields.json").write_text(json.dumps({"verdict": "nominal", "quality": "ordinal"}))
+    pl.DataFrame(decisions, schema=DECISION_SCHEMA).write_parquet(d / "decisions.parquet")

@@ -133,8 +133,10 @@ def test_card_after_labeling_shows_agreement_and_decisions(example_build, tmp_pa
     card = (out / "README.md").read_text()
     review = section(card, "Review and agreement")
     assert "| accept | 2 |" in review and "| edit | 1 |" in review
-    assert "| `fields.verdict.cohen_kappa` | 0.61 |" in review
-    assert "| `fields.verdict.krippendorff_alpha.ci95` | 0.3, 0.85 |" in review
+    # a stale agreement.json is never shown: figures come from the labels at export time,
+    # and decisions given as a file have none
+    assert "0.61" not in review and "Agreement could not be measured" in review
+    assert "manifest.json" not in review
     assert "rejected_by_reviewers: 1" in section(card, "Funnel")
 
 
@@ -164,3 +166,31 @@ def test_figures_are_flattened_and_formatted():
     assert flat_figures({"a": {"b": 1, "c": [1, 2]}, "d": 0.12345, "e": None, "f": {}}) == [
         ("a.b", "1"), ("a.c", "1, 2"), ("d", "0.123"), ("e", "—"), ("f", "—")]
     assert fmt_value(1234567) == "1,234,567" and fmt_value(True) == "yes" and fmt_value("a|b") == "a\\|b"
+
+
+HOSTILE = '<img src=x onerror="alert(1)">'
+
+
+def test_every_interpolated_value_is_html_escaped(tmp_path):
+    """Config values, source paths and figures from the manifest reach the card escaped:
+    the Hub and code forges render it as HTML."""
+    from export_support import make_run
+
+    run = make_run(tmp_path / "runs" / "t", config={
+        "description": f"Support {HOSTILE} & more", "license": f"<script>x</script>{HOSTILE}",
+        "sources": [{"type": "csv", "name": "bitext", "path": f"data/{HOSTILE}.csv", "kind": "ticket"}],
+    })
+    m = run.manifest()
+    m["stages"]["select"]["dropped"] = {f"reason{HOSTILE}": 1}
+    m["stages"]["select"]["stats"]["note"] = HOSTILE
+    m["stages"]["select"]["records_in"] += 1
+    run.write_manifest(m)
+    export(run, tmp_path / "out", system_prompt=f"Be kind. {HOSTILE}", split={"eval": 0},
+           cost={"price_per_million_tokens": 2.0, "currency": HOSTILE})
+    card = (tmp_path / "out" / "README.md").read_text()
+    body = card.split("---\n", 2)[2]
+    for raw in ("<img", "<script", "</script>"):  # with no "<" no tag can start
+        assert raw not in card, raw
+    assert "Support &lt;img src=x onerror=\"alert(1)\"&gt; &amp; more" in body
+    assert "&lt;script&gt;x&lt;/script&gt;" in body  # the license section
+    assert body.count("&lt;img src=x onerror=") >= 7  # description, license, system prompt, path, reason, figure, currency

@@ -58,19 +58,27 @@ def test_every_file_validates_against_its_schema(exports, name):
 
 
 @pytest.mark.parametrize("name", [f for f in FORMATS if f != "hf"] + ["prompt_completion_text", "openai_weights"])
-def test_jsonl_formats_load_with_datasets(exports, name):
+def test_jsonl_formats_load_with_datasets(exports, name, tmp_path):
+    """On multi-turn data, read in small blocks: a line with a key the first block did not
+    have (alpaca's history on some lines only) fails ("column names don't match")."""
     d = exports[name]
-    ds = load_dataset("json", data_files=data_files(d))
+    # a cache of its own: datasets keys a folder's cache on its name and relative file
+    # paths, so an earlier session's folder of the same name would be read instead
+    ds = load_dataset("json", data_files=data_files(d), chunksize=512, cache_dir=str(tmp_path / "a"))
     assert ds["train"].num_rows == len(read_jsonl(d / "train.jsonl"))
     assert sum(ds[s].num_rows for s in ds) == 48
     # the card's `configs` make the folder itself loadable
-    again = load_dataset(str(d))
+    again = load_dataset(str(d), chunksize=512, cache_dir=str(tmp_path / "b"))
     assert {s: again[s].num_rows for s in again} == {s: ds[s].num_rows for s in ds}
+    # every line of a file has the same keys
+    for split in data_files(d):
+        rows = read_jsonl(d / f"{split}.jsonl")
+        assert len({tuple(sorted(r)) for r in rows}) == 1, (name, split)
 
 
-def test_hf_layout_loads_from_the_folder(exports):
+def test_hf_layout_loads_from_the_folder(exports, tmp_path):
     d = exports["hf"]
-    ds = load_dataset(str(d))
+    ds = load_dataset(str(d), cache_dir=str(tmp_path))
     assert set(ds) == {"train", "eval", "test"}
     assert ds["test"].num_rows == 4 and ds["eval"].num_rows == 12 and ds["train"].num_rows == 32
     row = ds["train"][0]
@@ -85,7 +93,7 @@ def test_openai_and_hf_render_with_a_chat_template(exports, tokenizer):
             text = tokenizer.apply_chat_template(msgs, tokenize=False)
             assert text.startswith("<|system|>" if name == "openai" else "<|user|>")
             assert text.rstrip().endswith(msgs[-1]["content"].rstrip())
-    ds = load_dataset(str(exports["hf"]))
+    ds = load_dataset(str(exports["hf"]), cache_dir=str(exports["hf"].parent / "hf-cache"))
     text = tokenizer.apply_chat_template(ds["eval"][0]["messages"], tokenize=False)
     assert text.count("<|assistant|>") >= 1
 
@@ -126,5 +134,13 @@ def test_trl_reads_the_chat_formats(exports, tokenizer):
 def test_alpaca_rows_have_the_fields_alpaca_trainers_read(exports):
     rows = read_jsonl(exports["alpaca"] / "train.jsonl")
     assert all(r["output"] and r["instruction"] and r["system"] == SYSTEM for r in rows)
-    multi = [r for r in rows if r.get("history")]
+    multi = [r for r in rows if r["history"]]
     assert multi and all(len(pair) == 2 for r in multi for pair in r["history"])
+    assert any(r["history"] == [] for r in rows)  # single-turn rows say so
+
+
+def test_text_rows_are_transcripts(exports):
+    rows = read_jsonl(exports["text"] / "train.jsonl") + read_jsonl(exports["text"] / "eval.jsonl")
+    assert all(r["text"].startswith("Customer: ") and "\n\nAgent: " in r["text"] for r in rows)
+    assert all(SYSTEM not in r["text"] for r in rows)  # a system prompt is for chats
+    assert any(r["text"].count("Agent: ") == 2 for r in rows)  # multi-turn conversations whole

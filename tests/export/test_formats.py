@@ -18,6 +18,7 @@ from curate.export.formats import (
     to_openai,
     to_prompt_completion,
     to_sharegpt,
+    to_text,
 )
 from curate.export.schemas import format_schema, schema_path, schema_text
 
@@ -53,7 +54,7 @@ def test_last_turn_only_weights_earlier_replies_zero():
 
 
 @pytest.mark.parametrize("turns, reason", [
-    ([{"role": "user", "content": "only a question"}], "no_assistant_turn"),
+    ([{"role": "user", "content": "only a question"}], "no_agent_reply"),
     ([{"role": "assistant", "content": "a reply to nobody"}], "no_user_turn"),
 ])
 def test_unexportable_records_say_why(turns, reason):
@@ -88,14 +89,15 @@ def test_alpaca_row_of_a_classification_example_separates_instruction_and_input(
     ex = Example(id="c", messages=[{"role": "user", "content": "Classify.\n\nThe ticket"},
                                    {"role": "assistant", "content": "billing"}],
                  instruction="Classify.", input="The ticket")
-    assert to_alpaca(ex) == {"instruction": "Classify.", "input": "The ticket", "output": "billing"}
+    assert to_alpaca(ex) == {"instruction": "Classify.", "input": "The ticket", "output": "billing",
+                             "system": "", "history": []}
 
 
 def test_alpaca_merges_consecutive_turns_of_one_role():
     ex = Example(id="m", messages=chat_from_turns([
         {"role": "user", "content": "Hi"}, {"role": "user", "content": "Are you there?"},
         {"role": "assistant", "content": "Yes"}]))
-    assert to_alpaca(ex) == {"instruction": "Hi\n\nAre you there?", "input": "", "output": "Yes"}
+    assert to_alpaca(ex) == {"instruction": "Hi\n\nAre you there?", "input": "", "output": "Yes", "system": "", "history": []}
 
 
 def test_prompt_completion_conversational_and_text():
@@ -123,6 +125,7 @@ ROWS = {
     "alpaca": lambda: to_alpaca(example()),
     "prompt_completion": lambda: to_prompt_completion(example(), "conversational"),
     "hf": lambda: to_hf(example()),
+    "text": lambda: to_text(Example(id="d", messages=[], text="Install > Linux\n\nRun the installer.")),
 }
 
 
@@ -146,12 +149,15 @@ BAD = {
         {"conversations": [{"from": "human", "value": "hi"}, {"from": "human", "value": "again"}]},
         {"conversations": [{"from": "user", "value": "hi"}, {"from": "gpt", "value": "yo"}]},
     ],
-    "alpaca": [{"instruction": "", "input": "", "output": "x"}, {"instruction": "q", "output": "x"},
-               {"instruction": "q", "input": "", "output": ""}],
+    "alpaca": [{"instruction": "", "input": "", "output": "x", "system": "", "history": []},
+               {"instruction": "q", "output": "x", "system": "", "history": []},
+               {"instruction": "q", "input": "", "output": "", "system": "", "history": []},
+               {"instruction": "q", "input": "", "output": "x"}],  # system and history on every line
     "prompt_completion": [{"prompt": "q", "completion": [{"role": "assistant", "content": "a"}]},
                           {"prompt": [{"role": "user", "content": "q"}],
                            "completion": [{"role": "user", "content": "a"}]}],
     "hf": [{"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a", "weight": 1}]}],
+    "text": [{"text": ""}, {"text": "x", "messages": []}, {}],
 }
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from export_support import BITEXT, export, read_jsonl
+from export_support import BITEXT, export, read_jsonl, write_pulled_labels
 from helpers import NO_MODELS, run_cli, write_config
 
 from curate.config import load_config
@@ -26,7 +26,8 @@ def project(tmp_path: Path) -> Path:
         "sources": [{"type": "csv", "name": "bitext", "path": "bitext.csv", "kind": "ticket",
                      "fields": {"id": "id", "user": "instruction", "assistant": "response", "meta": ["intent", "category"]}}],
         **NO_MODELS,
-        "export": {"system_prompt": "Be brief.", "split": {"eval": 0.25, "test": 6, "stratify_by": "meta.category"},
+        "export": {"system_prompt": "Be brief.", "split": {"eval": 0.25, "test": 6, "stratify_by": "meta.category",
+                                                              "min_per_stratum": 0},
                    "decontaminate": {"files": ["bench.txt"]}, "metadata": ["id", "meta.intent"]},
     })
     return tmp_path
@@ -35,11 +36,12 @@ def project(tmp_path: Path) -> Path:
 def test_build_writes_splits_card_schema_and_checksums(project):
     result = build(load_config(project / "curate.yaml"), runs_dir=project / "runs")
     entry = result.run.stage_entry("export")
-    assert entry["status"] == "done" and entry["input"] == "ingest"
+    assert entry["status"] == "done" and entry["input"] == "filter"
     assert entry["records_in"] == 48 == entry["records_out"] + sum(entry["dropped"].values())
     export_dir = result.run.root / "export"
     names = {p.relative_to(result.run.root).as_posix() for p in export_dir.iterdir()}
     assert names == {f"export/{n}" for n in ("train.jsonl", "eval.jsonl", "test.jsonl", "README.md", "schema.json",
+                                              "benchmark.jsonl", "tokens.parquet",
                                                 "dropped.jsonl", "manifest.json")}
     # every file has its checksum in the run manifest, and they match
     assert set(entry["checksums"]) == names
@@ -141,9 +143,10 @@ def test_records_without_a_reply_and_unselected_ones_are_listed(tmp_path):
     run = make_run(tmp_path / "r", pl.concat([base, extra]))
     r = export(run, tmp_path / "o", split={"eval": 0}).result
     assert r.records_in == 50 and r.records_out == 48
-    assert r.dropped == {"no_assistant_turn": 1, "not_selected": 1}
+    # the reason is the filter stage's: one rule decides what is a usable conversation
+    assert r.dropped == {"no_agent_reply": 1, "not_selected": 1}
     dropped = {d["id"]: d["reason"] for d in read_jsonl(tmp_path / "o" / "dropped.jsonl")}
-    assert dropped == {"csv:bitext:lonely": "no_assistant_turn", "csv:bitext:unselected": "not_selected"}
+    assert dropped == {"csv:bitext:lonely": "no_agent_reply", "csv:bitext:unselected": "not_selected"}
 
 
 def test_clusters_together_keeps_every_cluster_on_one_side(run, tmp_path):
@@ -188,7 +191,10 @@ def test_new_labels_or_agreement_redo_the_export_in_a_build(project):
     first = build(load_config(project / "curate.yaml"))
     assert {o.name: o.status for o in first.outcomes}["export"] == "done"
     assert {o.name: o.status for o in build(load_config(project / "curate.yaml")).outcomes}["export"] == "skipped"
-    (first.run.root / "agreement.json").write_text(json.dumps({"fields": {"verdict": {"cohen_kappa": 0.7}}}))
+    ids = [r["id"] for r in first.run.live("filter").select("id").collect().iter_rows(named=True)]
+    write_pulled_labels(first.run.root, ids, disagree_every=5)
     again = build(load_config(project / "curate.yaml"))
     assert {o.name: o.status for o in again.outcomes}["export"] == "done"
-    assert "| `fields.verdict.cohen_kappa` | 0.7 |" in (again.run.root / "export" / "README.md").read_text()
+    card = (again.run.root / "export" / "README.md").read_text()
+    # the agreement of the labels as pulled, per field, recomputed by the export
+    assert "| `verdict` | nominal | 48 |" in card and "| `quality` | ordinal | 48 |" in card

@@ -67,7 +67,7 @@ def test_weight_on_a_user_turn_and_alpaca_and_prompt_completion(tmp_path):
         {"role": "user", "content": "q", "weight": 1}, {"role": "assistant", "content": "a"}]})])
     rep = validate_file(f, "openai")
     assert rep.problems[0].message == "messages[0]: weight is only allowed on assistant turns"
-    f = write_lines(tmp_path / "a.jsonl", [json.dumps({"instruction": "q", "input": "", "output": ""})])
+    f = write_lines(tmp_path / "a.jsonl", [json.dumps({"instruction": "q", "input": "", "output": "", "system": "", "history": []})])
     assert validate_file(f, "alpaca").problems[0].message == "output: must not be empty"
     f = write_lines(tmp_path / "p.jsonl", [json.dumps({"prompt": [{"role": "user", "content": "q"}],
                                                         "completion": [{"role": "user", "content": "a"}]})])
@@ -87,3 +87,31 @@ def test_parquet_for_the_hf_format_and_usage_errors(tmp_path):
     empty.write_text("")
     r = run_cli("validate", str(empty), "--format", "openai")
     assert r.returncode == 1 and "no examples" in r.stderr
+
+
+def test_strict_checks_that_turns_alternate(tmp_path):
+    rows = [
+        {"messages": [{"role": "system", "content": "s"}, {"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}]},
+        {"messages": [{"role": "user", "content": "q"}, {"role": "user", "content": "q2"}, {"role": "assistant", "content": "a"}]},
+        {"messages": [{"role": "assistant", "content": "hi"}, {"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}]},
+        {"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}, {"role": "system", "content": "act"},
+                      {"role": "assistant", "content": "b"}]},
+    ]
+    f = write_lines(tmp_path / "c.jsonl", [json.dumps(r) for r in rows])
+    assert validate_file(f, "openai").ok  # valid for OpenAI, which takes any order
+    rep = validate_file(f, "openai", strict=True)
+    assert [(p.line, p.message) for p in rep.problems] == [
+        (2, "messages[1]: two user turns in a row (strict alternation)"),
+        (3, "messages[0]: starts with an assistant turn (strict alternation)"),
+        (4, "messages[2]: a system turn after the conversation started (strict alternation)"),
+    ]
+    share = write_lines(tmp_path / "s.jsonl", [json.dumps({"conversations": [
+        {"from": "human", "value": "q"}, {"from": "gpt", "value": "a"}, {"from": "gpt", "value": "b"}]})])
+    assert validate_file(share, "sharegpt", strict=True).problems[0].message == (
+        "conversations[2]: two assistant turns in a row (strict alternation)")
+    r = run_cli("validate", str(f), "--strict")
+    assert r.returncode == 1 and "3 of 4 lines are not valid openai examples" in r.stderr
+    assert "two user turns in a row" in r.stdout
+    ok = write_lines(tmp_path / "ok.jsonl", [json.dumps(rows[0])])
+    r = run_cli("validate", str(ok), "--strict")
+    assert r.returncode == 0 and "turns strictly alternating" in r.stdout

@@ -1,16 +1,22 @@
-"""The HTTP client against a tiny local server that fails on purpose: retries with backoff
-on 5xx and connection errors, no blind retry of a POST, timeouts, one clear error naming
-the URL, and a token that never shows up in a message or a log line."""
+"""The Label Studio client (label-studio-sdk underneath) against a tiny local server that
+fails on purpose: retries with backoff on 5xx, 429, timeouts and connection errors, no
+blind retry of a POST, one clear error naming the URL, paging that survives a capped page
+size, and a token that never shows up in a message or a log line."""
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
 
+import jwt
 import pytest
 
 from curate.labelstudio.client import (
@@ -83,11 +89,12 @@ def closed_port() -> int:
         return s.getsockname()[1]
 
 
-def test_get_retries_5xx_then_succeeds(server):
-    server.answers = [(503, {"detail": "busy"}, 0), (502, None, 0), (500, {"detail": "oops"}, 0), (200, {"release": "1.23.2"}, 0)]
+def test_get_retries_5xx_and_429_then_succeeds(server):
+    server.answers = [(503, {"detail": "busy"}, 0), (429, None, 0), (502, None, 0), (500, {"detail": "oops"}, 0),
+                      (200, {"id": 1, "email": "lead@example.org"}, 0)]
     with client_for(server.url, retries=4) as c:
-        assert c.get("/api/version") == {"release": "1.23.2"}
-    assert len(server.requests) == 4
+        assert c.check()["email"] == "lead@example.org"
+    assert len(server.requests) == 5
     # legacy token in the Authorization header, never in the URL
     _, path, headers = server.requests[0]
     assert headers["Authorization"] == f"Token {TOKEN}"
@@ -97,7 +104,7 @@ def test_get_retries_5xx_then_succeeds(server):
 def test_gives_up_after_retries_with_the_status(server):
     server.default = (500, {"detail": "internal"}, 0)
     with client_for(server.url, retries=2) as c, pytest.raises(LabelStudioError) as err:
-        c.get("/api/projects/1/")
+        c.project(1)
     assert len(server.requests) == 3
     assert err.value.status == 500
     assert server.url in str(err.value) and "500" in str(err.value)
@@ -107,15 +114,15 @@ def test_post_is_not_repeated_after_a_500(server):
     """A 500 may mean the import happened: repeating it could import twice."""
     server.answers = [(500, {"detail": "boom"}, 0)]
     with client_for(server.url, retries=4) as c, pytest.raises(LabelStudioError):
-        c.post("/api/projects/1/import", json=[{"data": {"record_id": "a"}}])
-    assert len(server.requests) == 1
+        c.import_tasks(1, [{"data": {"record_id": "a"}}])
+    assert len(server.requests) == 1  # label-studio-sdk alone would have sent it three times
 
 
 def test_post_is_repeated_after_503(server):
     """503 means the server did not take the request: safe to send again."""
     server.answers = [(503, None, 0), (201, {"task_count": 1}, 0)]
     with client_for(server.url) as c:
-        assert c.post("/api/projects/1/import", json=[])["task_count"] == 1
+        assert c.import_tasks(1, [])["task_count"] == 1
     assert [r[0] for r in server.requests] == ["POST", "POST"]
 
 
@@ -135,7 +142,7 @@ def test_server_down_is_one_clear_error_naming_the_url():
 def test_timeout_is_an_error_naming_the_url(server):
     server.default = (200, {"ok": True}, 1.5)
     with client_for(server.url, timeout=0.3, retries=1) as c, pytest.raises(LabelStudioUnavailable) as err:
-        c.get("/api/projects/")
+        c.project(1)
     assert "no answer within the timeout" in str(err.value)
     assert server.url in str(err.value)
     assert len(server.requests) == 2  # a GET is retried once
@@ -144,7 +151,7 @@ def test_timeout_is_an_error_naming_the_url(server):
 def test_post_timeout_is_not_retried_and_says_it_may_have_happened(server):
     server.default = (201, {}, 1.0)
     with client_for(server.url, timeout=0.2, retries=3) as c, pytest.raises(LabelStudioUnavailable) as err:
-        c.post("/api/projects/1/import", json=[])
+        c.create_annotation(1, [])
     time.sleep(1.0)  # let the handler finish
     assert len(server.requests) == 1
     assert "may have been applied" in str(err.value)
@@ -166,7 +173,7 @@ def test_validation_errors_are_shown_but_quiet_bodies_are_not(server):
     ]
     with client_for(server.url) as c:
         with pytest.raises(LabelStudioError) as err:
-            c.post("/api/projects/", json={"title": "x"})
+            c.create_project({"title": "x"})
         assert "title: Ensure this field has at least 3 characters." in str(err.value)
         with pytest.raises(LabelStudioError) as err:
             c.import_tasks(1, [{"data": {"record_id": "r"}}])
@@ -183,23 +190,36 @@ def test_token_never_logged_or_in_repr(server, caplog):
     assert all(TOKEN not in r.getMessage() for r in caplog.records)
 
 
-def test_personal_access_token_is_exchanged_for_a_bearer_token(server):
-    pat = "eyJhbGciOiJIUzI1NiJ9.eyJ0b2tlbl90eXBlIjoicmVmcmVzaCJ9.c2lnbmF0dXJl"
-    server.answers = [(200, {"access": "ACCESS-1"}, 0), (200, {"id": 1}, 0)]
+def _jwt(kind: str, seconds: int = 3600) -> str:
+    return jwt.encode({"token_type": kind, "exp": int(time.time()) + seconds}, "a key of the test, not of any server: 32 bytes or more", algorithm="HS256")
+
+
+def test_personal_access_token_is_exchanged_for_a_bearer_token(server, caplog):
+    pat, access = _jwt("refresh"), _jwt("access")
+    server.answers = [(503, None, 0), (200, {"access": access}, 0), (200, {"id": 1}, 0)]
+    caplog.set_level(logging.DEBUG)
     with LabelStudioClient(Connection(server.url, pat), backoff=0.01) as c:
         c.check()
-    (m1, p1, _), (_, _, h2) = server.requests
-    assert (m1, p1) == ("POST", "/api/token/refresh/")
-    assert h2["Authorization"] == "Bearer ACCESS-1"
+    (m1, p1, _), (m2, p2, _), (_, p3, h3) = server.requests
+    assert (m1, p1) == (m2, p2) == ("POST", "/api/token/refresh/")  # the exchange is retried too
+    assert p3 == "/api/current-user/whoami" and h3["Authorization"] == f"Bearer {access}"
+    assert all(pat not in r.getMessage() and access not in r.getMessage() for r in caplog.records)
+
+
+def test_expired_personal_access_token_is_one_clear_error(server):
+    with pytest.raises(LabelStudioError) as err:
+        LabelStudioClient(Connection(server.url, _jwt("refresh", seconds=-60)))
+    assert "Account & Settings" in str(err.value) and "expired" in str(err.value)
+    assert not server.requests
 
 
 def test_paging_follows_next(server):
     server.answers = [
-        (200, {"count": 3, "next": "x", "results": [{"id": 1}, {"id": 2}]}, 0),
-        (200, {"count": 3, "next": None, "results": [{"id": 3}]}, 0),
+        (200, {"count": 3, "next": "x", "results": [{"id": 1, "title": "a"}, {"id": 2, "title": "b"}]}, 0),
+        (200, {"count": 3, "next": None, "results": [{"id": 3, "title": "c"}]}, 0),
     ]
     with client_for(server.url) as c:
-        assert [p["id"] for p in c._pages("/api/projects/", {}, page_size=2)] == [1, 2, 3]
+        assert [p["id"] for p in c.projects()] == [1, 2, 3]
 
 
 def test_tasks_paging_stops_at_total(server):
@@ -220,4 +240,23 @@ def test_tasks_paging_when_the_server_caps_the_page_size(server):
     ]
     with client_for(server.url) as c:
         assert [t["id"] for t in c.tasks(5, page_size=500)] == [1, 2, 3, 4, 5]
-    assert [r[1].split("page=")[1].split("&")[0] for r in server.requests] == ["1", "2", "3"]
+    assert [parse_qs(urlsplit(r[1]).query)["page"] for r in server.requests] == [["1"], ["2"], ["3"]]
+
+
+def test_export_of_some_tasks_names_them_as_the_server_reads_them(server):
+    server.answers = [(200, [{"id": 7}, {"id": 9}], 0)]
+    with client_for(server.url) as c:
+        assert [t["id"] for t in c.export(3, ids=[7, 9])] == [7, 9]
+    query = parse_qs(urlsplit(server.requests[0][1]).query)
+    assert query["ids[]"] == ["7", "9"] and "ids" not in query
+
+
+def test_without_the_sdk_the_cli_names_the_extra(tmp_path):
+    """label-studio-sdk is the extra curate[labelstudio]: without it, one line saying so."""
+    code = ("import sys; sys.modules['label_studio_sdk'] = None; "
+            "sys.argv = ['curate', 'label', 'reviewers', 'list']; from curate.cli.main import main; main()")
+    env = {**os.environ, "CURATE_LS_URL": "http://127.0.0.1:9", "CURATE_LS_TOKEN": TOKEN}
+    r = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
+                       timeout=120, check=False)
+    assert r.returncode == 2, r.stderr
+    assert "pip install 'curate[labelstudio]'" in r.stderr and "Traceback" not in r.stderr

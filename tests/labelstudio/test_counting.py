@@ -10,9 +10,19 @@ import pytest
 
 from curate.agreement.rule import AgreementRule, FieldRule
 from curate.errors import InputError
-from curate.labelstudio.adjudicate import read_adjudications, reviews_text
+from curate.labelstudio.adjudicate import (
+    PREFILL_KEY,
+    prefill_result,
+    read_adjudications,
+    reviews_text,
+)
 from curate.labelstudio.counting import count_annotations, result_values
-from curate.labelstudio.decisions import build_decisions, load_decisions
+from curate.labelstudio.decisions import (
+    agreed_fields,
+    build_decisions,
+    load_decisions,
+    merge_values,
+)
 from curate.labelstudio.state import labels_dir
 from curate.store import write_parquet
 
@@ -184,7 +194,54 @@ def test_reviews_text_is_anonymous():
     assert "Reviewer A" in text and "Reviewer B" in text
     assert "ann@x.org" not in text and "bea@x.org" not in text
     assert "They disagree on: verdict, category." in text
-    assert "    Better\n    reply" in text
+    # a correction is shown as written, not indented: copying it copies the reviewer's text
+    assert "corrected reply:\nBetter\nreply" in text and "  Better" not in text
+
+
+def _adj_task(tid, rid, annotation, prefill):
+    t = task(tid, rid, annotation)
+    if prefill is not None:
+        t["data"][PREFILL_KEY] = prefill
+    return t
+
+
+def test_agreed_fields_are_kept_unless_the_adjudicator_changes_them():
+    """Both reviewers rated 4 and 5 (agreed within ±1) and disagree on the category: the
+    adjudicator is asked for the category; the quality shown (5) stays the agreed 4.5
+    unless changed; on a task made without pre-filled answers an agreed field keeps the
+    reviewers' value whatever the blank form got."""
+    pair = (ann(2, "accept", "billing", 4, at=1), ann(3, "accept", "shipping", 5, at=2))
+    review = [task(i, rid, *pair) for i, rid in enumerate(("kept", "changed", "old", "blank"), start=1)]
+    c = count_annotations(tasks_dict(*review), USERS, fields=FIELDS)
+    shown = {"verdict": "accept", "quality": "5"}
+    adjudication = [
+        _adj_task(101, "kept", ann(4, "accept", "refunds", 5, at=10), shown),
+        _adj_task(102, "changed", ann(4, "reject", "refunds", 2, at=10), shown),
+        _adj_task(103, "old", ann(4, "accept", "refunds", 3, at=10), None),
+        _adj_task(104, "blank", ann(4, "accept", None, 5, at=10), shown),  # the disputed field left blank
+    ]
+    adj, _ = read_adjudications(tasks_dict(*adjudication), USERS, c, FIELDS)
+    d = {r["record_id"]: r for r in build_decisions(c, LEVELS, AgreementRule(), "response_review", adj).iter_rows(named=True)}
+    assert (d["kept"]["status"], d["kept"]["decision"], d["kept"]["category"], d["kept"]["quality"]) == (
+        "adjudicated", "accept", "refunds", 4.5)
+    assert (d["changed"]["decision"], d["changed"]["category"], d["changed"]["quality"]) == ("reject", "refunds", 2.0)
+    assert (d["old"]["decision"], d["old"]["category"], d["old"]["quality"]) == ("accept", "refunds", 4.5)
+    assert d["blank"]["status"] == "disagreed" and d["blank"]["reason"] == "adjudication_left_blank:category"
+
+
+def test_prefill_holds_the_agreed_fields_only():
+    review = [task(1, "r", ann(2, "edit", "billing", 4, "Fixed reply.", note="n1", at=1),
+                   ann(3, "edit", "shipping", 5, "Fixed reply!", note="n2", at=2))]
+    c = count_annotations(tasks_dict(*review), USERS, fields=FIELDS)
+    anns = c.counted["r"]
+    agreed = agreed_fields(anns, LEVELS, ["category"], None, "response_review")
+    assert agreed == ["verdict", "quality", "corrected_response"]  # never the disputed field or a note
+    merged = merge_values(anns, LEVELS)
+    controls = {"verdict": ("Choices", "response"), "quality": ("Rating", "response"),
+                "corrected_response": ("TextArea", "response")}
+    result = prefill_result({f: merged[f] for f in agreed}, controls)
+    assert result_values(result) == {"verdict": "edit", "quality": "5", "corrected_response": "Fixed reply."}
+    assert all(r["to_name"] == "response" for r in result)
 
 
 def test_load_decisions_policies(tmp_path: Path):
@@ -242,3 +299,43 @@ def test_classification_and_doc_qa_decisions():
     # different questions are fine: only the verdict must agree for doc_qa
     assert (d["status"], d["decision"], d["question"], d["answer"]) == (
         "agreed", "accept", "How do I install it?", "Run pip install x.")
+
+
+def _rr(by, at, verdict, reasoning=None, answer=None, difficulty=None):
+    result = [{"from_name": "verdict", "type": "choices", "value": {"choices": [verdict]}}]
+    for name, v in (("reasoning", reasoning), ("answer", answer)):
+        if v:
+            result.append({"from_name": name, "type": "textarea", "value": {"text": [v]}})
+    if difficulty:
+        result.append({"from_name": "difficulty", "type": "choices", "value": {"choices": [difficulty]}})
+    return {"id": at, "completed_by": by, "updated_by": by, "created_at": str(at), "result": result, "lead_time": 40}
+
+
+def test_reasoning_review_decisions_compare_the_texts_and_keep_the_drafts():
+    """Reviewers leave the reasoning and answer boxes as the draft filled them, or correct
+    them: the texts are compared like a corrected reply (similar enough: agreed), an empty
+    box keeps its draft, and a kept item without reasoning needs a third person."""
+    from curate.labelstudio.tasks import DRAFT_KEY
+    from curate.labelstudio.templates import FIELD_LEVELS
+
+    draft = {"reasoning": "1. The limit is 30 kg.\n2. 40 kg is over it.", "answer": "No, 40 kg is over the limit."}
+    fixed = "1. The limit is 30 kg per parcel.\n2. 40 kg is over it, so it needs a freight booking."
+
+    def t(tid, rid, *anns, drafts=True):
+        return {"id": tid, "data": {"record_id": rid, **({DRAFT_KEY: draft} if drafts else {})}, "annotations": list(anns)}
+
+    c = count_annotations(tasks_dict(
+        t(1, "same", _rr(2, 1, "accept", draft["reasoning"], draft["answer"], "easy"), _rr(3, 2, "accept", difficulty="medium")),
+        t(2, "fixed", _rr(2, 3, "edit", fixed, draft["answer"]), _rr(3, 4, "edit", fixed + " ", draft["answer"])),
+        t(3, "apart", _rr(2, 5, "edit", fixed, draft["answer"]), _rr(3, 6, "accept", draft["reasoning"], draft["answer"])),
+        t(4, "nodraft", _rr(2, 7, "accept"), _rr(3, 8, "accept"), drafts=False),
+    ), USERS, fields=set(FIELD_LEVELS["reasoning_review"]))
+    levels = dict(FIELD_LEVELS["reasoning_review"])
+    d = {r["record_id"]: r for r in build_decisions(c, levels, AgreementRule(), "reasoning_review").iter_rows(named=True)}
+    # one reviewer left the boxes empty: the drafts count for them (same texts, agreed);
+    # easy vs medium is informational, never a reason to adjudicate
+    assert (d["same"]["status"], d["same"]["reasoning"], d["same"]["answer"]) == ("agreed", draft["reasoning"], draft["answer"])
+    assert d["same"]["difficulty"] == "easy"
+    assert (d["fixed"]["status"], d["fixed"]["decision"], d["fixed"]["reasoning"]) == ("agreed", "edit", fixed)
+    assert d["apart"]["status"] == "disagreed" and "verdict" in d["apart"]["disputed"]
+    assert d["nodraft"]["status"] == "disagreed" and d["nodraft"]["reason"] == "without_reasoning_or_answer"

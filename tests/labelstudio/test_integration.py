@@ -7,15 +7,25 @@ from __future__ import annotations
 
 import json
 import shutil
+import stat
 from pathlib import Path
 
 import httpx
 import polars as pl
 import pytest
 import yaml
+from helpers import run_cli
+from labelstudio_server import PAGE_SIZE_MAX
 
-from curate.labelstudio.client import Connection, LabelStudioClient, LabelStudioUnavailable
+from curate.labelstudio.adjudicate import PREFILL_KEY, PREFILL_VERSION
+from curate.labelstudio.client import (
+    Connection,
+    LabelStudioClient,
+    LabelStudioError,
+    LabelStudioUnavailable,
+)
 from curate.labelstudio.config import LabelConfig
+from curate.labelstudio.counting import result_values
 from curate.labelstudio.push import existing_record_ids, push
 from curate.labelstudio.reviewers import login_token
 from curate.labelstudio.state import ProjectState
@@ -26,6 +36,8 @@ pytestmark = pytest.mark.labelstudio
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "labelstudio"
 ANN, BEA, CAL = "ann@curate-test.org", "bea@curate-test.org", "cal@curate-test.org"
 CATEGORIES = ["ORDER", "INVOICE", "ACCOUNT", "OTHER"]
+#: a correction with an indented line of its own: the adjudicator must see it as written
+FIX = "Line one of the fix.\n  Indented as the reviewer wrote it."
 
 
 def build_run(work: Path, ls) -> Path:
@@ -61,19 +73,30 @@ def plan(rid: str, order: list[str], who: str):
     if i % 4 == 1:  # both edit, with near-identical corrections: agreed
         fix = f"Thanks for reaching out about {rid}. Here is what to do next"
         return result("edit", "ORDER", 3, fix + ("." if who == ANN else "!"))
-    if i == 2 and who == BEA:
-        return result("reject", "OTHER", 1)      # verdict, category and quality disagree
+    if i == 2 and who == BEA:                    # verdict, category and quality disagree
+        return result("edit", "OTHER", 1, FIX)
     if i == 6 and who == BEA:
-        return result("accept", "INVOICE", 4)    # category disagrees
+        return result("accept", "INVOICE", 5)    # category disagrees; quality 4 and 5 agree (±1)
     if i == 8 and who == BEA:
         return result("reject", "OTHER", 1)      # disagreement that a third vote settles
     return result("accept", "ORDER", 4 if who == ANN else 5)
 
 
+def next_task(client: LabelStudioClient, project_id: int) -> dict | None:
+    """The next task of the labeling stream for the client's user, as the labeling UI asks
+    for it (label-studio-sdk has no call for it)."""
+    r = httpx.get(f"{client.url}/api/projects/{project_id}/next/", timeout=30,
+                  headers={"Authorization": f"Token {client.connection.token}"})
+    if r.status_code == 404:
+        return None
+    r.raise_for_status()
+    return r.json()
+
+
 def annotate_all(client: LabelStudioClient, project_id: int, who: str, order: list[str]) -> int:
     """Take the next task and submit, until the queue is empty (as the labeling UI does)."""
     n = 0
-    while (task := client.next_task(project_id)) is not None:
+    while (task := next_task(client, project_id)) is not None:
         rid = task["data"]["record_id"]
         client.create_annotation(task["id"], plan(rid, order, who), lead_time=20.0 + n)
         n += 1
@@ -89,9 +112,21 @@ def test_two_reviewers_agreement_adjudication_export(label_studio, tmp_path):
     creds_file = tmp_path / "reviewers.json"
     out = ls.cli("label", "reviewers", "add", ANN, BEA, CAL, "--credentials", str(creds_file), cwd=tmp_path).stdout
     assert out.count("created") == 3
-    logins = {r["email"]: r["password"] for r in json.loads(creds_file.read_text())["reviewers"]}
-    again = ls.cli("label", "reviewers", "add", ANN, cwd=tmp_path).stdout
+    assert stat.S_IMODE(creds_file.stat().st_mode) == 0o600
+    first = {r["email"]: r["password"] for r in json.loads(creds_file.read_text())["reviewers"]}
+    again = ls.cli("label", "reviewers", "add", ANN, "--credentials", str(creds_file), cwd=tmp_path).stdout
     assert "exists already" in again
+    # bea forgot her password: a new one, merged into the same file (the others' are kept)
+    out = ls.cli("label", "reviewers", "reset", BEA, "--credentials", str(creds_file), cwd=tmp_path).stdout
+    assert f"new password for {BEA} in {creds_file}" in " ".join(out.split())
+    logins = {r["email"]: r["password"] for r in json.loads(creds_file.read_text())["reviewers"]}
+    assert sorted(logins) == sorted([ANN, BEA, CAL]) and logins[BEA] != first[BEA]
+    assert {k: v for k, v in logins.items() if k != BEA} == {k: v for k, v in first.items() if k != BEA}
+    assert stat.S_IMODE(creds_file.stat().st_mode) == 0o600
+    with pytest.raises(LabelStudioError, match="login as bea"):
+        login_token(ls.url, BEA, first[BEA])
+    r = run_cli("label", "reviewers", "reset", "nobody@curate-test.org", cwd=tmp_path, env=ls.env)
+    assert r.returncode == 2 and "no account nobody@curate-test.org" in r.stderr and "Traceback" not in r.stderr
 
     # -- push, twice: the second adds nothing -------------------------------------------
     out = ls.cli("label", "push", str(run), "--allow-unredacted", cwd=tmp_path).stdout
@@ -104,7 +139,11 @@ def test_two_reviewers_agreement_adjudication_export(label_studio, tmp_path):
     assert project["maximum_annotations"] == 2 and project["overlap_cohort_percentage"] == 100
     assert "HyperText" not in project["label_config"]
     tasks = list(admin.tasks(state.project_id))
-    assert len(tasks) == 12
+    assert len(tasks) == 12 and len({t["id"] for t in tasks}) == 12
+    # ... although the server caps a page (tests/labelstudio_server.py) below what curate asks
+    page = httpx.get(f"{ls.url}/api/tasks/", params={"project": state.project_id, "page_size": 500},
+                     headers={"Authorization": f"Token {ls.admin_token}"}, timeout=30).json()
+    assert len(page["tasks"]) == PAGE_SIZE_MAX < page["total"] == 12
     # the ticket holding markup reaches Label Studio as the same characters, for <Text>
     script = next(t for t in tasks if t["data"]["record_id"].endswith("crafted-script"))
     assert "<script>alert('x')</script>" in script["data"]["conversation"]
@@ -116,7 +155,7 @@ def test_two_reviewers_agreement_adjudication_export(label_studio, tmp_path):
     reviewer = {who: LabelStudioClient(Connection(ls.url, tok)) for who, tok in tokens.items()}
     assert annotate_all(reviewer[ANN], state.project_id, ANN, order) == 12
     assert annotate_all(reviewer[BEA], state.project_id, BEA, order) == 12
-    assert reviewer[CAL].next_task(state.project_id) is None  # two annotations per task: done
+    assert next_task(reviewer[CAL], state.project_id) is None  # two annotations per task: done
 
     by_rid = {t["data"]["record_id"]: t["id"] for t in tasks}
     users = {u["email"]: u["id"] for u in admin.users()}
@@ -164,26 +203,42 @@ def test_two_reviewers_agreement_adjudication_export(label_studio, tmp_path):
     assert sorted(adj_tasks) == sorted([order[2], order[6], order[8]])
     reviews = adj_tasks[order[2]]["data"]["reviews"]
     assert "Reviewer A" in reviews and ANN not in reviews and BEA not in reviews
-    assert admin.project(state.adjudication_project_id)["maximum_annotations"] == 1
+    assert f"corrected reply:\n{FIX}" in reviews  # as written: copying it brings no indentation of ours
+    project = admin.project(state.adjudication_project_id)
+    assert project["maximum_annotations"] == 1
+    assert project["show_collab_predictions"] is True and project["model_version"] == PREFILL_VERSION
+    # the agreed fields start filled in (a prediction); only the category is asked for
+    six = next(t for t in admin.tasks(state.adjudication_project_id, fields="all") if t["data"]["record_id"] == order[6])
+    assert [p["model_version"] for p in six["predictions"]] == [PREFILL_VERSION]
+    assert result_values(six["predictions"][0]["result"]) == six["data"][PREFILL_KEY] == {"verdict": "accept", "quality": "5"}
+    assert "They disagree on: category." in six["data"]["reviews"]
+    assert "Already filled in, as both reviewers answered (change only if you disagree): verdict, quality (1-5)." in six["data"]["reviews"]
 
-    # ann reviewed every record: her adjudication does not count
+    # ann reviewed every record: her adjudication does not count, and the next pull re-opens
+    # the task Label Studio now counts as done
     reviewer[ANN].create_annotation(adj_tasks[order[2]]["id"], result("accept", "ORDER", 4))
-    # cal takes the adjudication queue as a person would; leaves the majority one to the vote
-    seen = 0
-    while (t := reviewer[CAL].next_task(state.adjudication_project_id)) is not None:
-        seen += 1
-        assert seen <= 5
-        rid = t["data"]["record_id"]
-        if rid == order[6]:
-            reviewer[CAL].create_annotation(t["id"], result("accept", "ACCOUNT", 4))
+    out = " ".join(ls.cli("label", "pull", str(run), cwd=tmp_path).stdout.split())
+    assert "re-opened 1 task(s)" in out and f"task {adj_tasks[order[2]]['id']} (record {order[2]}), answered by {ANN}" in out, out
+    pulled = json.loads((labels_dir / "pull.json").read_text())
+    assert [r["record_id"] for r in pulled["adjudication_reopened"]] == [order[2]]
+    out = " ".join(ls.cli("label", "status", str(run), cwd=tmp_path).stdout.split())
+    assert "one of the record's two reviewers; it does not count" in out  # the last pull's warnings
+    # cal takes the adjudication queue as a person would, the re-opened task included;
+    # leaves the majority one to the vote
+    seen = []
+    while (t := next_task(reviewer[CAL], state.adjudication_project_id)) is not None:
+        seen.append(t["data"]["record_id"])
+        assert len(seen) <= 5
+        if seen[-1] == order[6]:  # the category; the verdict changed too; the quality left as shown
+            reviewer[CAL].create_annotation(t["id"], result("reject", "ACCOUNT", 5))
+        elif seen[-1] == order[2]:
+            reviewer[CAL].create_annotation(t["id"], result("edit", "INVOICE", 2, "The adjudicated, corrected reply."))
         else:  # skip, as the Skip button does
             reviewer[CAL].create_annotation(t["id"], [], was_cancelled=True)
-    # the task ann answered is closed for the queue; cal opens it directly
-    reviewer[CAL].create_annotation(adj_tasks[order[2]]["id"],
-                                    result("edit", "INVOICE", 2, "The adjudicated, corrected reply."))
+    assert sorted(seen) == sorted([order[2], order[6], order[8]])
 
     out = ls.cli("label", "pull", str(run), cwd=tmp_path).stdout
-    assert len(list((labels_dir / "raw").glob("*.json"))) == 2
+    assert len(list((labels_dir / "raw").glob("*.json"))) == 3
     dec = pl.read_parquet(labels_dir / "decisions.parquet")
     status = dict(dec.group_by("status").len().iter_rows())
     assert status == {"agreed": 9, "adjudicated": 2, "majority": 1}, status
@@ -191,9 +246,11 @@ def test_two_reviewers_agreement_adjudication_export(label_studio, tmp_path):
     assert adjudicated[order[2]]["decision"] == "edit"
     assert adjudicated[order[2]]["corrected_response"] == "The adjudicated, corrected reply."
     assert adjudicated[order[2]]["adjudicator"] == CAL
-    assert adjudicated[order[6]]["category"] == "ACCOUNT"
+    six = adjudicated[order[6]]
+    assert (six["category"], six["decision"], six["quality"]) == ("ACCOUNT", "reject", 4.5)  # 4.5: the reviewers' 4 and 5
     pulled = json.loads((labels_dir / "pull.json").read_text())
     assert pulled["counts"]["adjudication_self_adjudication"] == 1
+    assert pulled["adjudication_reopened"] == []
     out3 = ls.cli("label", "pull", str(run), cwd=tmp_path).stdout
     assert "no changes since the last pull" in out3
 

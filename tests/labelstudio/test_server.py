@@ -37,6 +37,34 @@ def test_child_env_is_offline_and_ignores_stray_names(tmp_path, monkeypatch):
     assert env["LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK"] == "true"
 
 
+def test_child_env_is_an_allow_list_without_curate_secrets_or_tokens(tmp_path, monkeypatch):
+    planted = {"CURATE_PII_SALT": "s" * 20, "CURATE_PII_KEY": "k" * 44, "ZENDESK_TOKEN": "z" * 30,
+               "JIRA_TOKEN": "j" * 30, "AWS_SECRET_ACCESS_KEY": "a" * 40, "PYTHONPATH": "/elsewhere"}
+    for name, value in planted.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("LABEL_STUDIO_TASK_API_PAGE_SIZE_MAX", "7")
+    monkeypatch.setenv("LC_ALL", "C.UTF-8")
+    s = LocalServer(tmp_path / "ls")
+    env = s.child_env(s.credentials(create=True))
+    assert not set(planted) & set(env)
+    assert not any(v in env.values() for v in planted.values())
+    # Label Studio's own settings and the locale pass through
+    assert env["LABEL_STUDIO_TASK_API_PAGE_SIZE_MAX"] == "7" and env["LC_ALL"] == "C.UTF-8"
+    assert env["PATH"] == os.environ["PATH"]
+
+
+def test_running_server_has_no_curate_secret_in_its_environment(label_studio):
+    """The session server was started with a pii salt and a source token planted in curate's
+    environment (tests/labelstudio_server.py): its process never received them."""
+    from curate.labelstudio.server import LocalServer
+
+    pid = LocalServer(label_studio.data_dir).state().pid
+    environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    names = {e.split(b"=", 1)[0].decode() for e in environ if e}
+    assert "LABEL_STUDIO_USER_TOKEN" in names  # it is the server's environment
+    assert not names & {"CURATE_PII_SALT", "ZENDESK_TOKEN"}, names
+
+
 def test_admin_from_environment_and_credentials_private(tmp_path, monkeypatch):
     monkeypatch.setenv("CURATE_LS_ADMIN_EMAIL", "lead@example.org")
     monkeypatch.setenv("CURATE_LS_ADMIN_PASSWORD", "a-long-password-1")
@@ -164,3 +192,55 @@ def test_push_refuses_a_run_built_without_redaction(tiny_run, tmp_path):
     err = r.stderr.strip()
     assert "redact stage is disabled" in err and "--allow-unredacted" in err, err
     assert "Traceback" not in err and "unavailable" not in err
+
+
+def test_stop_keeps_the_port_for_the_next_start(tmp_path):
+    s = LocalServer(tmp_path / "ls")
+    s.credentials(create=True)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    s.state_path.write_text(json.dumps({"pid": dead.pid, "port": 8123, "url": "http://127.0.0.1:8123", "started_at": 0}))
+    assert s.stop() is False  # nothing ran any more
+    assert s.state() is None and s.recorded_port() == 8123
+
+
+def test_host_must_be_an_address_of_this_machine(tmp_path):
+    with pytest.raises(CurateError, match="not an address of this machine"):
+        LocalServer(tmp_path / "ls").start(host="203.0.113.9", executable=Path(sys.executable))
+    r = run_cli("label", "serve", "--host", "labels.example", "--data-dir", str(tmp_path / "ls"), cwd=tmp_path)
+    assert r.returncode == 2 and "IPv4 address" in r.stderr and "Traceback" not in r.stderr
+    r = run_cli("label", "serve", "--public-url", "labels.example", "--data-dir", str(tmp_path / "ls"), cwd=tmp_path)
+    assert r.returncode == 2 and "https://" in r.stderr
+
+
+def test_public_url_is_a_trusted_origin(tmp_path):
+    s = LocalServer(tmp_path / "ls")
+    creds = s.credentials(create=True)
+    assert "LABEL_STUDIO_CSRF_TRUSTED_ORIGINS" not in s.child_env(creds)
+    env = s.child_env(creds, "https://labels.acme.example/")
+    assert env["LABEL_STUDIO_CSRF_TRUSTED_ORIGINS"] == "https://labels.acme.example"
+    assert env["LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK"] == "true"
+    assert srv.origin("http://10.0.0.5:8080/x") == "http://10.0.0.5:8080"
+
+
+def test_credentials_file_is_private_and_merged(tmp_path):
+    from curate.labelstudio.reviewers import save_logins
+
+    path = tmp_path / "logins.json"
+    path.write_text("")  # created by the user beforehand, world-readable
+    path.chmod(0o644)
+    with pytest.raises(CurateError, match="not a reviewer credentials file"):
+        save_logins(path, "http://ls", [("a@x.org", "pw-a")])
+    path.unlink()
+    assert save_logins(path, "http://ls", [("a@x.org", "pw-a"), ("b@x.org", "pw-b")]) == 2
+    assert save_logins(path, "http://ls", []) == 2  # a run that created nobody keeps what is there
+    assert save_logins(path, "http://ls", [("B@x.org", "pw-b2"), ("c@x.org", "pw-c")]) == 3
+    saved = json.loads(path.read_text())
+    assert {r["email"]: r["password"] for r in saved["reviewers"]} == {"a@x.org": "pw-a", "b@x.org": "pw-b2", "c@x.org": "pw-c"}
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_reset_is_refused_for_a_server_given_by_url(tmp_path):
+    r = run_cli("label", "reviewers", "reset", "ann@x.org", cwd=tmp_path,
+                env={"CURATE_LS_URL": "http://ls.example:8080", "CURATE_LS_TOKEN": SECRET})
+    assert r.returncode == 2 and "an admin resets it" in r.stderr and SECRET not in r.stderr

@@ -71,6 +71,15 @@ def test_no_categories_removes_the_category_question():
     t = build_template(LabelConfig())
     assert 'name="category"' not in t.label_config
     assert "category" not in field_levels(LabelConfig())
+    # the questions left are numbered 1, 2, 3, in the form and in the guidelines
+    root = ET.fromstring(t.label_config)
+    numbered = [h.get("value").split(".")[0] for h in root.iter("Header") if h.get("value", "")[:1].isdigit()]
+    assert numbered == ["1", "2", "3"]
+    assert "2. Quality" in t.instructions_html and "Category" not in t.instructions_html
+    with_categories = build_template(CONFIGS["response_review"])
+    heads = [h.get("value") for h in ET.fromstring(with_categories.label_config).iter("Header")]
+    assert [v.split(".")[0] for v in heads if v[:1].isdigit()] == ["1", "2", "3", "4"]
+    assert any(v.startswith("2. Category") for v in heads)
 
 
 def test_classification_needs_labels():
@@ -85,6 +94,28 @@ def test_custom_template_with_hypertext_is_refused(tmp_path: Path):
         '<Choices name="verdict" toName="conversation"><Choice value="accept"/></Choices></View>'
     )
     with pytest.raises(ConfigError, match="HyperText"):
+        build_template(LabelConfig(template=str(bad)), tmp_path)
+
+
+@pytest.mark.parametrize("tag", ["hypertext", "HYPERTEXT", "html", "markDown"])
+def test_html_tags_are_refused_in_any_case(tmp_path: Path, tag: str):
+    bad = tmp_path / "mine.xml"
+    bad.write_text(
+        f'<View><{tag} name="conversation" value="$conversation"/>'
+        '<Choices name="verdict" toName="conversation"><Choice value="accept"/></Choices></View>'
+    )
+    with pytest.raises(ConfigError, match=f"<{tag}>.*renders task data as HTML"):
+        build_template(LabelConfig(template=str(bad)), tmp_path)
+
+
+@pytest.mark.parametrize("tag", ["Image", "iframe", "Video"])
+def test_task_data_only_through_text_object_tags(tmp_path: Path, tag: str):
+    bad = tmp_path / "mine.xml"
+    bad.write_text(
+        f'<View><Text name="t" value="$conversation"/><{tag} name="pic" value="$response"/>'
+        '<Choices name="verdict" toName="t"><Choice value="accept"/></Choices></View>'
+    )
+    with pytest.raises(ConfigError, match=f"shows task data with <{tag}>"):
         build_template(LabelConfig(template=str(bad)), tmp_path)
 
 
@@ -140,3 +171,35 @@ def test_response_review_reviews_the_last_agent_reply():
 def test_doc_chunk_is_its_text():
     data = task_data(_row([{"role": "user", "content": "Install with pip."}], kind="doc", title="Setup"), "doc_qa")
     assert data["text"] == "Install with pip." and data["title"] == "Setup"
+
+
+def test_reasoning_review_config_and_task_data():
+    """The reasoning task shows the conversation, the draft reasoning and answer as text,
+    and asks for the verdict and the two texts; the drafts travel for the prefill."""
+    from curate.labelstudio.tasks import DRAFT_KEY, NO_DRAFT
+
+    cfg = LabelConfig(task="reasoning_review")
+    t = build_template(cfg)
+    root = ET.fromstring(t.label_config)
+    controls = {el.get("name") for el in root.iter() if el.get("toName")}
+    assert controls == {"verdict", "reasoning", "answer", "note"}
+    assert field_levels(cfg) == {"verdict": "nominal", "reasoning": "text", "answer": "text", "note": "text"}
+    row = {"id": "r1", "title": "Parcel", "messages": [
+        {"role": "user", "content": "Can I send 40 kg?"}, {"role": "assistant", "content": "No."}],
+        "reasoning": "1. The limit is 30 kg."}
+    data = task_data(row, "reasoning_review")
+    assert data["conversation"] == "Customer: Can I send 40 kg?" and data["draft_answer"] == "No."
+    assert data[DRAFT_KEY] == {"reasoning": "1. The limit is 30 kg.", "answer": "No."}
+    bare = task_data({**row, "reasoning": None, "messages": row["messages"][:1]}, "reasoning_review")
+    assert bare["draft_reasoning"] == bare["draft_answer"] == NO_DRAFT and bare[DRAFT_KEY] == {}
+
+
+@pytest.mark.parametrize("task", ["response_review", "classification", "doc_qa", "reasoning_review"])
+def test_difficulty_question_only_when_asked(task):
+    extra = {"labels": ["a", "b"]} if task == "classification" else {}
+    off = build_template(LabelConfig(task=task, **extra))
+    on = build_template(LabelConfig(task=task, difficulty=True, **extra))
+    names = lambda t: {el.get("name") for el in ET.fromstring(t.label_config).iter() if el.get("toName")}
+    assert "difficulty" not in names(off) and "difficulty" in names(on)
+    assert field_levels(LabelConfig(task=task, difficulty=True, **extra))["difficulty"] == "ordinal:easy,medium,hard"
+    assert "Difficulty" in on.instructions_html and "Difficulty" not in off.instructions_html

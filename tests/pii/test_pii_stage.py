@@ -129,3 +129,24 @@ def test_stage_pickles_without_the_engine(make_redactor):
     stage = stage_for(make_redactor)
     clone = pickle.loads(pickle.dumps(stage))
     assert clone._redactor is None and clone.config == stage.config
+
+
+def test_reasoning_is_redacted_with_the_record(make_redactor):
+    """The reasoning behind the final reply is record text too: a name the conversation
+    gives is replaced there with the same placeholder, and the turns stay as they were."""
+    rec = make_record(
+        source="jsonl:t", native_id="r", kind="ticket",
+        messages=[{"role": "user", "content": "Hi, this is Maria Lopez. Is my order late?"},
+                  {"role": "assistant", "content": "It ships tomorrow."}],
+        reasoning="1. Maria Lopez asks about an order.\n2. Reach her at maria.lopez@example.org if it slips.",
+    )
+    plain = make_record(source="jsonl:t", native_id="p", kind="ticket",
+                        messages=[{"role": "user", "content": "Where is Maria Lopez's parcel?"}])
+    out = stage_for(make_redactor).process(records_frame([rec, plain]))
+    r = out.row(0, named=True)
+    assert r["reasoning"] == "1. <PERSON_1> asks about an order.\n2. Reach her at <EMAIL_ADDRESS_1> if it slips."
+    assert [m["role"] for m in r["messages"]] == ["user", "assistant"]
+    assert r["messages"][0]["content"] == "Hi, this is <PERSON_1>. Is my order late?"
+    assert json.loads(r["pii"]) == {"EMAIL_ADDRESS": 1, "PERSON": 2}
+    assert r["text"] == flatten(r["messages"], r["title"])
+    assert out["reasoning"][1] is None

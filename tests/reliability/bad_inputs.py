@@ -247,22 +247,25 @@ def bad_input_project(folder: Path) -> tuple[Path, dict[str, Any]]:
 
 
 def big_record_project(folder: Path, email: str) -> Path:
-    """Two ordinary tickets and one of about 10 MB (a pasted log), with ``email`` planted
-    at its start and its end."""
+    """Two ordinary tickets and one of about 1 MB (a pasted log, 20 of the redactor's
+    50,000-character pieces), with ``email`` planted at its start and its end. (A 10 MB
+    record takes minutes to redact on 2 cores: sizes beyond ``max_record_bytes`` are the
+    security tests' business, the time per piece the PII benchmarks'.)"""
     from reliability_data import base_config, write_config
 
     folder.mkdir(parents=True, exist_ok=True)
     rows = [
         {"id": "small-1", "q": "The app logs me out every hour since the update.", "a": "Clear the cache, then log in again."},
         {"id": "small-2", "q": "Can I change the billing date of my plan?", "a": "Yes, under Settings > Billing."},
-        {"id": "big", "q": f"Please reply to {email}. Here is the log: " + long_text(1_600_000, 9) + f" Again: {email}",
+        {"id": "big", "q": f"Please reply to {email}. Here is the log: " + long_text(160_000, 9) + f" Again: {email}",
          "a": "Thanks, the log shows a full disk on your server."},
     ]
     (folder / "t.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     cfg = base_config(
         "big", [{"type": "jsonl", "path": "t.jsonl", "fields": {"id": "id", "user": "q", "assistant": "a"}}],
         embed={"enabled": False},
-        select={"enabled": True, "strategy": "random", "budget": 10, "quality": {"max_chars": None}},
+        select={"enabled": True, "strategy": "random", "budget": 10},
+        filter={"max_chars": None},
         export={"split": {"eval": 0}},
     )
     return write_config(folder / "curate.yaml", cfg)

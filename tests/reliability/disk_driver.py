@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from reliability_support import curate_cmd, curate_env, output_digests, sha256, temp_files
 
-STAGES = ["ingest", "redact", "dedupe", "embed", "select", "export"]
+STAGES = ["ingest", "redact", "dedupe", "filter", "embed", "select", "export"]
 PAGE = 4096
 
 

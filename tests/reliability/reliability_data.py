@@ -300,7 +300,8 @@ def disk_project(folder: Path, n: int = 30, name: str = "disk") -> Path:
         [{"type": "jsonl", "name": "tickets", "path": "tickets.jsonl", "fields": TICKET_FIELDS}],
         redact={"meta_fields": ["requester"]},
         embed={"enabled": True, "threads": 1},
-        select={"enabled": True, "budget": n, "quality": {"max_chars": None}},
+        select={"enabled": True, "budget": n},
+        filter={"max_chars": None},
         export={"system_prompt": "You are a helpful support agent.", "split": {"eval": 0.2}},
     )
     return write_config(folder / "curate.yaml", cfg)

@@ -16,7 +16,8 @@ from typing import Any
 import polars as pl
 
 #: stage tables and files compared byte for byte between runs
-TABLES = ["ingest.parquet", "redact.parquet", "dedupe.parquet", "embed.parquet", "select.parquet", "rejects.jsonl"]
+TABLES = ["ingest.parquet", "redact.parquet", "dedupe.parquet", "filter.parquet", "embed.parquet", "select.parquet",
+          "rejects.jsonl"]
 #: export files holding the time of the export (compared with it removed)
 TIMESTAMPED = {"export/README.md", "export/manifest.json"}
 _STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:[+-]\d\d:\d\d|Z)?")

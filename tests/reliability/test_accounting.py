@@ -11,15 +11,16 @@ from collections import Counter
 
 import polars as pl
 
-STAGES = ["ingest", "redact", "dedupe", "embed", "select", "export"]
+STAGES = ["ingest", "redact", "dedupe", "filter", "embed", "select", "export"]
 
 #: the drops the project plants, per stage (embed drops nothing by design)
 EXPECTED_REASONS = {
     "ingest": {"duplicate_copy"},
     "redact": {"pii_residual"},
     "dedupe": {"exact_duplicate", "near_duplicate"},
+    "filter": {"too_short", "no_agent_reply"},
     "embed": set(),
-    "select": {"not_selected", "too_short", "no_agent_reply"},
+    "select": {"not_selected"},
     "export": {"decontaminated"},
 }
 

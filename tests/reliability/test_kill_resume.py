@@ -31,7 +31,7 @@ from reliability_support import (
     wait_gone,
 )
 
-STAGES = ["ingest", "redact", "dedupe", "embed", "select", "export"]
+STAGES = ["ingest", "redact", "dedupe", "filter", "embed", "select", "export"]
 #: the file a stage puts in place when it completes
 OUTPUT = {s: f"{s}.parquet" for s in STAGES[:-1]} | {"export": "export/manifest.json"}
 
@@ -121,4 +121,4 @@ def test_kill_9_in_every_stage_then_rerun_gives_identical_outputs(drops_build):
     assert temp_files(run) == []
     # and a further build finds everything current
     r = run_curate("build", "curate.yaml", "--runs-dir", str(runs), cwd=project)
-    assert r.returncode == 0 and "skipped: ingest, redact, dedupe, embed, select, export" in r.stdout, r.stdout
+    assert r.returncode == 0 and "skipped: ingest, redact, dedupe, filter, embed, select, export" in r.stdout, r.stdout

@@ -153,13 +153,26 @@ def write_run(root: Path, *, n: int = 60, redact: bool = True, seed: int = 0, ag
             lines[split].append(json.dumps({"messages": msgs}))
         for split, ls in lines.items():
             (root / "export" / f"{split}.jsonl").write_text("\n".join(ls) + "\n")
+        # the export's per-example token counts (the report reads these, never the files)
+        pl.DataFrame({"id": [f"x{j}" for j in range(len(lines["train"]) + len(lines["eval"]))],
+                      "split": ["train"] * len(lines["train"]) + ["eval"] * len(lines["eval"]),
+                      "tokens": [80 + 7 * j for j in range(len(lines["train"]) + len(lines["eval"]))],
+                      "reasoning_tokens": [0] * (len(lines["train"]) + len(lines["eval"]))}
+                     ).write_parquet(root / "export" / "tokens.parquet")
         stages["export"] = _entry(None, "select", budget, budget, {}, {
             "format": "openai",
             "splits": {"train": {"examples": len(lines["train"]), "tokens": 1200, "mean_tokens": 100.0, "max_tokens": 130},
                        "eval": {"examples": len(lines["eval"]), "tokens": 300, "mean_tokens": 100.0, "max_tokens": 110}},
             "tokens": {"tokenizer": "estimate: characters / 4", "method": "estimate", "exact": False},
             "cost": {"train_tokens": 1200, "epochs": 3, "trained_tokens": 3600, "price_per_million_tokens": 8.0,
-                     "currency": "USD", "amount": 0.0288},
+                     "currency": "USD", "amount": 0.0288, "price_table": {"from": "bundled", "as_of": "2025-06-01"},
+                     "providers": [{"provider": "Together AI", "model": "LoRA, up to 16B", "price_per_million_tokens": 0.48,
+                                    "currency": "USD", "amount": 0.0017},
+                                   {"provider": "OpenAI", "model": "gpt-4o-mini", "price_per_million_tokens": 3.0,
+                                    "currency": "USD", "amount": 0.0108}]},
+            "labeling_cost": {"items": 15, "reviews": 30, "cost_per_review": 1.75, "qa_overhead": 0.25, "currency": "USD",
+                              "amount": 65.63, "time": {"hours_so_far": 0.5, "measured_reviews": 30,
+                                                        "hours_projected": 0.5, "reviews_remaining": 0}},
             "leakage": {"held_out": len(lines["eval"]), "eval_near_train": 0},
         }, 0.4)
         stages["export"]["outputs"] = ["export/train.jsonl", "export/eval.jsonl"]

@@ -121,6 +121,20 @@ def test_export_tokens_histogram_and_cost(page):
     s = text_of(sec)
     assert "0.029 USD" in s and "1,200" in s and "3,600" in s
     assert "Tokens per example" in s and "<svg" in sec
+    assert "Together AI" in s and "gpt-4o-mini" in s and "as of 2025-06-01" in s
+    assert "Labeling cost" in s and "65.63 USD" in s and "30 × 1.75 USD" in s
+
+
+def test_export_histogram_comes_from_the_exports_token_table(tmp_path):
+    """The report reads the export's per-example counts; it never re-reads (or
+    re-tokenises) the training files."""
+    run = write_run(tmp_path / "run")
+    for f in ("train.jsonl", "eval.jsonl"):
+        (run.root / "export" / f).unlink()
+    sec = section(render_report(run, strict=True), "export")
+    assert "Tokens per example" in text_of(sec) and "<svg" in sec
+    (run.root / "export" / "tokens.parquet").unlink()
+    assert "Tokens per example" not in text_of(section(render_report(run, strict=True), "export"))
 
 
 def test_record_text_is_escaped(page):

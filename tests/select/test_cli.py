@@ -46,3 +46,27 @@ def test_user_errors_are_one_line_with_exit_code_2(tmp_path):
     assert r.returncode == 2 and "file not found" in r.stderr
     r = run_cli("select", str(FIXTURE), "-o", str(tmp_path / "o.jsonl"), "--strategy", "best")
     assert r.returncode == 2 and "strategy" in r.stderr
+
+
+def test_text_only_records_are_documents_the_conversation_check_skips(tmp_path):
+    """`curate select issues.jsonl -o out.jsonl --budget 60` on records with only id and
+    text: documents, not unanswered conversations."""
+    inp = tmp_path / "issues.jsonl"
+    inp.write_text("".join(json.dumps({"id": f"i{i}", "text": f"Crash {i} when opening settings on version 2.{i}"}) + "\n"
+                           for i in range(80)) + json.dumps({"id": "tiny", "text": "+1"}) + "\n")
+    out = tmp_path / "out.jsonl"
+    r = run_cli("select", str(inp), "-o", str(out), "--budget", "60", "--strategy", "random", "--all")
+    assert r.returncode == 0, r.stderr
+    assert "selected 60 of 80 candidates (random); filtered out: too_short: 1" in r.stdout
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(rows) == 81 and {row["kind"] for row in rows} == {"doc"}
+    assert [row["drop_reason"] for row in rows if row["id"] == "tiny"] == ["too_short"]
+
+
+def test_selecting_nothing_is_an_error_that_says_why(tmp_path):
+    inp = tmp_path / "in.jsonl"
+    inp.write_text("".join(json.dumps({"id": str(i), "messages": [{"role": "user", "content": f"My parcel {i} is late, help?"}]}) + "\n"
+                           for i in range(4)))
+    r = run_cli("select", str(inp), "-o", str(tmp_path / "o.jsonl"), "--budget", "3", "--strategy", "random")
+    assert r.returncode == 1
+    assert "error: selected nothing: 4 records in, and the filter dropped every one (no_agent_reply: 4)" in r.stderr

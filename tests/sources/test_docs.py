@@ -49,7 +49,12 @@ def test_react_native_markdown(tmp_path):
     titles = [r["title"] for r in flat]
     assert titles[0] == "FlatList"  # the front matter title; the intro before the first heading
     assert "FlatList > Example" in titles
-    assert "FlatList > Reference > Props > renderItem" in titles or any(t.endswith("renderItem") for t in titles)
+    assert "FlatList > Reference > Props > getItemLayout" in titles
+    # short sibling sections are merged under their parent, each heading a line of the text
+    render = next(r for r in flat if "\n\nRequired renderItem\n\n" in r["messages"][0]["content"])
+    assert render["title"] == "FlatList > Reference > Props" and render["locator"] == "flatlist.md#virtualizedlist-props"
+    assert render["messages"][0]["content"].startswith("VirtualizedList Props\n\nInherits VirtualizedList Props.")
+    assert min(len(r["messages"][0]["content"]) for r in flat) >= 200  # min_chars
     example = next(r for r in flat if r["title"] == "FlatList > Example")
     assert example["locator"] == "flatlist.md#example"
     # import lines inside code blocks are code, and stay
@@ -155,12 +160,17 @@ def test_broken_documents_are_rejected(tmp_path):
     got = {e.locator: (type(e).__name__, e.reason) for e in events}
     assert got == {
         "bad-front.md": ("Reject", "invalid YAML front matter at line 2"),
-        "bad.docx": ("Reject", "not a readable DOCX file (PackageNotFoundError)"),
+        "bad.docx": ("Reject", "not a readable DOCX file (no ZIP directory)"),
         "bad.pdf": ("Reject", got["bad.pdf"][1]),
         "empty.md": ("Skip", "empty_document"),
         "latin1.md": ("Reject", "invalid utf-8 at byte 5"),
     }
     assert got["bad.pdf"][1].startswith("not a readable PDF")
+    # the Markdown file that is not UTF-8 is also one warning naming the encoding to set
+    src = cls(conf, tmp_path)
+    list(src.read(SourceState(tmp_path / "s.json")))
+    assert src.warnings == ["1 of 3 Markdown files are not valid utf-8 and were rejected; "
+                            "they look like cp1252: set `encoding: cp1252`"]
 
 
 def test_base_url_and_config_errors(tmp_path):
@@ -174,4 +184,76 @@ def test_base_url_and_config_errors(tmp_path):
     (tmp_path / "a.md").write_text("# A\n")
     p.write_text(json.dumps({"name": "d", "sources": [{"type": "docs", "path": "a.md", "max_chars": 400, "overlap_chars": 300}]}))
     with pytest.raises(ConfigError, match="overlap_chars must be less than half of max_chars"):
+        load_config(p)
+
+
+def test_a_reference_page_keeps_its_title_and_merges_its_short_sections(tmp_path):
+    # DocBook's reference pages give the command name as an h2, like "Synopsis" and
+    # "Parameters": the page's title must head every path, not be replaced by them
+    _, recs = read(tmp_path, path="postgresql/sql-droptable.html", min_chars=0)
+    assert [r["title"] for r in recs] == ["DROP TABLE"] + [f"DROP TABLE > {h}" for h in (
+        "Synopsis", "Description", "Parameters", "Examples", "Compatibility", "See Also")]
+    assert min(len(r["messages"][0]["content"]) for r in recs) < 30  # "See Also" is one line
+    # short sections merge with their neighbours under the same parent, up to max_chars
+    _, recs = read(tmp_path, path="postgresql/sql-droptable.html", base_url="https://www.postgresql.org/docs/15/")
+    assert [(r["title"], r["locator"]) for r in recs] == [
+        ("DROP TABLE", "postgresql/sql-droptable.html#SQL-DROPTABLE"),  # its intro, Synopsis and Description
+        ("DROP TABLE > Parameters", "postgresql/sql-droptable.html#id-1.9.3.134.6"),
+        ("DROP TABLE", "postgresql/sql-droptable.html#id-1.9.3.134.7"),  # Examples, Compatibility, See Also
+    ]
+    assert all(200 <= len(r["messages"][0]["content"]) <= 2000 for r in recs)
+    tail = recs[2]["messages"][0]["content"]
+    assert tail.startswith("Examples\n\n") and "\n\nCompatibility\n\n" in tail and "\n\nSee Also\n\n" in tail
+    # the published page is the .html file: the link keeps its extension
+    assert json.loads(recs[0]["meta"])["url"] == "https://www.postgresql.org/docs/15/sql-droptable.html#SQL-DROPTABLE"
+
+
+def test_url_extension(tmp_path):
+    def urls(path, **cfg):
+        _, recs = read(tmp_path, path=path, base_url="https://example.org/docs", **cfg)
+        return json.loads(recs[0]["meta"])["url"]
+
+    assert urls("react-native/button.md") == "https://example.org/docs/button"
+    assert urls("react-native/button.md", url_extension="keep") == "https://example.org/docs/button.md"
+    assert urls("postgresql/tutorial-select.html", url_extension="strip").startswith("https://example.org/docs/tutorial-select#")
+    # a page found by a glob links by its path below the glob's folder
+    assert urls("react-native/*.md").startswith("https://example.org/docs/button")
+
+
+def make_versions(tmp_path: Path) -> Path:
+    site = tmp_path / "site"
+    for version in ("version-0.84", "version-0.85"):
+        (site / version / "guides").mkdir(parents=True)
+        for name in ("button.md", "_canary-channel-api-warning.mdx", "global-intersectionobserverentry.md"):
+            (site / version / name).write_bytes((FIX / "react-native" / name).read_bytes())
+        (site / version / "guides/flatlist.md").write_bytes((FIX / "react-native/flatlist.md").read_bytes())
+    return site
+
+
+def files_read(tmp_path: Path, base: Path, **cfg) -> list[str]:
+    cls = get_source_class("docs")
+    conf = cls.Config.model_validate({"type": "docs", **cfg}, context={"base_dir": base})
+    events = list(cls(conf, base).read(SourceState(tmp_path / "s.json")))
+    assert not [e for e in events if not isinstance(e, dict)]
+    return sorted({json.loads(e["meta"])["file"] for e in events})
+
+
+def test_include_and_path_globs(tmp_path):
+    site = make_versions(tmp_path)
+    # **/ matches no folder as well as several, so a version's top-level pages are read
+    assert files_read(tmp_path, tmp_path, path="site", include=["version-0.85/**/*.md"]) == [
+        "version-0.85/button.md", "version-0.85/global-intersectionobserverentry.md", "version-0.85/guides/flatlist.md"]
+    # a pattern without a slash matches at any depth; a * stays within a name
+    assert files_read(tmp_path, tmp_path, path="site", include=["flatlist.md"]) == [
+        "version-0.84/guides/flatlist.md", "version-0.85/guides/flatlist.md"]
+    assert files_read(tmp_path, tmp_path, path="site", include=["version-0.85/*.md"]) == [
+        "version-0.85/button.md", "version-0.85/global-intersectionobserverentry.md"]
+    # a glob in path reads what it matches, partials left out (exclude), with {a,b} alternatives
+    assert files_read(tmp_path, tmp_path, path="site/version-0.85/*.{md,mdx}") == [
+        "site/version-0.85/button.md", "site/version-0.85/global-intersectionobserverentry.md"]
+    assert files_read(tmp_path, site, path="version-*/**/flatlist.md") == [
+        "version-0.84/guides/flatlist.md", "version-0.85/guides/flatlist.md"]
+    p = tmp_path / "curate.yaml"
+    p.write_text(json.dumps({"name": "d", "sources": [{"type": "docs", "path": "site/version-9.*/*.md"}]}))
+    with pytest.raises(ConfigError, match=r"sources\[0\]\.path: no file matches the glob site/version-9\.\*/\*\.md$"):
         load_config(p)

@@ -150,3 +150,12 @@ def test_config_errors(tmp_path):
     p.write_text(json.dumps({"name": "m", "sources": [{"type": "email", "path": "box.mbox", "signature_patterns": ["("]}]}))
     with pytest.raises(ConfigError, match="invalid regular expression"):
         load_config(p)
+
+
+def test_subject_in_user_turn(tmp_path):
+    _, plain = read(tmp_path, FIX, path="support", support_domains=["acme.example"])
+    _, recs = read(tmp_path, FIX, path="support", support_domains=["acme.example"], subject_in_user_turn=True)
+    for before, after in zip(plain, recs):
+        first = before["messages"][0]["content"].strip()
+        assert after["messages"][0]["content"] == f"{before['title']}\n\n{first}"
+        assert after["messages"][1:] == before["messages"][1:] and after["title"] == before["title"]

@@ -136,3 +136,14 @@ def test_csv_export(tmp_path):
         ("issues.csv:5", "no text: every message is empty"),
         ("issues.csv:6", "expected 19 fields, found 2"),
     ]
+
+
+def test_csv_export_with_the_summary_in_the_user_turn(tmp_path):
+    cls = get_source_class("jira")
+    cfg = cls.Config.model_validate({"type": "jira", "path": "issues.csv", "subject_in_user_turn": True},
+                                    context={"base_dir": FIXTURES})
+    recs = [e for e in cls(cfg, FIXTURES).read(SourceState(tmp_path / "s.json")) if isinstance(e, dict)]
+    assert recs[0]["messages"][0]["content"] == (
+        "Password reset mail never arrives\n\nI asked for a password reset three times; no mail arrived.\n"
+        "Checked the spam folder too.")
+    assert recs[0]["messages"][1]["role"] == "assistant"

@@ -72,9 +72,14 @@ def test_api_tickets_become_conversations_with_roles(zendesk, api_server, tmp_pa
 def test_internal_notes_kept_when_asked(zendesk, api_server, tmp_path):
     df = ingest(write_cfg(tmp_path, api_source(api_server, include_internal=True)), tmp_path / "runs")
     t1 = df.filter(pl.col("id") == "zendesk:acme:1").row(0, named=True)
-    assert [m["role"] for m in t1["messages"]] == ["user", "assistant", "assistant"]
-    assert "refund approved" in t1["text"]
-    assert df.height == 3
+    # the note is a second agent turn; ingest's turn normalisation merges it into the reply
+    assert [m["role"] for m in t1["messages"]] == ["user", "assistant"]
+    assert "refund approved" in t1["messages"][1]["content"] and "new mug" in t1["messages"][1]["content"]
+    assert t1["turn_fixes"] == ["merged_turns"]
+    # ticket 3 holds one internal note, an agent turn without a customer: no conversation
+    assert df.height == 2
+    rejects = [json.loads(x) for x in (tmp_path / "runs/zd/rejects.jsonl").read_text().splitlines()]
+    assert [(r["status"], r["reason"]) for r in rejects] == [("skipped", "no_user_turn")]
 
 
 def test_second_build_fetches_only_changes_and_merges(zendesk, api_server, tmp_path):
@@ -119,7 +124,7 @@ def test_changed_settings_start_afresh(zendesk, api_server, tmp_path):
     df = ingest(write_cfg(tmp_path, api_source(api_server, include_internal=True)), runs)
     again = api_server.requests_to("/api/v2/incremental/tickets/cursor.json")[n:]
     assert again[0].query.get("start_time") == ["0"]
-    assert df.height == 3
+    assert df.height == 2  # the internal-only ticket is read now, and skipped: no customer turn
 
 
 def test_rate_limit_waits_for_retry_after(zendesk, api_server, tmp_path):
@@ -204,3 +209,18 @@ def test_export_file(tmp_path):
     cfg2 = cls.Config.model_validate({"type": "zendesk", "path": "tickets.json"}, context={"base_dir": EXPORT})
     recs2 = [e for e in cls(cfg2, EXPORT).read(SourceState(tmp_path / "s.json")) if isinstance(e, dict)]
     assert [m["role"] for m in recs2[0]["messages"]] == ["user", "assistant", "user"]
+
+
+def test_subject_in_user_turn_from_an_export(tmp_path):
+    cls = get_source_class("zendesk")
+
+    def first_record(**extra):
+        cfg = cls.Config.model_validate({"type": "zendesk", "path": "tickets.json", "users_path": "users.json", **extra},
+                                        context={"base_dir": EXPORT})
+        return next(e for e in cls(cfg, EXPORT).read(SourceState(tmp_path / "s.json")) if isinstance(e, dict))
+
+    plain, with_subject = first_record(), first_record(subject_in_user_turn=True)
+    assert with_subject["messages"][0] == {
+        "role": "user", "content": "Cannot log in after password reset\n\n" + plain["messages"][0]["content"]}
+    assert with_subject["messages"][1:] == plain["messages"][1:]
+    assert with_subject["title"] == plain["title"] == "Cannot log in after password reset"

@@ -1,14 +1,14 @@
 """The Ray engine: the same stages through Ray Data, on a local Ray or an existing cluster.
 
-- Batch stages (redact): ``map_batches`` over a pool of actors, each calling the stage's
+- Batch stages (redact, filter): ``map_batches`` over a pool of actors, each calling the stage's
   ``setup()`` once (one Presidio engine per actor).
 - Global stages run their heavy parts on the cluster and decide on the driver from ids,
   indices, signatures and vectors, never from the texts:
   dedupe (signatures in tasks, LSH bands through Ray's groupby, union-find on the driver,
   :mod:`curate.engines.ray.dedupe`), embed (cache looked up and written on the driver,
   missing texts embedded by actors, on GPUs when the cluster has them,
-  :mod:`curate.engines.ray.embed`), select (quality filter in tasks, k-means on a GPU
-  actor when the cluster has one, else on the driver, :mod:`curate.engines.ray.select`).
+  :mod:`curate.engines.ray.embed`), select (k-means on a GPU actor when the cluster has
+  one, else on the driver, :mod:`curate.engines.ray.select`).
   Another global stage runs on the driver, as on the local engine.
 - Workers read the input table themselves (a local path every node sees, or an fsspec
   URL); results come back in input order and the driver writes the stage's one Parquet
@@ -252,13 +252,9 @@ def global_hooks(engine: RayEngine, stage: GlobalStage, input_path: Path, rows: 
 
         return {"embed_missing": RayEmbedMissing(engine, stage.config, input_path, rows, engine.resources(stage))}
     if kinds["select"] is not None and isinstance(stage, kinds["select"]):
-        from curate.engines.ray.select import RayKMeans, RayQuality
+        from curate.engines.ray.select import RayKMeans
 
-        res = engine.resources(stage)
-        return {
-            "quality": RayQuality(engine, input_path, res, int(rows.size)),
-            "kmeans_fn": RayKMeans(engine, stage.config.clusters),
-        }
+        return {"kmeans_fn": RayKMeans(engine, stage.config.clusters)}
     return {}
 
 

@@ -1,64 +1,19 @@
-"""The select stage's heavy parts on Ray.
-
-- The quality filter (lengths, boilerplate, language detection: per record, CPU-bound)
-  runs in Ray tasks over the texts; the driver receives a reason and an explanation per
-  record, never the text.
-- k-means runs in a Ray task holding a GPU when the cluster has one (torch Lloyd
-  iterations, as the local engine runs them on a GPU machine); on a cluster without GPUs
-  it runs on the driver from the vectors, as the local engine does, so the clusters are
-  the same. The vectors (n x dim float32) must fit in the driver's memory either way; the
-  selection strategies and the 2-D map work from them there.
+"""The select stage's heavy part on Ray: k-means runs in a Ray task holding a GPU when the
+cluster has one (torch Lloyd iterations, as the local engine runs them on a GPU machine); on
+a cluster without GPUs it runs on the driver from the vectors, as the local engine does, so
+the clusters are the same. The vectors (n x dim float32) must fit in the driver's memory
+either way; the selection strategies and the 2-D map work from them there.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-import polars as pl
-import pyarrow as pa
 
-from curate.engines.ray.io import ROW, read_rows
 from curate.engines.ray.session import worker_environment
 from curate.select.cluster import KMeansResult, kmeans
-from curate.select.config import ClusterConfig, QualityConfig
-from curate.select.quality import QualityResult, quality_filter
-from curate.stages.base import Resources
-
-
-def quality_batch(batch: pa.Table, cfg: QualityConfig) -> pa.Table:
-    worker_environment(1)
-    df = pl.from_arrow(batch.drop_columns([ROW]))
-    assert isinstance(df, pl.DataFrame)
-    q = quality_filter(df, cfg)
-    return pa.table({
-        ROW: batch.column(ROW),
-        "reason": pa.array(q.reasons, type=pa.string()),
-        "why": pa.array(q.why, type=pa.string()),
-    })
-
-
-class RayQuality:
-    """``SelectStage.annotate``'s ``quality`` on Ray."""
-
-    def __init__(self, engine: Any, input_path: Path | str, res: Resources, expected: int):
-        self.engine = engine
-        self.input_path = input_path
-        self.res = res
-        self.expected = expected
-
-    def __call__(self, text_columns: list[str], cfg: QualityConfig) -> QualityResult:
-        from curate.engines.ray import task_args
-
-        read_args, map_args = task_args(self.engine, "select", self.res)
-        ds = read_rows(self.input_path, text_columns, block_rows=self.res.batch_size, **read_args).map_batches(
-            quality_batch, fn_kwargs={"cfg": cfg}, batch_size=self.res.batch_size, batch_format="pyarrow", **map_args,
-        )
-        tbl = self.engine.collect("select", ds, [ROW, "reason", "why"])
-        if tbl.num_rows != self.expected:
-            raise AssertionError(f"select: {tbl.num_rows} quality results came back from Ray for {self.expected}")
-        return QualityResult(tbl.column("reason").to_pylist(), tbl.column("why").to_pylist())
+from curate.select.config import ClusterConfig
 
 
 def kmeans_gpus(clusters: ClusterConfig, cluster_gpus: float, gpus: float | None) -> float:

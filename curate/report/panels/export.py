@@ -3,10 +3,8 @@ cost estimate."""
 
 from __future__ import annotations
 
-import json
 import logging
 import math
-from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -19,8 +17,6 @@ from curate.report.panels.base import Panel, details, kpis, not_run, note, stats
 log = logging.getLogger("curate")
 
 SPLITS = ("train", "eval", "test")
-MAX_EXAMPLES = 50_000  # per split, for the histogram (totals always come from the export)
-_SHAREGPT = {"system": "system", "human": "user", "gpt": "assistant"}
 
 
 def build(data: RunData) -> Panel:
@@ -82,6 +78,26 @@ def build(data: RunData) -> Panel:
     decon = st.get("decontamination")
     if isinstance(decon, dict) and decon.get("files"):
         extra.append(("left out by decontamination", fmt_int(decon.get("dropped"))))
+    bench = st.get("benchmark")
+    if isinstance(bench, dict) and bench.get("written"):
+        extra.append(("benchmark (benchmark.jsonl)", f"{fmt_int(bench.get('examples'))} eval examples, "
+                      + ("expert-reviewed" if bench.get("expert_reviewed") else "not reviewed")
+                      + (" — fewer than 200" if bench.get("below_minimum") else "")))
+    volume = st.get("volume")
+    if isinstance(volume, dict):
+        for t in volume.get("tasks") or []:
+            if isinstance(t, dict) and t.get("level") in ("warning", "note"):
+                extra.append((f"training examples{' of ' + str(t['task']) if t.get('task') is not None else ''}",
+                              f"{fmt_int(t.get('train'))} ("
+                              + ("below " + fmt_int(volume.get("min_train")) if t["level"] == "warning"
+                                 else "above " + fmt_int(volume.get("max_train"))) + ")"))
+    review = st.get("agreement")
+    if isinstance(review, dict):
+        for g in review.get("gates") or []:
+            if isinstance(g, dict):
+                state = "not checked" if g.get("passed") is None else "passed" if g.get("passed") else "FAILED"
+                extra.append((f"agreement gate {g.get('field')} {g.get('metric')} ≥ {fmt_num(g.get('minimum'))}",
+                              f"{fmt_num(g.get('value')) if is_number(g.get('value')) else 'not measured'}: {state}"))
     labels = st.get("labels")
     if isinstance(labels, dict) and labels.get("used"):
         decisions = labels.get("decisions") if isinstance(labels.get("decisions"), dict) else {}
@@ -89,6 +105,25 @@ def build(data: RunData) -> Panel:
                       + ", ".join(f"{k}: {fmt_int(v)}" for k, v in decisions.items())))
     if extra:
         body.append(table(["check", "result"], extra))
+    providers = cost.get("providers") if isinstance(cost.get("providers"), list) else []
+    if providers:
+        when = (cost.get("price_table") or {}).get("as_of") if isinstance(cost.get("price_table"), dict) else None
+        rows = [[str(p.get("provider")), str(p.get("model")), f"{fmt_num(p.get('price_per_million_tokens'))} {p.get('currency') or ''}",
+                 f"{fmt_num(p.get('amount'))} {p.get('currency') or ''}"] for p in providers if isinstance(p, dict)]
+        body += [tag("h3", "Training cost on managed fine-tuning services"),
+                 table(["provider", "model", "per 1M training tokens", f"cost ({fmt_int(cost.get('epochs'))} epochs)"], rows, num=(2, 3)),
+                 note(Html(str(esc("Prices" + (f" as of {when}" if when else "") + " from the price table in the card; "
+                                   "they change: check each at its source."))))]
+    lc = st.get("labeling_cost") if isinstance(st.get("labeling_cost"), dict) else {}
+    if lc:
+        rows = [["reviews", f"{fmt_int(lc.get('reviews'))} × {fmt_num(lc.get('cost_per_review'))} {lc.get('currency') or ''}"],
+                ["quality assurance", f"+{fmt_num((lc.get('qa_overhead') or 0) * 100)}%"],
+                ["labeling cost", f"{fmt_num(lc.get('amount'))} {lc.get('currency') or ''}"]]
+        tm = lc.get("time") if isinstance(lc.get("time"), dict) else None
+        if tm:
+            rows += [["reviewers' time so far", f"{fmt_num(tm.get('hours_so_far'))} h ({fmt_int(tm.get('measured_reviews'))} reviews)"],
+                     ["projected in all", f"{fmt_num(tm.get('hours_projected'))} h ({fmt_int(tm.get('reviews_remaining'))} reviews to go)"]]
+        body += [tag("h3", "Labeling cost"), table(["", ""], rows)]
     files = _files(data)
     if files:
         body.append(details("Files", table(["file", "size"], files, num=(1,))))
@@ -117,106 +152,32 @@ def token_bins(counts: list[int], n_bins: int = 20) -> list[tuple[str, float]]:
 
 
 def token_histogram(data: RunData, st: dict[str, Any]) -> tuple[list[tuple[str, float]], str]:
-    """Bins of tokens per example: the export's own histogram when its figures hold one
-    (``token_histogram: {edges: [...], counts: [...]}``), else counted from the files."""
+    """Bins of tokens per example: from the export's per-example counts
+    (``export/tokens.parquet``, written by the export with its tokenizer); the figures'
+    own histogram (``token_histogram: {edges, counts}``) when the table is not there."""
+    counts = token_counts(data, st)
+    if counts:
+        return token_bins(counts), ""
     h = st.get("token_histogram")
     if isinstance(h, dict):
-        edges, counts = h.get("edges"), h.get("counts")
-        if (isinstance(edges, list) and isinstance(counts, list) and len(edges) == len(counts) + 1
-                and all(is_number(x) for x in edges + counts)):
-            return [(f"{fmt_int(edges[i])}–{fmt_int(edges[i + 1])}", float(c)) for i, c in enumerate(counts)], ""
-    per_split = token_counts(data, st)
-    counts = [c for cs in per_split.values() for c in cs]
-    if not counts:
-        return [], ""
-    how = "The histogram is counted again from the exported files"
-    if any(len(cs) >= MAX_EXAMPLES for cs in per_split.values()):
-        how += f" (the first {MAX_EXAMPLES:,} examples of each split)"
-    else:
-        splits = st.get("splits") if isinstance(st.get("splits"), dict) else {}
-        same = all(isinstance(splits.get(k), dict) and splits[k].get("tokens") == sum(cs) for k, cs in per_split.items())
-        how += "; its totals match the export's" if same else "; its totals differ slightly from the export's"
-    return token_bins(counts), how + "."
+        edges, hist = h.get("edges"), h.get("counts")
+        if (isinstance(edges, list) and isinstance(hist, list) and len(edges) == len(hist) + 1
+                and all(is_number(x) for x in edges + hist)):
+            return [(f"{fmt_int(edges[i])}–{fmt_int(edges[i + 1] - 1)}", float(c)) for i, c in enumerate(hist)], ""
+    return [], ""
 
 
-def token_counts(data: RunData, st: dict[str, Any]) -> dict[str, list[int]]:
-    """Tokens of each exported example per split, counted from the files with the
-    export's tokenizer (at most MAX_EXAMPLES per split)."""
+def token_counts(data: RunData, st: dict[str, Any]) -> list[int]:
+    """Tokens of each exported example, as the export counted them (never re-tokenised)."""
+    name = (st.get("tokens") or {}).get("table") if isinstance(st.get("tokens"), dict) else None
+    path = data.root / "export" / str(name or "tokens.parquet")
+    if not path.is_file():
+        return []
     try:
-        counter = _counter(data, st)
-    except Exception:  # no tokenizer here: the histogram is left out
-        log.debug("report: no token counter", exc_info=True)
-        return {}
-    fmt = str(st.get("format") or data.config("export").get("format") or "openai")
-    out: dict[str, list[int]] = {}
-    for split in SPLITS:
-        counts: list[int] = []
-        for i, row in enumerate(_rows(data.root / "export", fmt, split)):
-            if i >= MAX_EXAMPLES:
-                break
-            msgs = chat_of(row, fmt)
-            if msgs:
-                counts.append(counter.chat(msgs))
-        if counts:
-            out[split] = counts
-    return out
-
-
-def _counter(data: RunData, st: dict[str, Any]):
-    from curate.export.tokens import resolve_counter
-
-    spec = ((data.config("export").get("tokens") or {}).get("tokenizer")) or "auto"
-    if (st.get("tokens") or {}).get("method") == "estimate":
-        spec = "estimate"
-    cfg_path = data.manifest.get("config_path")
-    base = Path(cfg_path).parent if isinstance(cfg_path, str) else None
-    return resolve_counter(str(spec), base)
-
-
-def _rows(folder: Path, fmt: str, split: str):
-    if fmt == "hf":
-        for p in sorted((folder / "data").glob(f"{split}-*.parquet")):
-            yield from pl.read_parquet(p).iter_rows(named=True)
-        return
-    p = folder / f"{split}.jsonl"
-    if not p.is_file():
-        return
-    with open(p, encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError:
-                    continue
-                if isinstance(row, dict):
-                    yield row
-
-
-def chat_of(row: dict[str, Any], fmt: str) -> list[dict[str, str]]:
-    """An exported row as chat turns (the export counts tokens of the chat)."""
-    def turns(ms: Any) -> list[dict[str, str]]:
-        return [{"role": str(m.get("role")), "content": str(m.get("content") or "")} for m in ms or [] if isinstance(m, dict)]
-
-    if "messages" in row:
-        return turns(row["messages"])
-    if "conversations" in row:
-        return [{"role": _SHAREGPT.get(str(m.get("from")), "user"), "content": str(m.get("value") or "")}
-                for m in row["conversations"] or [] if isinstance(m, dict)]
-    if "prompt" in row and "completion" in row:
-        p, c = row["prompt"], row["completion"]
-        if isinstance(p, list):
-            return turns(p) + turns(c if isinstance(c, list) else [{"role": "assistant", "content": c}])
-        return [{"role": "user", "content": str(p)}, {"role": "assistant", "content": str(c).lstrip()}]
-    if "instruction" in row and "output" in row:
-        out = [{"role": "system", "content": str(row["system"])}] if row.get("system") else []
-        for pair in row.get("history") or []:
-            if isinstance(pair, list) and len(pair) == 2:
-                out += [{"role": "user", "content": str(pair[0])}, {"role": "assistant", "content": str(pair[1])}]
-        user = str(row.get("instruction") or "")
-        if row.get("input"):
-            user = f"{user}\n\n{row['input']}" if user else str(row["input"])
-        return out + [{"role": "user", "content": user}, {"role": "assistant", "content": str(row["output"])}]
-    return []
+        return [int(x) for x in pl.read_parquet(path, columns=["tokens"])["tokens"].to_list() if x is not None]
+    except Exception:  # a damaged table: the histogram is left out
+        log.debug("report: cannot read %s", path, exc_info=True)
+        return []
 
 
 def _files(data: RunData) -> list[list[str]]:
