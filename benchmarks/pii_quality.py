@@ -31,7 +31,9 @@ os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-PRESIDIO_SET = ROOT.parent / "shared" / "data" / "presidio-pii" / "synth_dataset_v2.json"
+# the shared data folder beside the checkout (../shared), also from a worktree further down
+SHARED = next((p / "shared" / "data" for p in ROOT.parents if (p / "shared" / "data").is_dir()), ROOT.parent / "shared" / "data")
+PRESIDIO_SET = SHARED / "presidio-pii" / "synth_dataset_v2.json"
 TICKETS = ROOT / "benchmarks" / "data" / "pii" / "tickets.jsonl"
 RESULTS = ROOT / "benchmarks" / "results"
 

@@ -71,20 +71,21 @@ def inspect_cmd(
         df = lf.filter(pl.col("dup_group").cast(pl.Utf8) == group).collect()
         if df.height == 0:
             # a record id: show the group that record belongs to
-            owner = lf.filter(pl.col("id") == dup_group).select("dup_group").collect()
+            owner = lf.filter(pl.col("id").is_in(_ids(lf, dup_group, manifest))).select("dup_group").collect()
             if owner.height == 0:
-                raise InputError(f"--dup-group: no group or record {dup_group!r}")
+                raise InputError("--dup-group: no group or record with that name")
             group = str(owner.item())
             df = lf.filter(pl.col("dup_group").cast(pl.Utf8) == group).collect()
         df = df.sort("is_representative", descending=True, maintain_order=True)
         _show_rows(df, f"duplicate group {group} ({df.height} records, kept first)", len(df), wide=True)
         return
     if record is not None:
+        ids = _ids(lf, record, manifest)
         if stage is None:  # the last table that holds the record: where its story ends
-            table_stage, lf = _stage_holding(run, manifest, record) or (table_stage, lf)
-        df = lf.filter(pl.col("id") == record).collect()
+            table_stage, lf = _stage_holding(run, manifest, ids) or (table_stage, lf)
+        df = lf.filter(pl.col("id").is_in(ids)).collect()
         if df.height == 0:
-            raise InputError(f"--id: no record {record!r} in the {table_stage} table")
+            raise InputError(f"--id: no record with that id in the {table_stage} table")
         row = df.row(0, named=True)
         console.print(f"[bold]fate[/]: {_fate(run, table_stage, row)}", highlight=False)
         for k, v in row.items():
@@ -106,6 +107,18 @@ def inspect_cmd(
     _show_rows(df, f"{table_stage}: first {rows} rows", rows)
 
 
+def _ids(lf: pl.LazyFrame, record_id: str, manifest: dict) -> list[str]:
+    """``record_id`` and, once redaction ran, the keyed hash it was replaced by if it
+    held personal data: a record is found by the id its source gave it."""
+    if (manifest.get("stages", {}).get("redact") or {}).get("status") != "done" or "source" not in lf.collect_schema().names():
+        return [record_id]
+    from curate.pii.ids import lookup
+
+    salt_env = ((manifest.get("config") or {}).get("redact") or {}).get("salt_env") or "CURATE_PII_SALT"
+    sources = lf.select(pl.col("source").unique()).collect()["source"].to_list()
+    return lookup(record_id, sources, salt_env)
+
+
 def _tables(run, manifest: dict) -> list[str]:
     """Stages with a table, in build order; ingest (raw text) only when redact did not run."""
     stages = manifest.get("stages", {})
@@ -114,11 +127,12 @@ def _tables(run, manifest: dict) -> list[str]:
             and not (s == "ingest" and redacted) and run.table(s).exists()]
 
 
-def _stage_holding(run, manifest: dict, record: str) -> tuple[str, pl.LazyFrame] | None:
-    """The last stage table that holds ``record`` (dropped there, or still live)."""
+def _stage_holding(run, manifest: dict, ids: list[str]) -> tuple[str, pl.LazyFrame] | None:
+    """The last stage table that holds the record (by any of ``ids``: dropped there, or
+    still live)."""
     for s in reversed(_tables(run, manifest)):
         lf = pl.scan_parquet(run.table(s))
-        if lf.filter(pl.col("id") == record).select(pl.len()).collect().item():
+        if lf.filter(pl.col("id").is_in(ids)).select(pl.len()).collect().item():
             return s, lf
     return None
 

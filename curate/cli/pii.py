@@ -66,8 +66,14 @@ def reveal_cmd(
         raise InputError("give a records file (IN) or --text")
     df = read_records(in_path) if in_path.suffix != ".parquet" else pl.read_parquet(in_path)
     if ids:
-        df = df.filter(pl.col("id").is_in(list(ids)))
-        missing = set(ids) - set(df["id"].to_list())
+        from curate.pii.ids import lookup
+
+        # an id that held personal data was replaced by its keyed hash: found by either
+        sources = df["source"].unique().to_list() if "source" in df.columns else []
+        wanted_ids = {i: set(lookup(i, sources, "CURATE_PII_SALT")) for i in ids}
+        df = df.filter(pl.col("id").is_in(sorted(set().union(*wanted_ids.values()))))
+        have = set(df["id"].to_list())
+        missing = [i for i, cands in wanted_ids.items() if not cands & have]
         if missing:
             raise InputError(f"{in_path}: no record with id {', '.join(sorted(missing))}")
     total = 0

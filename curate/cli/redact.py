@@ -104,11 +104,13 @@ def redact_cmd(
     """Replace PII in a records file: names, emails, phones, addresses, cards, IBANs,
     SSNs, IPs, secrets and your own identifiers.
 
-    Every text field is redacted (title, each message, `text`, and --meta-fields).
+    Every text field is redacted (title, each message, `text`, every metadata value, or
+    only --meta-fields), and an id that holds personal data is replaced by a keyed hash.
     Placeholders are numbered per record: `<PERSON_1>` is the same person in every turn.
     A `pii` column gives the count per entity type. An independent residual check runs
     over the output; records in which it still finds PII are quarantined (written to a
-    separate file with the findings overwritten) unless --on-residual says otherwise.
+    separate file with the findings overwritten) unless --on-residual says otherwise, and
+    so are records that run out of their time budget (their text withheld).
 
     Secrets come from the environment only: CURATE_PII_SALT (pseudonymize, hash) and
     CURATE_PII_KEY (encrypt; `curate pii keygen` makes one).
@@ -159,5 +161,9 @@ def redact_cmd(
         highlight=False,
     )
     if qpath is not None:
-        by = json.dumps(stats.get("residual", {}).get("by_type", {}))
-        console.print(f"[yellow]{held.height:,} quarantined[/] (residual PII {by}) → {qpath}", highlight=False)
+        why = []
+        if stats.get("residual", {}).get("quarantined"):
+            why.append(f"residual PII {json.dumps(stats['residual'].get('by_type', {}))}")
+        if stats.get("timed_out"):
+            why.append(f"{stats['timed_out']:,} over the time budget, text withheld (redact.time_budget_s)")
+        console.print(f"[yellow]{held.height:,} quarantined[/] ({'; '.join(why)}) → {qpath}", highlight=False)

@@ -31,6 +31,14 @@ DEFAULT_ENTITIES: list[str] = [
     "USERNAME",
 ]
 
+#: Metadata fields left as they are by default: categories of the ticket system and the
+#: dates dedupe's ``keep: newest`` reads (a date is redacted only when DATE_TIME is).
+DEFAULT_META_KEEP: list[str] = ["priority", "status", "created_at", "updated_at"]
+
+#: CPU seconds per started 100,000 characters of a record (see curate.pii.budget); an
+#: ordinary 100,000-character ticket needs one to three on a 2-core machine.
+DEFAULT_TIME_BUDGET_S = 30.0
+
 #: Independent patterns run over the redacted output (see curate.pii.residual).
 RESIDUAL_CHECKS: list[str] = [
     "EMAIL_ADDRESS", "CREDIT_CARD", "IBAN_CODE", "US_SSN", "PHONE_NUMBER", "IP_ADDRESS", "SECRET",
@@ -195,8 +203,28 @@ class RedactConfig(BaseModel):
         default_factory=dict, description="Operator per entity type, e.g. {PERSON: {type: pseudonymize}}."
     )
     meta_fields: list[str] = Field(
-        default_factory=list,
-        description="Metadata fields to redact too (dotted paths such as customer.name; '*' for every text value).",
+        default_factory=lambda: ["*"],
+        description=(
+            "Metadata fields redacted like the text: '*' (the default) for every text value at any depth, or "
+            "dotted paths such as customer.name. Keys of nested objects are redacted too; numbers are not read."
+        ),
+    )
+    meta_keep: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_META_KEEP),
+        description=(
+            "Metadata fields known to hold no personal data, left as they are (dotted paths; a path keeps "
+            "everything under it). The default keeps " + ", ".join(DEFAULT_META_KEEP) + "; when dedupe keeps "
+            "the newest copy, its newest_field is kept too."
+        ),
+    )
+    time_budget_s: float = Field(
+        default=DEFAULT_TIME_BUDGET_S,
+        gt=0,
+        description=(
+            "CPU seconds a record may spend in the pattern recognizers, context scoring and replacement, per "
+            "started 100,000 characters of its text (spaCy's NER is not counted). A record over its budget is "
+            "dropped as redaction_timeout with its text withheld, never passed on unredacted."
+        ),
     )
     propagate: bool = Field(
         default=True,
@@ -252,6 +280,14 @@ class RedactConfig(BaseModel):
                 re.compile(p)
             except re.error as exc:
                 raise ValueError(f"invalid regular expression {p!r}: {exc}") from None
+        return v
+
+    @field_validator("meta_fields", "meta_keep")
+    @classmethod
+    def _paths(cls, v: list[str]) -> list[str]:
+        for p in v:
+            if p != "*" and (not p.strip() or any(not part for part in p.split("."))):
+                raise ValueError(f"expected dotted field names such as customer.name, got {p!r}")
         return v
 
     @field_validator("salt_env", "key_env")

@@ -6,8 +6,10 @@ once with ``nlp.pipe`` and returns clean, non-overlapping detections per text.""
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import functools
+import itertools
 import logging
 import os
 from dataclasses import dataclass
@@ -19,14 +21,19 @@ os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
 import regex as re
 
 from curate.errors import ConfigError
+from curate.pii.budget import RecordBudgets, RedactionTimeout
 from curate.pii.config import RedactConfig
 from curate.pii.recognizers.names import not_a_name
-from curate.pii.technical import excused, is_product_name, technical_spans
+from curate.pii.recognizers.windows import anchor_to
+from curate.pii.technical import TechnicalSpans, is_product_name, technical_spans
 
 log = logging.getLogger("curate.pii")
 
 #: Presidio recognizers replaced by curate's (see curate/pii/recognizers).
 REPLACED = {"PhoneRecognizer", "CreditCardRecognizer", "IpRecognizer"}
+#: Presidio recognizers run only around the character each match holds, with how far a
+#: match reaches on each side of it (curate/pii/recognizers/windows.py)
+ANCHORED = {"EmailRecognizer": ("@", 320)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,7 +188,8 @@ def _lazy_artifacts_class():
         @property
         def keywords(self):
             if self._keywords is None:
-                self._keywords = self.set_keywords(self.nlp_engine, self.lemmas, self._language)
+                # only ever tested for membership (context words)
+                self._keywords = frozenset(self.set_keywords(self.nlp_engine, self.lemmas, self._language))
             return self._keywords
 
         @keywords.setter
@@ -224,7 +232,29 @@ class _SubsetContextEnhancer:
             return raw_results
         ids = {id(r) for r in todo}
         rest = [r for r in raw_results if id(r) not in ids]
+        # Presidio finds each result's token by walking the tokens from the first, and its
+        # context words by testing membership in a list: time quadratic in the text for
+        # a text of many weak results. The same answers by bisection and a set.
+        self.inner._find_index_of_match_token = _token_finder()
+        if nlp_artifacts is not None and not isinstance(nlp_artifacts.keywords, frozenset):
+            nlp_artifacts.keywords = frozenset(nlp_artifacts.keywords)
         return rest + self.inner.enhance_using_context(text, todo, nlp_artifacts, recognizers, context)
+
+
+def _token_finder():
+    """Presidio's ``_find_index_of_match_token`` for one text: the first token that
+    ends after ``start`` (the token holding it, or the next one), by bisection."""
+    ends: list[int] = []
+
+    def find(word: str, start: int, tokens, tokens_indices: list[int]) -> int:
+        if not ends:
+            ends.extend(i + len(t) for i, t in zip(tokens_indices, tokens))
+        i = bisect.bisect_right(ends, start)
+        if i >= len(ends):
+            raise ValueError("Did not find word in the list of tokens although it is expected to be found")
+        return i
+
+    return find
 
 
 def _in_hf_cache(name: str) -> bool:
@@ -250,14 +280,38 @@ def _model_labels(engine, lang: str, kind: str) -> list[str]:
 
 
 def ner_view(text: str) -> str:
-    """The text NER sees: quote markers at line starts ("> ", "| ") blanked out (same
-    length, so offsets stay valid); they hide names from the model."""
-    if ">" not in text and "|" not in text:
-        return text
-    return _QUOTES.sub(lambda mm: " " * len(mm.group()), text)
+    """The text NER sees, the same length as ``text`` so that offsets stay valid:
+
+    - quote markers at line starts ("> ", "| ") blanked out: they hide names from the model;
+    - long runs of symbols blanked out: a chunk without blanks of at least
+      :data:`JUNK_CHUNK` characters is blanked whole when a third or more of it is
+      neither letter nor digit ("+-----+-----+", "a-a-a-...", minified code), else its runs
+      of :data:`JUNK_RUN` such characters are. spaCy's tokenizer takes time quadratic in
+      the length of such a run (20 kB of ":" took minutes), and NER time grows with the
+      number of tokens, which here is one per character or two; no name or place is in
+      them. The pattern recognizers still read the text as it is."""
+    view = text
+    if ">" in view or "|" in view:
+        view = _QUOTES.sub(lambda mm: " " * len(mm.group()), view)
+    if len(view) >= JUNK_CHUNK and _LONG_CHUNK.search(view):
+        view = _LONG_CHUNK.sub(_blank_junk, view)
+    return view
 
 
-_QUOTES = re.compile(r"(?m)^[ \t]*[>|](?:[ \t]*[>|])*")
+#: see ner_view
+JUNK_CHUNK = 64
+JUNK_RUN = 16
+_QUOTES = re.compile(r"(?m)^[ \t]*+[>|](?:[ \t]*+[>|])*+")
+_LONG_CHUNK = re.compile(rf"[^\s\x1c-\x1f]{{{JUNK_CHUNK},}}+")
+_SYMBOL = re.compile(r"[^\p{L}\p{N}]")
+_SYMBOL_RUN = re.compile(rf"[^\p{{L}}\p{{N}}]{{{JUNK_RUN},}}+")
+
+
+def _blank_junk(m) -> str:
+    chunk = m.group()
+    if 3 * len(_SYMBOL.findall(chunk)) >= len(chunk):
+        return " " * len(chunk)
+    return _SYMBOL_RUN.sub(lambda r: " " * len(r.group()), chunk)
 
 
 @functools.lru_cache(maxsize=1)
@@ -295,6 +349,9 @@ class PiiAnalyzer:
             registry.load_predefined_recognizers(languages=[self.language], nlp_engine=self.nlp_engine)
             for name in REPLACED:
                 registry.remove_recognizer(name)
+            for r in registry.recognizers:
+                if r.name in ANCHORED:
+                    anchor_to(r, *ANCHORED[r.name])
             # curate's recognizers first: on a tie (same span, type and score) the first
             # recognizer's result is the one kept
             registry.recognizers = support_recognizers(config) + registry.recognizers
@@ -330,11 +387,17 @@ class PiiAnalyzer:
         meta = getattr(self.nlp, "meta", {}) or {}
         return f"{meta.get('lang', '')}_{meta.get('name', '')}-{meta.get('version', '')}"
 
-    def analyze_texts(self, texts: list[str]) -> list[list[Detection]]:
+    def analyze_texts(
+        self, texts: list[str], budget: RecordBudgets | None = None, owners: list[int] | None = None
+    ) -> list[list[Detection]]:
         """Detections per text, non-overlapping and sorted, after the allow list and the
         technical-token filter. A text longer than :data:`PIECE_CHARS` (spaCy refuses
         texts over its ``max_length``, and its memory grows with length) is analysed in
-        overlapping pieces whose detections are merged."""
+        overlapping pieces whose detections are merged.
+
+        With a ``budget``, the work on text ``i`` is charged to record ``owners[i]``; the
+        texts of a record over its budget get no detections (the caller withholds it)."""
+        keys = owners if budget is not None and owners is not None else None
         pieces: list[str] = []
         where: list[tuple[int, int]] = []  # (text index, offset of the piece in it)
         for i, t in enumerate(texts):
@@ -343,36 +406,66 @@ class PiiAnalyzer:
                     pieces.append(piece)
                     where.append((i, off))
         found: list[list[Detection]] = [[] for _ in texts]
-        for (i, off), dets in zip(where, self._analyze_pieces(pieces)):
+        piece_keys = [keys[i] for i, _ in where] if keys is not None else None
+        for (i, off), dets in zip(where, self._analyze_pieces(pieces, budget, piece_keys)):
             found[i].extend(Detection(d.start + off, d.end + off, d.entity, d.score, d.source) for d in dets)
-        return [self.clean(t, dets) if dets else [] for t, dets in zip(texts, found)]
+        out: list[list[Detection]] = []
+        for i, (t, dets) in enumerate(zip(texts, found)):
+            if not dets:
+                out.append([])
+            elif keys is None or budget is None:
+                out.append(self.clean(t, dets))
+            else:
+                try:
+                    out.append(budget.run(keys[i], self.clean, t, dets))
+                except RedactionTimeout:
+                    out.append([])
+        return out
 
-    def _analyze_pieces(self, texts: list[str]) -> list[list[Detection]]:
+    def _analyze_pieces(
+        self, texts: list[str], budget: RecordBudgets | None = None, keys: list[int] | None = None
+    ) -> list[list[Detection]]:
         """Raw detections of each text (each short enough for spaCy)."""
         out: list[list[Detection]] = [[] for _ in texts]
-        docs = self.nlp.pipe((ner_view(t) for t in texts), batch_size=self.config.model.batch_size)
+
+        def view(i: int, t: str) -> str:
+            # a record already over its budget needs no NER
+            return "" if keys is not None and budget is not None and keys[i] in budget.expired else ner_view(t)
+
+        docs = self.nlp.pipe((view(i, t) for i, t in enumerate(texts)), batch_size=self.config.model.batch_size)
         for i, doc in enumerate(docs):
-            text = texts[i]
-            artifacts = self.nlp_engine._doc_to_nlp_artifact(doc, self.language)
-            results = self.analyzer.analyze(
-                text=text,
-                language=self.language,
-                entities=self.entities,
-                nlp_artifacts=artifacts,
-                score_threshold=self.config.score_threshold,
-            )
-            out[i] = [
-                Detection(r.start, r.end, r.entity_type, r.score, (r.recognition_metadata or {}).get("recognizer_name", ""))
-                for r in results
-            ]
+            if keys is None or budget is None:
+                out[i] = self._analyze_doc(texts[i], doc)
+                continue
+            try:
+                out[i] = budget.run(keys[i], self._analyze_doc, texts[i], doc)
+            except RedactionTimeout:
+                pass
         return out
+
+    def _analyze_doc(self, text: str, doc) -> list[Detection]:
+        """Presidio's recognizers over ``text``, with spaCy's analysis of it."""
+        if not len(doc):
+            return []  # its record ran out of time before NER: nothing to read
+        artifacts = self.nlp_engine._doc_to_nlp_artifact(doc, self.language)
+        results = self.analyzer.analyze(
+            text=text,
+            language=self.language,
+            entities=self.entities,
+            nlp_artifacts=artifacts,
+            score_threshold=self.config.score_threshold,
+        )
+        return [
+            Detection(r.start, r.end, r.entity_type, r.score, (r.recognition_metadata or {}).get("recognizer_name", ""))
+            for r in results
+        ]
 
     def clean(self, text: str, dets: list[Detection]) -> list[Detection]:
         """Drop allowed and technical detections, trim whitespace, resolve overlaps."""
         if not dets:
             return []
-        tech = _technical_near(text, dets) if self.config.keep_technical else []
-        allowed_spans = [m.span() for m in self._allow_re.finditer(text)] if self._allow_re is not None else []
+        tech = TechnicalSpans(_technical_near(text, dets)) if self.config.keep_technical else None
+        allowed = _Covering([m.span() for m in self._allow_re.finditer(text)]) if self._allow_re is not None else None
         kept = []
         dets = list(dets)
         for d in dets:
@@ -386,7 +479,7 @@ class PiiAnalyzer:
             if s >= e:
                 continue
             value = text[s:e]
-            if value.lower() in self._allow_terms or any(a <= s and e <= b for a, b in allowed_spans):
+            if value.lower() in self._allow_terms or (allowed is not None and allowed.covers(s, e)):
                 continue
             if any(p.fullmatch(value) for p in self._allow_patterns):
                 continue
@@ -400,7 +493,7 @@ class PiiAnalyzer:
                     if pe > ps and not not_a_name(text[ps:pe]):
                         dets.append(Detection(ps, pe, d.entity, d.score, d.source))
                 continue
-            if tech and excused(d.entity, s, e, tech, self._own_types):
+            if tech is not None and tech.excuses(d.entity, s, e, self._own_types):
                 continue
             if d.entity in _NER_TYPES and d.source == "SpacyRecognizer" and not _plausible_ner(d.entity, value):
                 continue
@@ -428,7 +521,9 @@ def _plausible_ner(entity: str, value: str) -> bool:
 _ONE_LINE = frozenset({"PERSON", "ORGANIZATION", "NRP"})
 def _technical_near(text: str, dets: list[Detection], margin: int = 48) -> list[tuple[int, int, bool]]:
     """Technical spans around the detections only (scanning the whole text costs more than
-    the few windows that matter). A window is widened until no technical token is cut."""
+    the few windows that matter). A window is widened until no technical token is cut:
+    to the blanks around it. Windows that meet are read as one, so a text without blanks
+    (where every window would widen to the whole text) is read once, not once per window."""
     windows: list[list[int]] = []
     for d in sorted(dets, key=lambda d: d.start):
         a, b = max(0, d.start - margin), min(len(text), d.end + margin)
@@ -436,15 +531,42 @@ def _technical_near(text: str, dets: list[Detection], margin: int = 48) -> list[
             windows[-1][1] = max(windows[-1][1], b)
         else:
             windows.append([a, b])
-    out: list[tuple[int, int, bool]] = []
+    widened: list[list[int]] = []
     for a, b in windows:
+        if widened and a <= widened[-1][1]:
+            widened[-1][1] = max(widened[-1][1], b)  # already read up to its blank
+        else:
+            back = _BLANK_BEFORE.search(text, widened[-1][1] if widened else 0, a)
+            if back is None and widened:
+                widened[-1][1] = max(widened[-1][1], b)  # no blank since the last window: one window
+            else:
+                widened.append([back.end() if back else 0, b])
         # start and end the window on whitespace so no token is cut in two
-        while a > 0 and not text[a - 1].isspace():
-            a -= 1
-        while b < len(text) and not text[b].isspace():
-            b += 1
+        if widened[-1][1] < len(text) and not text[widened[-1][1]].isspace():
+            fwd = _BLANK.search(text, widened[-1][1])
+            widened[-1][1] = fwd.start() if fwd else len(text)
+    out: list[tuple[int, int, bool]] = []
+    for a, b in widened:
         out += [(s + a, e + a, w) for s, e, w in technical_spans(text[a:b])]
     return out
+
+
+# what str.isspace() calls a blank (the regex module's \s leaves out U+001C..U+001F)
+_BLANK = re.compile(r"[\s\x1c-\x1f]")
+_BLANK_BEFORE = re.compile(r"(?r)[\s\x1c-\x1f]")
+
+
+class _Covering:
+    """Spans, and whether one of them covers [s, e), in logarithmic time."""
+
+    def __init__(self, spans: list[tuple[int, int]]):
+        spans = sorted(spans)
+        self.starts = [a for a, _ in spans]
+        self.reach = list(itertools.accumulate((b for _, b in spans), max))
+
+    def covers(self, s: int, e: int) -> bool:
+        i = bisect.bisect_right(self.starts, s)
+        return i > 0 and self.reach[i - 1] >= e
 
 
 _TRIM_DOT = frozenset({"PERSON", "LOCATION", "STREET_ADDRESS", "ORGANIZATION", "NRP"})

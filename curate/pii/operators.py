@@ -77,11 +77,22 @@ class RecordOperators:
         persons = [identity_key("PERSON", v) for e, v in mentions if e == "PERSON"]
         full = sorted({p for p in persons if p}, key=lambda k: -len(k.split()))
         canon: dict[str, str] = {}
+        # the names that stand for themselves, by word: a name's possible hosts are read
+        # from the shortest list of one of its words, not from every name of the record
+        by_word: dict[str, list[str]] = {}
         for k in full:
             toks = set(k.split())
             # a shorter name joins the one longer name that contains all its words
-            hosts = [c for c in set(canon.values()) if toks < set(c.split())]
+            hosts: list[str] = []
+            for c in min((by_word.get(t, []) for t in toks), key=len):
+                if toks < set(c.split()):
+                    hosts.append(c)
+                    if len(hosts) > 1:
+                        break
             canon[k] = hosts[0] if len(hosts) == 1 else k
+            if canon[k] == k:
+                for t in toks:
+                    by_word.setdefault(t, []).append(k)
         self._person_groups = canon
         for e, v in mentions:
             key = self.group_key(e, v)

@@ -1,11 +1,14 @@
-"""Redaction of whole records: every text field (title, each turn, configured metadata
-fields) is analysed in one batch, values found once are looked for everywhere else in the
-same record, placeholders are numbered per record, and the residual check runs over what
-comes out. Used by the redact stage, ``curate redact`` and the benchmarks."""
+"""Redaction of whole records: every text of a record (title, each turn, the metadata's
+values and nested keys, and its id) is analysed in one batch, values found once are
+looked for everywhere else in the same record, placeholders are numbered per record, and
+the residual check runs over what comes out. An id that holds personal data is replaced by
+a keyed hash (curate.pii.ids). Each record has a CPU-time budget (curate.pii.budget); a
+record over it comes out withheld (``timed_out``), never unredacted. Used by the redact
+stage, ``curate redact`` and the benchmarks."""
 
 from __future__ import annotations
 
-import json
+import bisect
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
@@ -13,8 +16,11 @@ from typing import Any
 
 import regex as re
 
+from curate.pii.budget import RecordBudgets, RedactionTimeout, record_budget
 from curate.pii.config import RedactConfig
-from curate.pii.engine import Detection, PiiAnalyzer, resolve_overlaps
+from curate.pii.engine import PIECE_CHARS, Detection, PiiAnalyzer, resolve_overlaps
+from curate.pii.ids import id_key, native_part, redacted_id
+from curate.pii.metadata import MetaField, apply, meta_fields
 from curate.pii.operators import Operators
 from curate.pii.recognizers.names import NOT_NAMES
 from curate.pii.residual import find_residuals
@@ -27,12 +33,22 @@ log = logging.getLogger("curate.pii")
 _PROPAGATE_SKIP = frozenset({"DATE_TIME", "NRP", "US_DRIVER_LICENSE", "US_BANK_NUMBER", "UK_NHS"})
 _NAME_WORD = re.compile(r"\p{Lu}[\p{L}'’\-]{2,}")  # a capitalised word of a name
 
+#: A short one-line text (an id, a metadata value or key) is analysed together with the
+#: other short texts of the batch, one per line: analysing each alone cost about 3 ms of
+#: fixed overhead, as much as a third of a ticket. Longer ones are analysed on their own.
+SHORT_CHARS = 512
+#: An id longer than this is not analysed but replaced (no real id is this long).
+ID_CHARS = 1024
+
 
 @dataclass
 class RecordIn:
     title: str | None
     messages: list[dict[str, str]]
     meta: dict[str, Any] = field(default_factory=dict)
+    #: checked for personal data when given; ``source`` is its prefix, kept if it is replaced
+    id: str | None = None
+    source: str | None = None
 
 
 @dataclass
@@ -42,114 +58,200 @@ class RecordOut:
     meta: dict[str, Any]
     pii: dict[str, int]
     residual: dict[str, int]
+    #: the record's id, or its keyed hash when it holds personal data (None when none was given)
+    id: str | None = None
+    id_replaced: bool = False
+    #: the record ran out of its time budget: every text withheld, nothing redacted
+    timed_out: bool = False
 
 
-def _meta_paths(meta: Any, fields: list[str]) -> list[tuple[tuple, str]]:
-    """(path, text) of the metadata values to redact."""
-    out: list[tuple[tuple, str]] = []
-    if not fields or not isinstance(meta, dict):
-        return out
-
-    def walk(node: Any, path: tuple) -> None:
-        if isinstance(node, str):
-            out.append((path, node))
-        elif isinstance(node, dict):
-            for k in sorted(node):
-                walk(node[k], path + (k,))
-        elif isinstance(node, list):
-            for i, v in enumerate(node):
-                walk(v, path + (i,))
-
-    if "*" in fields:
-        walk(meta, ())
-        return out
-    for f in fields:
-        node: Any = meta
-        path: tuple = ()
-        for part in f.split("."):
-            if isinstance(node, dict) and part in node:
-                node = node[part]
-                path += (part,)
-            else:
-                node = None
-                break
-        if node is not None:
-            walk(node, path)
-    return out
-
-
-def _set_path(meta: Any, path: tuple, value: str) -> None:
-    node = meta
-    for p in path[:-1]:
-        node = node[p]
-    node[path[-1]] = value
+@dataclass
+class _Field:
+    kind: str  # title | message | meta | id
+    where: Any  # the message index, the MetaField
+    text: str
+    label: str = ""  # context a short text is read with ("phone" for a metadata value)
+    short: bool = False
 
 
 class Redactor:
     """Redacts records with one analyzer; create once per process."""
 
-    def __init__(self, config: RedactConfig, analyzer: PiiAnalyzer | None = None):
+    def __init__(self, config: RedactConfig, analyzer: PiiAnalyzer | None = None, meta_keep: list[str] | None = None):
+        """``meta_keep``: the metadata fields left as they are (default: the config's)."""
         self.config = config
         salt = read_salt(config.salt_env) if config.needs_salt() else None
         key = read_key(config.key_env) if config.needs_key() else None
         self.operators = Operators(config, salt=salt, key=key)
         self.analyzer = analyzer or PiiAnalyzer(config)
+        self.meta_keep = list(config.meta_keep if meta_keep is None else meta_keep)
+        self.id_key, self.id_keyed = id_key(config.salt_env)
 
     # -- public -----------------------------------------------------------------------
     def redact(self, records: list[RecordIn]) -> list[RecordOut]:
-        texts, layout, dets = self._detect(records)
-        return [self._record(rec, fields, texts, d) for rec, fields, d in zip(records, layout, dets)]
+        layout = [self._fields(rec) for rec in records]
+        budgets = self._budgets(layout)
+        dets = self._detect(layout, budgets)
+        out = []
+        for i, (rec, fields, d) in enumerate(zip(records, layout, dets)):
+            try:
+                if i in budgets.expired:
+                    raise RedactionTimeout()
+                out.append(budgets.run(i, self._record, rec, fields, d))
+            except RedactionTimeout:
+                out.append(self._withheld(rec))
+        return out
 
     def detect(self, records: list[RecordIn]) -> list[list[tuple[str, list[Detection]]]]:
         """What would be redacted: per record, (field text, detections) for the title,
-        each message and the configured metadata values, in that order."""
-        texts, layout, dets = self._detect(records)
-        return [[(texts[idx], d[idx]) for _, _, idx in fields] for fields, d in zip(layout, dets)]
-
-    def _detect(self, records: list[RecordIn]):
-        texts: list[str] = []
-        layout: list[list[tuple[str, Any, int]]] = []  # per record: (kind, where, text index)
-        for rec in records:
-            fields: list[tuple[str, Any, int]] = []
-            if rec.title:
-                fields.append(("title", None, len(texts)))
-                texts.append(rec.title)
-            for i, m in enumerate(rec.messages):
-                fields.append(("message", i, len(texts)))
-                texts.append(m.get("content") or "")
-            for path, value in _meta_paths(rec.meta, self.config.meta_fields):
-                fields.append(("meta", path, len(texts)))
-                texts.append(value)
-            layout.append(fields)
-        found = self.analyzer.analyze_texts(texts)
-        per_record = []
-        for fields in layout:
-            dets = {idx: list(found[idx]) for _, _, idx in fields}
-            if self.config.propagate:
-                self._propagate(dets, texts)
-            per_record.append(dets)
-        return texts, layout, per_record
+        each message, the metadata's texts and the id, in that order (a record over its
+        time budget: no detections)."""
+        layout = [self._fields(rec) for rec in records]
+        dets = self._detect(layout, self._budgets(layout))
+        return [[(f.text, d[j]) for j, f in enumerate(fields)] for fields, d in zip(layout, dets)]
 
     def redact_text(self, text: str) -> tuple[str, dict[str, int], dict[str, int]]:
         """One text as a one-turn record: (redacted text, counts, residual counts)."""
         out = self.redact([RecordIn(None, [{"role": "user", "content": text}])])[0]
+        if out.timed_out:
+            raise RedactionTimeout()
         return out.messages[0]["content"], out.pii, out.residual
 
+    # -- what is analysed -----------------------------------------------------------------
+    def _fields(self, rec: RecordIn) -> list[_Field]:
+        fields: list[_Field] = []
+        if rec.title:
+            fields.append(_Field("title", None, rec.title))
+        for i, m in enumerate(rec.messages):
+            fields.append(_Field("message", i, m.get("content") or ""))
+        for mf in meta_fields(rec.meta, self.config.meta_fields, self.meta_keep):
+            short = len(mf.text) <= SHORT_CHARS and "\n" not in mf.text
+            fields.append(_Field("meta", mf, mf.text, mf.label, short=short))
+        if rec.id is not None and len(rec.id) <= ID_CHARS:
+            native = native_part(rec.id, rec.source)
+            fields.append(_Field("id", None, native, short=len(native) <= SHORT_CHARS and "\n" not in native))
+        return fields
+
+    def _budgets(self, layout: list[list[_Field]]) -> RecordBudgets:
+        return RecordBudgets({
+            i: record_budget(self.config.time_budget_s, sum(len(f.text) for f in fields))
+            for i, fields in enumerate(layout)
+        })
+
+    def _detect(self, layout: list[list[_Field]], budgets: RecordBudgets) -> list[list[list[Detection]]]:
+        """Detections per record and field (the field's own offsets). The fields'
+        own texts and the joined short texts go through spaCy in one stream."""
+        dets: list[list[list[Detection]]] = [[[] for _ in fields] for fields in layout]
+        own = [(i, j) for i, fields in enumerate(layout) for j, f in enumerate(fields) if not f.short and f.text]
+        joined = self._join_short(layout, budgets)
+        found = self.analyzer.analyze_texts(
+            [layout[i][j].text for i, j in own] + [text for _, text, _ in joined],
+            budget=budgets, owners=[i for i, _ in own] + [key for key, _, _ in joined],
+        )
+        for (i, j), d in zip(own, found):
+            dets[i][j] = d
+        self._cut_short(layout, dets, budgets, joined, found[len(own):])
+        for i, fields in enumerate(layout):
+            if self.config.propagate and i not in budgets.expired:
+                try:
+                    budgets.run(i, self._propagate, dets[i], [f.text for f in fields])
+                except RedactionTimeout:
+                    pass
+        return dets
+
+    def _join_short(self, layout: list[list[_Field]], budgets: RecordBudgets):
+        """The short texts of the batch, one per line ("phone: 415 555 0132"), records
+        apart by a blank line, in texts of at most PIECE_CHARS characters, each with a
+        budget of its own (negative keys): [(key, text, [(record, block, [(field, start,
+        end)])])]."""
+        blocks: list[tuple[int, str, list[tuple[int, int, int]]]] = []
+        for i, fields in enumerate(layout):
+            lines, spans, pos = [], [], 0
+            for j, f in enumerate(fields):
+                if not f.short or not f.text.strip():
+                    continue
+                head = f"{f.label}: " if f.label else ""
+                spans.append((j, pos + len(head), pos + len(head) + len(f.text)))
+                lines.append(head + f.text)
+                pos += len(head) + len(f.text) + 1
+            if lines:
+                blocks.append((i, "\n".join(lines), spans))
+        groups: list[list[tuple[int, str, list[tuple[int, int, int]]]]] = []
+        size = 0
+        for b in blocks:
+            if not groups or size + len(b[1]) + 2 > PIECE_CHARS:
+                groups.append([])
+                size = 0
+            groups[-1].append(b)
+            size += len(b[1]) + 2
+        out = []
+        for n, group in enumerate(groups):
+            text = "\n\n".join(b[1] for b in group)
+            budgets.left[-1 - n] = record_budget(self.config.time_budget_s, len(text))
+            out.append((-1 - n, text, group))
+        return out
+
+    def _cut_short(self, layout, dets, budgets: RecordBudgets, joined, found) -> None:
+        """Detections of the joined texts cut to each line's value. A joined text over
+        its budget is analysed again record by record, each charged to its own record."""
+        for (key, _, group), text_dets in zip(joined, found):
+            if key in budgets.expired:
+                # one record's text held them all up: each record alone, on its own budget
+                alone = self.analyzer.analyze_texts([b[1] for b in group], budget=budgets, owners=[b[0] for b in group])
+                for b, d in zip(group, alone):
+                    if b[0] not in budgets.expired:
+                        self._cut(dets[b[0]], layout[b[0]], d, b[2], 0)
+                continue
+            off = 0
+            for b in group:
+                self._cut(dets[b[0]], layout[b[0]], text_dets, b[2], off)
+                off += len(b[1]) + 2
+
+    @staticmethod
+    def _cut(record_dets, fields: list[_Field], found: list[Detection], spans, off: int) -> None:
+        """The detections of a joined text that fall in each field's line, in the field's
+        own offsets (a detection over two lines is cut at the line ends)."""
+        starts = [d.start for d in found]
+        for j, a, b in spans:
+            a, b = a + off, b + off
+            k = max(0, bisect.bisect_left(starts, a) - 1)
+            out = []
+            text = fields[j].text
+            while k < len(found) and found[k].start < b:
+                d = found[k]
+                k += 1
+                s, e = max(d.start, a) - a, min(d.end, b) - a
+                while s < e and text[s].isspace():
+                    s += 1
+                while e > s and text[e - 1].isspace():
+                    e -= 1
+                if s < e:
+                    out.append(Detection(s, e, d.entity, d.score, d.source))
+            record_dets[j] = out
+
     # -- one record ---------------------------------------------------------------------
-    def _record(self, rec: RecordIn, fields, texts: list[str], dets: dict[int, list[Detection]]) -> RecordOut:
+    def _record(self, rec: RecordIn, fields: list[_Field], dets: list[list[Detection]]) -> RecordOut:
         ops = self.operators.for_record()
-        mentions = [(d.entity, texts[idx][d.start:d.end]) for _, _, idx in fields for d in dets[idx]]
+        # the id is replaced whole, by its hash: its values take no placeholder number
+        mentions = [(d.entity, f.text[d.start:d.end]) for f, ds in zip(fields, dets) if f.kind != "id" for d in ds]
         ops.prepare(mentions)
         counts: Counter[str] = Counter()
         residual: Counter[str] = Counter()
-        new_text: dict[int, str] = {}
-        for _, _, idx in fields:
-            text = texts[idx]
+        new_text: list[str] = []
+        id_found = False
+        for f, ds in zip(fields, dets):
+            text = f.text
+            if f.kind == "id":
+                id_found = bool(ds) or bool(
+                    self.config.residual_checks and find_residuals(text, self.config.residual_checks)
+                )
+                new_text.append(text)
+                continue
             parts: list[str] = []
             ignore: list[tuple[int, int]] = []
             pos = 0
             out_len = 0
-            for d in dets[idx]:
+            for d in ds:
                 value = text[d.start:d.end]
                 repl, _changed = ops.apply(d.entity, value)
                 chunk = text[pos:d.start]
@@ -168,25 +270,37 @@ class Redactor:
                 if found and self.config.on_residual == "quarantine":
                     # a quarantined record is kept for inspection, never with the value
                     redacted = _scrub(redacted, found)
-            new_text[idx] = redacted
-        meta = json.loads(json.dumps(rec.meta)) if rec.meta else {}
+            new_text.append(redacted)
         title = rec.title
         messages = [dict(m) for m in rec.messages]
-        for kind, where, idx in fields:
-            if kind == "title":
-                title = new_text[idx]
-            elif kind == "message":
-                messages[where]["content"] = new_text[idx]
-            else:
-                _set_path(meta, where, new_text[idx])
-        return RecordOut(title, messages, meta, dict(sorted(counts.items())), dict(sorted(residual.items())))
+        meta_texts: list[tuple[MetaField, str]] = []
+        for f, t in zip(fields, new_text):
+            if f.kind == "title":
+                title = t
+            elif f.kind == "message":
+                messages[f.where]["content"] = t
+            elif f.kind == "meta":
+                meta_texts.append((f.where, t))
+        meta = apply(rec.meta, meta_texts) if rec.meta else {}
+        rid = rec.id
+        if rid is not None and (id_found or len(rid) > ID_CHARS):
+            rid = redacted_id(rid, rec.source, self.id_key)
+        return RecordOut(
+            title, messages, meta, dict(sorted(counts.items())), dict(sorted(residual.items())),
+            id=rid, id_replaced=rid != rec.id,
+        )
 
-    def _propagate(self, dets: dict[int, list[Detection]], texts: list[str]) -> None:
+    def _withheld(self, rec: RecordIn) -> RecordOut:
+        """A record over its time budget: nothing of it is known to be free of personal
+        data, so no text of it is kept and its id is replaced."""
+        rid = redacted_id(rec.id, rec.source, self.id_key) if rec.id is not None else None
+        return RecordOut(None, [], {}, {}, {}, id=rid, id_replaced=rid is not None, timed_out=True)
+
+    def _propagate(self, dets: list[list[Detection]], texts: list[str]) -> None:
         """A value detected in one field of a record is redacted wherever else it occurs
         in the record (as a whole word); for names also each name word on its own."""
         terms: dict[str, tuple[str, float]] = {}
-        for idx, ds in dets.items():
-            text = texts[idx]
+        for text, ds in zip(texts, dets):
             for d in ds:
                 if d.entity in _PROPAGATE_SKIP:
                     continue
@@ -201,18 +315,23 @@ class Redactor:
             return
         # plain substring search with word-boundary checks: a regex per record would be
         # compiled once per record
-        for idx, ds in dets.items():
-            text = texts[idx]
+        for j, (text, ds) in enumerate(zip(texts, dets)):
             added = []
+            # the field's detections are sorted and disjoint, and so stay the added ones:
+            # an overlap test is a bisection, not a pass over every detection
+            taken = [(d.start, d.end) for d in ds]
             for term, (entity, score) in terms.items():
                 start = text.find(term)
                 while start >= 0:
                     end = start + len(term)
-                    if _bounded(text, start, end) and not any(d.start < end and start < d.end for d in ds + added):
-                        added.append(Detection(start, end, entity, score, "propagated"))
+                    if _bounded(text, start, end):
+                        i = bisect.bisect_left(taken, (end,))
+                        if not (i and taken[i - 1][1] > start):
+                            added.append(Detection(start, end, entity, score, "propagated"))
+                            taken.insert(i, (start, end))
                     start = text.find(term, start + 1)
             if added:
-                dets[idx] = resolve_overlaps(ds + added)
+                dets[j] = resolve_overlaps(ds + added)
 
 
 def _scrub(text: str, found: list[tuple[str, int, int]]) -> str:

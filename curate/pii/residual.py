@@ -8,6 +8,8 @@ and position only, never the value."""
 
 from __future__ import annotations
 
+import bisect
+import itertools
 from collections import Counter
 from collections.abc import Iterable
 
@@ -17,23 +19,27 @@ from curate.pii.recognizers.base import digits_of, luhn_ok
 from curate.pii.recognizers.network import VERSION_WORDS, ip_is_personal
 from curate.pii.recognizers.secrets import KNOWN_KEYS, PRIVATE_KEY
 
-_EMAIL = re.compile(r"(?<![\w.+\-])[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,24}(?![\w])")
+# a local part is at most 64 characters (RFC 5321): in a run of "%" every character starts a try
+_EMAIL = re.compile(r"(?<![\w.+\-])[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,24}(?![\w])")
 _CARD = re.compile(r"(?<![\w\-.])\d(?:[ \-]?\d){12,18}(?![\w]|[\-.]\d)")
 _IBAN = re.compile(r"(?<![\w])[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,4})?(?![\w])")
 _SSN = re.compile(r"(?<![\w\-])(?!000|666|9\d\d)\d{3}([\- ])(?!00)\d{2}\1(?!0000)\d{4}(?![\w]|-\d)")
 _PHONE = [
     re.compile(
-        r"(?<![\w+])(?:\+[1-9]\d{0,3}(?:[ .\-]?\(0?\d{0,4}\))?(?:[ .\-]?\d{1,5}){1,6}"
+        # a group takes all the digits it can (see curate.pii.recognizers.phone)
+        r"(?<![\w+])(?:\+[1-9]\d{0,3}(?:[ .\-]?\(0?\d{0,4}\))?(?:[ .\-]?\d{1,5}+){1,6}"
         r"|00[1-9]\d{0,3}(?:[ .\-]?\(0?\d{0,4}\))?(?:[ .\-]\d{1,5}){2,6})(?![\w]|[.\-]\d)"
     ),
     re.compile(r"(?<![\w)])\(\d{2,5}\)[ .\-]?\d{2,5}(?:[ .\-]?\d{2,5}){0,3}(?![\w]|[.\-]\d)"),
     re.compile(r"(?<![\w.\-])\d{3}([.\-])\d{3}\1\d{4}(?![\w]|[.\-]\d)"),
 ]
+_IBAN_HEAD = re.compile(r"[A-Z]{2}\d{2}[ ]?$")
+_LAST_GROUP = re.compile(r"(?r)[ .\-]?\d+$")
 _IPV4 = re.compile(r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\w]|\.\d)")
 _IPV6 = re.compile(r"(?<![\w:.])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?![\w:])")
 _SECRET_CONTEXT = re.compile(
     r"(?<![\w])(?:(?i:bearer)[ \t]+[A-Za-z0-9\-._~+/]{20,}=*"
-    r"|(?i:password|passwd|pwd)[ \t]*[:=][ \t]*(?![<*\[(])[^\s<>*]{6,}"
+    r"|(?i:password|passwd|pwd)[ \t]*+[:=][ \t]*+(?![<*\[(])[^\s<>*]{6,}"
     r"|[A-Za-z][A-Za-z0-9+.\-]{1,15}://[^\s:/@<>]{1,64}:(?![<*])[^\s@/<>]{3,128}@)"
 )
 
@@ -65,19 +71,48 @@ def _phone_ok(value: str) -> bool:
     return 8 <= n <= 15 and len(set(digits_of(value))) > 1
 
 
+class _Spans:
+    """Spans (start, end) with an overlap test in logarithmic time: the residual check
+    of a text with thousands of placeholders must not compare every finding with each.
+    Spans may be added between tests only while they do not overlap each other (the
+    phone numbers, each tested against all found before it)."""
+
+    def __init__(self, spans: Iterable[tuple[int, int]] = ()):
+        self._static = sorted(spans)
+        self._reach = list(itertools.accumulate((b for _, b in self._static), max))
+        self._disjoint: list[tuple[int, int]] = []
+
+    def add_disjoint(self, s: int, e: int) -> None:
+        bisect.insort(self._disjoint, (s, e))
+
+    def overlaps(self, s: int, e: int) -> bool:
+        """Whether a span overlaps [s, e): one starting before e that ends after s."""
+        i = bisect.bisect_left(self._static, (e,))
+        if i > 0 and self._reach[i - 1] > s:
+            return True
+        j = bisect.bisect_left(self._disjoint, (e,))
+        return j > 0 and self._disjoint[j - 1][1] > s
+
+
 def find_residuals(
     text: str, checks: Iterable[str], ignore: list[tuple[int, int]] | None = None
 ) -> list[tuple[str, int, int]]:
     """(entity type, start, end) of PII patterns in ``text`` outside the ``ignore`` spans."""
     checks = set(checks)
-    ignore = ignore or []
+    ignored = _Spans(ignore or [])
     found: list[tuple[str, int, int]] = []
+    reported: list[_Spans] = []  # what was found before the first phone number, then the phone numbers
 
     def add(entity: str, s: int, e: int) -> None:
-        if entity == "PHONE_NUMBER" and any(a < e and s < b for _, a, b in found):
-            return  # digits inside a card or IBAN already reported
-        if not any(a < e and s < b for a, b in ignore):
+        if entity == "PHONE_NUMBER":
+            if not reported:
+                reported.append(_Spans((a, b) for _, a, b in found))
+            if reported[0].overlaps(s, e):
+                return  # digits inside a card or IBAN (or another phone pattern's number) already reported
+        if not ignored.overlaps(s, e):
             found.append((entity, s, e))
+            if entity == "PHONE_NUMBER":
+                reported[0].add_disjoint(s, e)
 
     if "EMAIL_ADDRESS" in checks and "@" in text:
         for m in _EMAIL.finditer(text):
@@ -85,7 +120,7 @@ def find_residuals(
     if "CREDIT_CARD" in checks:
         for m in _CARD.finditer(text):
             d = digits_of(m.group())
-            if re.search(r"[A-Z]{2}\d{2}[ ]?$", text[max(0, m.start() - 5):m.start()]):
+            if _IBAN_HEAD.search(text, max(0, m.start() - 5), m.start()):
                 continue  # the digits of an IBAN-shaped string
             if 13 <= len(d) <= 19 and d[0] in "23456" and len(set(d)) > 1 and len({c for c in m.group() if not c.isdigit()}) <= 1 and luhn_ok(d):
                 add("CREDIT_CARD", *m.span())
@@ -102,7 +137,7 @@ def find_residuals(
                 value = m.group()
                 # a greedy match may run into the next number: drop trailing groups
                 while (not _phone_ok(value) and len(digits_of(value)) > 15) or len(set(value) & set(" .-")) > 1 and "." in value:
-                    shorter = re.sub(r"[ .\-]?\d+$", "", value)
+                    shorter = _LAST_GROUP.sub("", value)
                     if shorter == value:
                         break
                     value = shorter

@@ -1,8 +1,10 @@
-"""The redact stage: every text field of every record through Presidio and curate's
-recognizers, replaced by the configured operators, then checked again by an independent
-residual pass. Adds ``pii`` (entity type -> count, JSON) and ``pii_residual`` (the same
-for what the residual check found) and sets ``drop_reason = "pii_residual"`` on
-quarantined records."""
+"""The redact stage: every text of every record (title, turns, metadata values and keys,
+and the id) through Presidio and curate's recognizers, replaced by the configured
+operators, then checked again by an independent residual pass. Adds ``pii`` (entity type
+-> count, JSON) and ``pii_residual`` (the same for what the residual check found), replaces
+an ``id`` that holds personal data by its keyed hash, and sets ``drop_reason`` to
+``pii_residual`` on quarantined records and to ``redaction_timeout`` on records that ran
+out of their time budget (their texts withheld)."""
 
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ from curate.stages.base import BatchStage, Resources
 log = logging.getLogger("curate.pii")
 
 RESIDUAL_REASON = "pii_residual"
+TIMEOUT_REASON = "redaction_timeout"
 
 
 def model_version(config: RedactConfig) -> str:
@@ -104,6 +107,17 @@ class RedactStage(BatchStage):
         super().__init__(config)
         self._redactor = None
 
+    def meta_keep(self) -> list[str]:
+        """The metadata fields left as they are: the config's, and the date dedupe keeps
+        the newest copy by (redacting it, with DATE_TIME on, would break that choice)."""
+        keep = list(self.config.meta_keep)
+        dedupe = getattr(self.run_config, "dedupe", None)
+        if dedupe is not None and getattr(dedupe, "enabled", False) and getattr(dedupe, "keep", None) == "newest":
+            field = getattr(dedupe, "newest_field", None)
+            if field and field not in keep:
+                keep.append(field)
+        return keep
+
     def __getstate__(self) -> dict[str, Any]:
         # sent to worker processes before setup(): never the loaded engine
         state = dict(self.__dict__)
@@ -125,11 +139,17 @@ class RedactStage(BatchStage):
     def fingerprint(self) -> dict[str, Any]:
         from curate.pii.secrets import key_id, read_key, read_salt
 
+        from curate.pii.ids import id_key
+
         fp = super().fingerprint()
         fp["model"] = model_version(self.config)
+        fp["meta_keep"] = self.meta_keep()
         # a new salt or key changes the output: only their public ids enter the fingerprint
         if self.config.needs_salt():
             fp["salt_id"] = key_id(read_salt(self.config.salt_env))
+        # ids holding personal data are hashed with the salt when it is set
+        key, keyed = id_key(self.config.salt_env)
+        fp["id_key"] = key_id(key) if keyed else "unkeyed"
         if self.config.needs_key():
             fp["key_id"] = key_id(read_key(self.config.key_env))
         return fp
@@ -138,7 +158,7 @@ class RedactStage(BatchStage):
         if self._redactor is None:
             from curate.pii.redactor import Redactor
 
-            self._redactor = Redactor(self.config)
+            self._redactor = Redactor(self.config, meta_keep=self.meta_keep())
 
     def process(self, batch: pl.DataFrame) -> pl.DataFrame:
         from curate.pii.redactor import RecordIn
@@ -146,7 +166,8 @@ class RedactStage(BatchStage):
         self.setup()
         assert self._redactor is not None
         has_reasoning = "reasoning" in batch.columns
-        rows = batch.select("id", "title", "messages", "text", "meta", *(["reasoning"] if has_reasoning else [])).to_dicts()
+        cols = ["id", "title", "messages", "text", "meta"] + (["source"] if "source" in batch.columns else [])
+        rows = batch.select(*cols, *(["reasoning"] if has_reasoning else [])).to_dicts()
         ins = []
         for r in rows:
             msgs = [dict(m) for m in (r["messages"] or [])]
@@ -158,12 +179,28 @@ class RedactStage(BatchStage):
                 # redacted as one more turn of the record, so a name found in the
                 # conversation is replaced in the reasoning too (and the other way round)
                 msgs.append({"role": "assistant", "content": r["reasoning"]})
-            ins.append(RecordIn(r["title"], msgs, meta_loads(r["meta"]) if r["meta"] else {}))
+            ins.append(RecordIn(r["title"], msgs, meta_loads(r["meta"]) if r["meta"] else {},
+                                id=r["id"], source=r.get("source")))
         outs = self._redactor.redact(ins)
-        titles, messages, texts, metas, hashes, pii, residual, drops = [], [], [], [], [], [], [], []
+        ids, titles, messages, texts, metas, hashes, pii, residual, drops = [], [], [], [], [], [], [], [], []
         reasonings: list[str | None] = []
         flagged: list[tuple[str, dict[str, int]]] = []
+        timed_out: list[str] = []
         for r, o in zip(rows, outs):
+            ids.append(o.id)
+            if o.timed_out:
+                # nothing of it is known to be free of personal data: no text is kept
+                titles.append(None)
+                messages.append([])
+                texts.append("")
+                metas.append("{}" if r["meta"] is not None else None)
+                hashes.append(content_hash(""))
+                pii.append("{}")
+                residual.append("{}")
+                drops.append(TIMEOUT_REASON)
+                reasonings.append(None)
+                timed_out.append(o.id)
+                continue
             reasonings.append(o.messages.pop()["content"] if r.get("reasoning") else None)
             if r["text_only"]:
                 text = o.messages[0]["content"]
@@ -182,7 +219,15 @@ class RedactStage(BatchStage):
             drops.append(RESIDUAL_REASON if o.residual and self.config.on_residual == "quarantine" else None)
         if flagged:
             self._on_residual(flagged)
+        if timed_out:
+            log.warning(
+                "redact: %d record(s) ran out of their time budget (redact.time_budget_s = %s s per 100,000 "
+                "characters) and were dropped as %s, their text withheld: %s%s",
+                len(timed_out), self.config.time_budget_s, TIMEOUT_REASON, "; ".join(timed_out[:10]),
+                f" and {len(timed_out) - 10} more" if len(timed_out) > 10 else "",
+            )
         out = batch.with_columns(
+            pl.Series("id", ids, dtype=pl.Utf8),
             pl.Series("title", titles, dtype=pl.Utf8),
             pl.Series("messages", messages, dtype=pl.List(MESSAGE_DTYPE)),
             pl.Series("text", texts, dtype=pl.Utf8),
@@ -210,7 +255,10 @@ class RedactStage(BatchStage):
             log.info("redact: %d record(s) quarantined for residual PII: %s%s", len(flagged), shown, more)
 
     def stats(self, output: pl.LazyFrame) -> dict[str, Any]:
-        df = output.select("pii", "pii_residual", DROP_COLUMN).collect()
+        from curate.pii.ids import id_key, is_redacted
+
+        names = output.collect_schema().names()
+        df = output.select("pii", "pii_residual", DROP_COLUMN, "id", *(["source"] if "source" in names else [])).collect()
         totals: dict[str, int] = {}
         residual: dict[str, int] = {}
         with_pii = with_residual = 0
@@ -226,6 +274,8 @@ class RedactStage(BatchStage):
                 for k, v in res.items():
                     residual[k] = residual.get(k, 0) + int(v)
         quarantined = int((df[DROP_COLUMN] == RESIDUAL_REASON).sum())
+        sources = df["source"].to_list() if "source" in df.columns else [None] * df.height
+        ids_replaced = sum(1 for i, src in zip(df["id"].to_list(), sources) if i is not None and is_redacted(i, src))
         ops = {e: self.config.operator_for(e).type for e in self.config.all_entities()}
         return {
             "records": df.height,
@@ -238,6 +288,10 @@ class RedactStage(BatchStage):
                 "quarantined": quarantined,
                 "by_type": dict(sorted(residual.items())),
             },
+            "ids_replaced": ids_replaced,
+            "id_hash": "keyed" if id_key(self.config.salt_env)[1] else "unkeyed",
+            "timed_out": int((df[DROP_COLUMN] == TIMEOUT_REASON).sum()),
+            "time_budget_s": self.config.time_budget_s,
             "model": model_version(self.config),
             "operators": ops,
         }

@@ -5,6 +5,9 @@ emails, cards and IBANs excepted: those are never technical)."""
 
 from __future__ import annotations
 
+import bisect
+import itertools
+
 import regex as re
 
 #: Entity types a technical span can never excuse.
@@ -13,12 +16,12 @@ NEVER_TECHNICAL = frozenset({"SECRET", "EMAIL_ADDRESS", "CREDIT_CARD", "IBAN_COD
 _PATTERNS = [
     # versions and builds: v2.4.1, 3.8.18, 10.0.19045.3693 after "version", 1.2.3-beta.1
     r"(?<![\w.])[vV]\d+(?:\.\d+){0,3}(?:[\-+][\w.]+)?(?![\w])",
-    r"(?<![\w])(?i:version|ver\.?|build|release|firmware|patch|revision|rev\.?|kernel|bios)[ \t:#]*\d+(?:[.\-]\d+)*[A-Za-z]?\d*",
+    r"(?<![\w])(?i:version|ver\.?|build|release|firmware|patch|revision|rev\.?|kernel|bios)[ \t:#]*+\d+(?:[.\-]\d+)*[A-Za-z]?\d*",
     # error and status codes: 0x80070005, ERR_CONNECTION_REFUSED, E1234, HTTP 503, KB5034441, CVE-2024-12345
     r"(?<![\w])0[xX][0-9A-Fa-f]{2,16}(?![\w])",
     r"(?<![\w])[A-Z][A-Z0-9]*_[A-Z0-9_]{2,}(?![\w])",
     r"(?<![\w])(?:[A-Z]{1,5}[\-_]?\d{2,7}(?:[\-_]\d+)*|CVE-\d{4}-\d{4,7})(?![\w])",
-    r"(?<![\w])(?i:http|status|error|code|exit code|errno|sqlstate)[ \t:#]*\d{3,5}",
+    r"(?<![\w])(?i:http|status|error|code|exit code|errno|sqlstate)[ \t:#]*+\d{3,5}",
     # hashes, commit ids, UUIDs
     r"(?<![\w])(?=[0-9a-f]*[a-f])(?=[0-9a-f]*\d)[0-9a-f]{7,64}(?![\w])",
     r"(?<![\w])[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(?![\w])",
@@ -28,7 +31,8 @@ _PATTERNS = [
     r"(?<![\w])\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+\-]\d{2}:?\d{2})?)?(?![\w])",
     r"(?<![\w:])\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?![\w:])",
     # file paths and code identifiers
-    r"(?<![\w])[\w\-]+\.(?:py|js|ts|java|go|rs|rb|php|cs|cpp|c|h|json|yaml|yml|xml|html|css|log|txt|csv|sql|sh|exe|dll|so|dmg|pkg|msi|apk|zip|tar|gz)(?![\w])",
+    # entered at the start of a name only: in a run of "-" each character was a start
+    r"(?<![\w\-])[\w\-]++\.(?:py|js|ts|java|go|rs|rb|php|cs|cpp|c|h|json|yaml|yml|xml|html|css|log|txt|csv|sql|sh|exe|dll|so|dmg|pkg|msi|apk|zip|tar|gz)(?![\w])",
 ]
 
 #: Product and technology names NER likes to call a person, place or organisation.
@@ -70,15 +74,31 @@ def technical_spans(text: str) -> list[tuple[int, int, bool]]:
     return out
 
 
+class TechnicalSpans:
+    """Technical spans, and whether one excuses a detection, in logarithmic time (a text
+    with thousands of detections and tokens must not compare each with each)."""
+
+    def __init__(self, spans: list[tuple[int, int, bool]]):
+        strong = sorted((s, e) for s, e, weak in spans if not weak)
+        every = sorted((s, e) for s, e, _ in spans)
+        self._strong = ([s for s, _ in strong], list(itertools.accumulate((e for _, e in strong), max)))
+        self._every = ([s for s, _ in every], list(itertools.accumulate((e for _, e in every), max)))
+
+    def excuses(self, entity: str, start: int, end: int, never: frozenset[str] = frozenset()) -> bool:
+        """Whether a detection lies inside a technical span that may excuse its type
+        (``never``: more types that are never excused, e.g. the config's own patterns);
+        a weak span (a bare dotted number) does not excuse NOT_EXCUSED_BY_DOTTED."""
+        if entity in NEVER_TECHNICAL or entity in never:
+            return False
+        starts, reach = self._strong if entity in NOT_EXCUSED_BY_DOTTED else self._every
+        i = bisect.bisect_right(starts, start)
+        return i > 0 and reach[i - 1] >= end
+
+
 def excused(entity: str, start: int, end: int, spans: list[tuple[int, int, bool]], never: frozenset[str] = frozenset()) -> bool:
-    """Whether a detection lies inside a technical span that may excuse its type
-    (``never``: more types that are never excused, e.g. the config's own patterns)."""
-    if entity in NEVER_TECHNICAL or entity in never:
-        return False
-    for s, e, weak in spans:
-        if s <= start and end <= e and not (weak and entity in NOT_EXCUSED_BY_DOTTED):
-            return True
-    return False
+    """Whether a detection lies inside a technical span that may excuse its type (one
+    detection; many are tested with :class:`TechnicalSpans`)."""
+    return TechnicalSpans(spans).excuses(entity, start, end, never)
 
 
 _PRODUCT_WORDS = frozenset(w.lower() for p in PRODUCT_NAMES for w in p.split())

@@ -67,7 +67,7 @@ def test_jsonl_invalid_utf8_bom_and_duplicate_ids(tmp_path):
     rj = rejects(run)
     assert [r["locator"] for r in rj] == ["t.jsonl:2", "t.jsonl:3"]
     assert rj[0]["reason"].startswith("invalid utf-8")
-    assert rj[1]["reason"].startswith("duplicate id 'jsonl:t:1'")
+    assert rj[1]["reason"] == "duplicate id (first seen at t.jsonl:1)"
     df = pl.read_parquet(run / "ingest.parquet")
     assert df["kind"].to_list() == ["doc"] and df["text"].to_list() == ["Printer offline after update"]
 

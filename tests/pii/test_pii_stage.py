@@ -72,7 +72,10 @@ def test_residual_quarantine_overwrites_the_finding(make_redactor):
     assert r["drop_reason"] == "pii_residual" and json.loads(r["pii_residual"]) == {"EMAIL_ADDRESS": 1}
     assert "jo.kim" not in r["text"] and "<EMAIL_ADDRESS_RESIDUAL>" in r["messages"][0]["content"]
     stats = stage.stats(out.lazy())
-    assert stats["residual"] == {"action": "quarantine", "records": 2, "quarantined": 2, "by_type": {"CREDIT_CARD": 1, "EMAIL_ADDRESS": 1, "PHONE_NUMBER": 1}}
+    # the requester's e-mail address in the first record's metadata is checked too (every
+    # metadata value is, by default)
+    assert json.loads(out.row(0, named=True)["meta"])["requester"] == "<EMAIL_ADDRESS_RESIDUAL>"
+    assert stats["residual"] == {"action": "quarantine", "records": 2, "quarantined": 2, "by_type": {"CREDIT_CARD": 1, "EMAIL_ADDRESS": 2, "PHONE_NUMBER": 1}}
     assert stats["entities"] == {"PERSON": 4} and stats["records_with_pii"] == 1
 
 

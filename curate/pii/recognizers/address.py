@@ -10,10 +10,15 @@ import re as stdre
 import regex as re
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
-from curate.pii.recognizers.base import words_regex
+from curate.pii.recognizers.base import WORD_MAX, words_regex
+from curate.pii.recognizers.names import NAME
 
-_W = r"[\p{Lu}\d][\p{L}\d'’.\-]*"           # a capitalised word or a number
-_LW = r"[\p{L}][\p{L}'’.\-]*"                # any word (de, la, van, ...)
+# Linear time: no repetition here can run over more than one word, and a word is at most
+# WORD_MAX characters, so a match attempt costs the same at any of the text's positions
+# (a run of "a-a-a-..." or tabs is not re-read from each of its characters). Word
+# repetitions are possessive where what follows can never be part of the word.
+_W = rf"[\p{{Lu}}\d][\p{{L}}\d'’.\-]{{0,{WORD_MAX}}}+"      # a capitalised word or a number
+_LW = rf"[\p{{L}}][\p{{L}}'’.\-]{{0,{WORD_MAX}}}+"            # any word (de, la, van, ...)
 _SUFFIX_EN = (
     r"(?:Street|St|Avenue|Ave|Av|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Terrace|Ter|"
     r"Parkway|Pkwy|Highway|Hwy|Circle|Cir|Square|Sq|Trail|Trl|Crescent|Cres|Close|Row|Plaza|Alley|Loop|"
@@ -32,7 +37,7 @@ _PREFIX_EU = (
     r"corso|largo|vicolo|strada|calle|avenida|avda\.?|plaza|paseo|carrer|rua|travessa|praça|alameda|"
     r"ul\.|ulica|aleja|al\.|str\.|strada|calea|bulevardul|odos|leoforos)"
 )
-_CAPW = r"\p{Lu}[\p{L}'’.\-]*"
+_CAPW = rf"\p{{Lu}}[\p{{L}}'’.\-]{{0,{WORD_MAX}}}"
 _PREFIX_EU_CAP = "(?:" + "|".join(
     w[0].upper() + w[1:] for w in _PREFIX_EU[3:-1].split("|")
 ) + ")"
@@ -48,43 +53,53 @@ _EU_SUFFIX_NUMBER = stdre.compile(
 #: (street pattern, None or a necessary condition searched in the case-folded text first)
 _STREET_PATTERNS = [
     # 1600 Amphitheatre Parkway / 12B North Main St. / 935 69 Gordon Terrace
-    (re.compile(rf"(?<![\w.,\-])(?:{_NUM}[ \t]+){{1,2}}(?:[NSEW]\.?[ \t]+)?(?:{_W}[ \t]+){{0,4}}{_SUFFIX_EN}\b\.?"), None),
+    (re.compile(rf"(?<![\w.,\-])(?:{_NUM}[ \t]++){{1,2}}(?:[NSEW]\.?[ \t]++)?(?:{_W}[ \t]++){{0,4}}{_SUFFIX_EN}\b\.?"), None),
     # Feldstrasse 42 / Augsburger Strasse 36 / Luite tee 87 / 03220 Parijsstraat 8
-    (re.compile(rf"(?<![\w])(?:{_NUM}[ \t]+)?(?:{_W}[ \t]+){{0,3}}\p{{Lu}}?[\p{{L}}\-]*(?i:{_SUFFIX_EU})(?![\p{{L}}])[ \t]*{_NUM}\b"),
+    (re.compile(rf"(?<![\w])(?:{_NUM}[ \t]++)?(?:{_W}[ \t]++){{0,3}}\p{{Lu}}?[\p{{L}}\-]{{0,{WORD_MAX}}}(?i:{_SUFFIX_EU})(?![\p{{L}}])[ \t]*+{_NUM}\b"),
      _EU_SUFFIX_NUMBER),
     # 12 rue de la Paix / 772 ul. Narewska 94: a number first
-    (re.compile(rf"(?<![\w]){_NUM},?[ \t]+(?i:{_PREFIX_EU})[ \t]+(?:{_LW}[ \t]+){{0,4}}?{_CAPW}(?:[ \t,]+{_NUM})?\b"), None),
+    (re.compile(rf"(?<![\w]){_NUM},?[ \t]++(?i:{_PREFIX_EU})[ \t]++(?:{_LW}[ \t]++){{0,4}}?{_CAPW}(?:[ \t,]++{_NUM})?\b"), None),
     # Via Roma 131 / Avda. Rio Nalon 58 / Rue Oberkampf 12: a capitalised prefix, a number last
-    (re.compile(rf"(?<![\w]){_PREFIX_EU_CAP}[ \t]+(?:{_LW}[ \t]+){{0,3}}?{_CAPW}[ \t,]+{_NUM}\b"), None),
+    (re.compile(rf"(?<![\w]){_PREFIX_EU_CAP}[ \t]++(?:{_LW}[ \t]++){{0,3}}?{_CAPW}[ \t,]++{_NUM}\b"), None),
 ]
 # for the labelled form and the growth of a hit (compiled once, they run per hit)
-_LOWER_TAIL = re.compile(r"(?:[ \t,]+\p{Ll}[\p{Ll}'’\-]*)+[ \t]*$")
+# searched backwards from the end: one pass, however many words the text holds
+_LOWER_TAIL = re.compile(r"(?r)(?:[ \t,]+\p{Ll}[\p{Ll}'’\-]*)+[ \t]*$")
 _CAPITALISED = re.compile(r"\p{Lu}\p{Ll}")
 _HEXISH = re.compile(r"[\d.:/a-fA-F\s]+")
-_NOT_PLACE_LABEL = re.compile(r"(?i:ip|mac|email|e-mail|web)[ \t]*$")
-_LINE_TAIL = re.compile(r"(?:,?[ \t]+(?:[\p{Lu}\d][\p{L}\d.'’\-]*|(?i:apt|suite|unit)\.?[ \t]*\d+\w?))+,?")
+_NOT_PLACE_LABEL = re.compile(r"(?i:ip|mac|email|e-mail|web)[ \t]*+$")
+#: words of the rest of an address line ("..., Borgarnes, NY"), at most this many
+TAIL_WORDS = 16
+_LINE_TAIL = re.compile(
+    rf"(?:,?[ \t]++(?:[\p{{Lu}}\d][\p{{L}}\d.'’\-]{{0,{WORD_MAX}}}|(?i:apt|suite|unit)\.?[ \t]*+\d{{1,10}}\w?)){{1,{TAIL_WORDS}}},?"
+)
 _UNIT = re.compile(
-    r"(?<![\w])(?:(?i:apt|apartment|suite|ste|unit|flat|floor|fl|room|rm|bldg|building|block|lot)\.?[ \t]*#?[ \t]*\d{1,5}[A-Za-z]?)(?![\w])"
+    r"(?<![\w])(?:(?i:apt|apartment|suite|ste|unit|flat|floor|fl|room|rm|bldg|building|block|lot)\.?[ \t]*+#?[ \t]*+\d{1,5}[A-Za-z]?)(?![\w])"
 )
 _POBOX = re.compile(
-    r"(?<![\w])(?:(?i:p\.?[ \t]?o\.?[ \t]?box|post[ \t]+office[ \t]+box|postbox|postfach|apartado|boîte[ \t]+postale)|PSC[ \t]+\d{1,5},?[ \t]+Box)[ \t]+\d{1,6}(?![\w])"
+    r"(?<![\w])(?:(?i:p\.?[ \t]?o\.?[ \t]?box|post[ \t]++office[ \t]++box|postbox|postfach|apartado|boîte[ \t]++postale)|PSC[ \t]++\d{1,5},?[ \t]++Box)[ \t]++\d{1,6}(?![\w])"
 )
 _US_STATES = (
     "AL AK AZ AR CA CO CT DE FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY NC ND "
     "OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY DC PR AA AE AP"
 ).split()
 _CITY_STATE_ZIP = re.compile(
-    rf"(?<![\w])\p{{Lu}}[\p{{L}}.'’\-]*(?:[ \t]+\p{{Lu}}[\p{{L}}.'’\-]*){{0,3}},?[ \t]+(?:{'|'.join(_US_STATES)})[ \t]+\d{{5}}(?:-\d{{4}})?(?![\w])"
+    rf"(?<![\w])\p{{Lu}}[\p{{L}}.'’\-]{{0,{WORD_MAX}}}+(?:[ \t]++\p{{Lu}}[\p{{L}}.'’\-]{{0,{WORD_MAX}}}+){{0,3}},?[ \t]++"
+    rf"(?:{'|'.join(_US_STATES)})[ \t]++\d{{5}}(?:-\d{{4}})?(?![\w])"
 )
 _UK_POSTCODE = re.compile(r"(?<![\w])(?:[A-Z]{1,2}\d[A-Z\d]?[ \t]\d[A-Z]{2}|GIR[ \t]0AA)(?![\w])")
 # "lives at 172 Maneeži 75" - a number, capitalised words, a number: needs context
-_NUM_WORDS_NUM = re.compile(r"(?<![\w.,\-])\d{1,6}[ \t]+\p{Lu}[\p{L}'’\-]+(?:[ \t]+[\p{L}'’\-]+){0,3}[ \t]+\d{1,4}[A-Za-z]?(?![\w])")
+_NUM_WORDS_NUM = re.compile(
+    rf"(?<![\w.,\-])\d{{1,6}}[ \t]++\p{{Lu}}[\p{{L}}'’\-]{{1,{WORD_MAX}}}+(?:[ \t]++[\p{{L}}'’\-]{{1,{WORD_MAX}}}+){{0,3}}[ \t]++\d{{1,4}}[A-Za-z]?(?![\w])"
+)
 
 # "My new address is rue Alves, 41199 Marques-sur-Pineau." - what follows an address label
 _LABELLED = re.compile(
-    r"(?<![\w])(?i:(?:home|new|billing|shipping|delivery|postal|mailing|street)?[ \t]*address(?:[ \t]+is)?|"
-    r"ship(?:ping)?[ \t]+(?:it[ \t]+)?to|send[ \t]+(?:it[ \t]+)?to|deliver[ \t]+(?:it[ \t]+)?to|lives?[ \t]+at|"
-    r"moved[ \t]+to)[ \t]*:?[ \t]*(?P<v>[^\n.;!?@]{0,40}?\d[^\n;!?@]{0,60}?)(?=\.(?:[ \t]|\n|$)|\n|;|!|\?|$)"
+    # a blank run is entered from its first character only (an optional word before
+    # "address" made every tab of a run a start that read the rest of the run)
+    r"(?<![\w])(?i:(?:(?:home|new|billing|shipping|delivery|postal|mailing|street)[ \t]*+)?address(?:[ \t]++is)?|"
+    r"ship(?:ping)?[ \t]++(?:it[ \t]++)?to|send[ \t]++(?:it[ \t]++)?to|deliver[ \t]++(?:it[ \t]++)?to|lives?[ \t]++at|"
+    r"moved[ \t]++to)[ \t]*+:?[ \t]*+(?P<v>[^\n.;!?@]{0,40}?\d[^\n;!?@]{0,60}?)(?=\.(?:[ \t]|\n|$)|\n|;|!|\?|$)"
 )
 _CONTEXT = words_regex(
     """address addresses adress addr lives live living lived located location ship shipping shipped deliver
@@ -95,11 +110,18 @@ _CONTEXT = words_regex(
 
 # A line that may continue an address block: city, region, country, postcode, unit.
 _BLOCK_LINE = re.compile(
-    r"^[ \t>|*]*(?:"
-    r"(?:(?i:apt|apartment|suite|ste|unit|flat|floor|fl|room|bldg|building)\.?[ \t]*#?[ \t]*\d{1,5}[A-Za-z]?)"
-    r"|(?:,?[ \t]*[\p{Lu}\d][\p{L}\d.'’\-]*(?:[ \t,]+(?:[\p{Lu}\d][\p{L}\d.'’\-]*|(?i:de|la|del|di|van|der|von|am|an|upon|on|le|les)))*,?)"
+    r"^[ \t>|*]*+(?:"
+    r"(?:(?i:apt|apartment|suite|ste|unit|flat|floor|fl|room|bldg|building)\.?[ \t]*+#?[ \t]*+\d{1,5}[A-Za-z]?)"
+    rf"|(?:,?[ \t]*+[\p{{Lu}}\d][\p{{L}}\d.'’\-]{{0,{WORD_MAX}}}(?:[ \t,]+(?:[\p{{Lu}}\d][\p{{L}}\d.'’\-]{{0,{WORD_MAX}}}|(?i:de|la|del|di|van|der|von|am|an|upon|on|le|les)))*,?)"
     r")[ \t]*$"
 )
+#: the longest line the block growth and the addressee look at
+LINE_MAX = 1000
+#: the longest rest of a line an address grows into
+TAIL_CHARS = 512
+_BLANK_TO_EOL = re.compile(r"[ \t,]*+\n")
+_LINE_HEAD = re.compile(r"[ \t>|*:]*+")
+_NAME_LINE = re.compile(rf"^[ \t>|*]*+(?P<v>{NAME})[ \t]*+$")
 _BLOCK_NOT = words_regex(
     """phone tel telephone mobile cell fax email e-mail mail web www http https thanks regards cheers best sent
     dear hi hello order invoice ticket account password subject date""".split()
@@ -165,21 +187,32 @@ class StreetAddressRecognizer(EntityRecognizer):
     def _addressee(text: str, spans) -> list[tuple[int, int]]:
         """The name line heading an address block ("Dreux Joly\nPaxata\nPSC 3294, Box
         9168"): one of the two lines above a street line, two or three name words."""
-        from curate.pii.recognizers.names import NAME, not_a_name
+        from curate.pii.recognizers.names import not_a_name
 
-        name_line = re.compile(rf"^[ \t>|*]*(?P<v>{NAME})[ \t]*$")
         out = []
-        for s, _e, _sc in spans:
-            line_start = text.rfind("\n", 0, s) + 1
-            if text[line_start:s].strip(" \t>|*:") and not text[line_start:s].rstrip().endswith(":"):
-                continue  # the street is not at the start of its line
+        line_start = searched = 0
+        head_end = _LINE_HEAD.match(text).end()
+        for s, _e, _sc in spans:  # sorted and disjoint: each stretch of text is read once
+            nl = text.rfind("\n", searched, s)
+            searched = s
+            if nl >= 0:
+                line_start = nl + 1
+                head_end = _LINE_HEAD.match(text, line_start).end()
+            if head_end < s:
+                j = s
+                while j > line_start and text[j - 1].isspace():
+                    j -= 1
+                if text[j - 1:j] != ":" or j == line_start:
+                    continue  # the street is not at the start of its line
             pos = line_start - 1
             for _ in range(3):
                 if pos <= 0:
                     break
-                prev_start = text.rfind("\n", 0, pos) + 1
+                prev_start = text.rfind("\n", max(0, pos - LINE_MAX), pos) + 1
+                if prev_start == 0 and pos > LINE_MAX:
+                    break  # a line this long is no name line
                 line = text[prev_start:pos]
-                m = name_line.match(line)
+                m = _NAME_LINE.match(line)
                 if m and len(m.group("v").split()) >= 2 and not not_a_name(m.group("v")):
                     out.append((prev_start + m.start("v"), prev_start + m.end("v")))
                     break
@@ -191,26 +224,31 @@ class StreetAddressRecognizer(EntityRecognizer):
     @staticmethod
     def _grow(text: str, spans: list[tuple[int, int, float]]) -> list[tuple[int, int, float]]:
         """Extend each confident hit to the rest of its line (", Borgarnes") and to the
-        address-like lines after it (city, region, country, postcode), then merge."""
+        address-like lines after it (city, region, country, postcode), then merge. Only a
+        bounded stretch after each hit is read (TAIL_CHARS, LINE_MAX per line)."""
         out = []
+        n = len(text)
         for s, e, sc in spans:
             if sc >= 0.6:
-                # rest of the line: ", City 12345" or ", NY"
-                tail = _LINE_TAIL.match(text, e)
-                line_end = text.find("\n", e)
-                line_end = len(text) if line_end < 0 else line_end
-                if tail and tail.end() <= line_end and not _BLOCK_NOT.search(tail.group()):
+                # rest of the line: ", City 12345" or ", NY" (a tail never crosses a line break)
+                tail = _LINE_TAIL.match(text, e, e + TAIL_CHARS)
+                if tail and not _BLOCK_NOT.search(tail.group()):
                     e = tail.end()
                 # following lines of the block, at most four
                 pos = e
                 for _ in range(4):
-                    if pos >= len(text) or text[pos] != "\n" and text.find("\n", pos) != pos:
-                        nl = text.find("\n", pos)
-                        if nl < 0 or text[pos:nl].strip(" \t,"):
+                    if pos >= n:
+                        break
+                    if text[pos] != "\n":
+                        blank = _BLANK_TO_EOL.match(text, pos)  # only blanks and commas left on the line
+                        if blank is None:
                             break
-                        pos = nl
-                    nxt = text.find("\n", pos + 1)
-                    nxt = len(text) if nxt < 0 else nxt
+                        pos = blank.end() - 1
+                    nxt = text.find("\n", pos + 1, pos + 2 + LINE_MAX)
+                    if nxt < 0:
+                        if n - pos - 1 > LINE_MAX:
+                            break  # a line this long is no address line
+                        nxt = n
                     line = text[pos + 1:nxt]
                     if not line.strip() or len(line.strip()) > 48 or _BLOCK_NOT.search(line):
                         break

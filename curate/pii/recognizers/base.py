@@ -14,6 +14,13 @@ import regex as re
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
 
+#: The longest word (a name, a street word, a label) the recognizers' patterns take as one.
+#: Every repetition in a pattern is bounded by it or cannot be re-entered from many start
+#: positions, so a match attempt costs the same anywhere in a text and a scan is linear in
+#: its length (a run of "a-a-a-..." or tabs is not re-read from each of its characters).
+WORD_MAX = 40
+
+
 def words_regex(words: Iterable[str]) -> re.Pattern:
     """One case-insensitive regex matching any of ``words`` as whole words."""
     alts = sorted({w.strip().lower() for w in words if w.strip()}, key=len, reverse=True)

@@ -5,19 +5,23 @@ transcripts ("[10:32] Maria: ...") and lists of names next to one NER found."""
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import re as stdre
 
 import regex as re
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
-from curate.pii.recognizers.base import RegexRecognizer, Rule
+from curate.pii.recognizers.base import WORD_MAX, RegexRecognizer, Rule
 
 # A capitalised name word: Maria, O'Brien, McDonald, Jean-Luc, Željko; an initial: J.
-_TOK = r"\p{Lu}[\p{Ll}\p{Lu}'’\-]*\p{Ll}[\p{Ll}'’\-]*"
+# Atomic and at most 2 * WORD_MAX + 2 characters: in "A-A-A-..." every capital starts a
+# try, and each try must not read (or split) the rest of the run.
+_TOK = rf"(?>\p{{Lu}}[\p{{Ll}}\p{{Lu}}'’\-]{{0,{WORD_MAX}}}\p{{Ll}}[\p{{Ll}}'’\-]{{0,{WORD_MAX}}})"
 _INITIAL = r"\p{Lu}\.?"
 _PARTICLE = r"(?:de|da|di|del|della|der|den|van|von|la|le|du|dos|das|do|bin|ibn|al|el|ten|ter|y|zu)"
-NAME = rf"(?:{_TOK})(?:[ \t]+(?:(?:{_INITIAL}|{_PARTICLE})[ \t]+){{0,2}}(?:{_TOK})){{0,2}}"
-_TITLE = r"(?:(?i:Mr|Mrs|Ms|Mx|Miss|Dr|Prof|Sir|Madam)\.?[ \t]+)?"
+NAME = rf"(?:{_TOK})(?:[ \t]++(?:(?:{_INITIAL}|{_PARTICLE})[ \t]++){{0,2}}(?:{_TOK})){{0,2}}"
+_TITLE = r"(?:(?i:Mr|Mrs|Ms|Mx|Miss|Dr|Prof|Sir|Madam)\.?[ \t]++)?"
 
 #: Words that follow a greeting or sit on a sign-off line but are not names.
 NOT_NAMES = frozenset(
@@ -94,8 +98,8 @@ _SIGNOFF = (
     r"best|all[ \t]+the[ \t]+best|sincerely|yours[ \t]+sincerely|yours[ \t]+truly|respectfully|"
     r"take[ \t]+care|talk[ \t]+soon|br|kr|rgds|with[ \t]+thanks|greetings)"
 )
-_LINE_START = r"(?:^|(?<=\n))[ \t>]*"
-_FIELD_START = r"(?:(?:^|(?<=\n))[ \t>]*|(?<=[.!?;][ \t]))"
+_LINE_START = r"(?:^|(?<=\n))[ \t>]*+"
+_FIELD_START = r"(?:(?:^|(?<=\n))[ \t>]*+|(?<=[.!?;][ \t]))"
 _INTRO = (
     r"(?:my[ \t]+name[ \t]+is|my[ \t]+name's|name[ \t]+is|this[ \t]+is|it's|it[ \t]+is|i[ \t]+am|i'm|im|"
     r"speaking[ \t]+with|talking[ \t]+to|spoke[ \t]+(?:with|to)|signed|attn\.?|attention|c/o|"
@@ -122,65 +126,67 @@ _VOCATIVE_NEXT = r"can|could|would|will|please|thanks|thank[ \t]+you|i|we|any|do
 NAME_RULES = [
     Rule(
         "PERSON",
-        re.compile(rf"{_LINE_START}(?i:{_GREETING})[ \t]+{_TITLE}(?P<v>{NAME})[ \t]*(?=[,!:;.\-—]|\n|$)"),
+        re.compile(rf"{_LINE_START}(?i:{_GREETING})[ \t]++{_TITLE}(?P<v>{NAME})[ \t]*+(?=[,!:;.\-—]|\n|$)"),
         0.8, group="v", validate=_name_ok, name="greeting",
     ),
     Rule(  # sign-off, then the name alone on the next non-empty line
         "PERSON",
-        re.compile(rf"{_LINE_START}(?i:{_SIGNOFF})[ \t]*[,.!]?[ \t]*\n(?:[ \t>]*\n)*[ \t>]*(?:--?[ \t]*)?(?P<v>{NAME})[ \t]*(?=\n|$)"),
+        re.compile(rf"{_LINE_START}(?i:{_SIGNOFF})[ \t]*+[,.!]?[ \t]*+\n(?:[ \t>]*+\n)*+[ \t>]*+(?:--?[ \t]*+)?(?P<v>{NAME})[ \t]*+(?=\n|$)"),
         0.8, group="v", validate=_name_ok, name="signoff",
     ),
     Rule(  # sign-off and name on one line: "Thanks, John" / "Cheers - Maria"
         "PERSON",
-        re.compile(rf"{_FIELD_START}(?i:{_SIGNOFF})[ \t]*[,\-—][ \t]*(?P<v>{NAME})[ \t]*[.!]?[ \t]*(?=\n|$)"),
+        re.compile(rf"{_FIELD_START}(?i:{_SIGNOFF})[ \t]*+[,\-—][ \t]*+(?P<v>{NAME})[ \t]*+[.!]?[ \t]*+(?=\n|$)"),
         0.8, group="v", validate=_name_ok, name="signoff_inline",
     ),
     Rule(  # "-- John Smith" / "~Maria" closing a message
         "PERSON",
-        re.compile(rf"{_LINE_START}(?:--|—|–|~|-)[ \t]*(?P<v>{NAME})[ \t]*(?=\n|$)"),
+        re.compile(rf"{_LINE_START}(?:--|—|–|~|-)[ \t]*+(?P<v>{NAME})[ \t]*+(?=\n|$)"),
         0.7, group="v", validate=_name_ok, name="dash_signature",
     ),
     Rule(  # "-- " signature delimiter, then the name
         "PERSON",
-        re.compile(rf"{_LINE_START}--[ \t]*\n(?:[ \t>]*\n)*[ \t>]*(?P<v>{NAME})[ \t]*(?=\n|$)"),
+        re.compile(rf"{_LINE_START}--[ \t]*+\n(?:[ \t>]*+\n)*+[ \t>]*+(?P<v>{NAME})[ \t]*+(?=\n|$)"),
         0.8, group="v", validate=_name_ok, name="signature_block",
     ),
     Rule(  # From: "Maria Lopez" <maria@...>  /  To: Lopez, Maria <...>
         "PERSON",
         re.compile(
-            rf"{_LINE_START}(?i:from|to|cc|bcc|reply-to|sender|sent[ \t]+by)[ \t]*:[ \t]*[\"']?"
-            rf"(?P<v>{NAME}(?:,[ \t]*{NAME})?)[\"']?[ \t]*(?:<|\[mailto:|\(|\n|$)"
+            rf"{_LINE_START}(?i:from|to|cc|bcc|reply-to|sender|sent[ \t]++by)[ \t]*+:[ \t]*+[\"']?"
+            rf"(?P<v>{NAME}(?:,[ \t]*+{NAME})?)[\"']?[ \t]*+(?:<|\[mailto:|\(|\n|$)"
         ),
         0.85, group="v", validate=_name_ok, name="email_header",
     ),
     Rule(  # On Mon, 3 Jan 2024 at 10:00, John Smith <john@x.com> wrote:
         "PERSON",
-        re.compile(rf"\b(?i:on)[ \t][^\n]{{3,80}}?[, \t](?P<v>{NAME})[ \t]*(?:<[^>\n]*>|\([^)\n]*\))?[ \t]*(?:\n[ \t]*)?(?i:wrote):"),
+        re.compile(
+            rf"\b(?i:on)[ \t][^\n]{{3,80}}?[, \t](?P<v>{NAME})[ \t]*+(?:<[^>\n]{{0,320}}>|\([^)\n]{{0,320}}\))?[ \t]*+(?:\n[ \t]*+)?(?i:wrote):"
+        ),
         0.85, group="v", validate=_name_ok, name="reply_header",
     ),
     Rule(  # My name is Maria Lopez
         "PERSON",
-        re.compile(rf"(?<![\w])(?i:my[ \t]+name[ \t]+is|my[ \t]+name's|name's)[ \t]+{_TITLE}(?P<v>{NAME})"),
+        re.compile(rf"(?<![\w])(?i:my[ \t]++name[ \t]++is|my[ \t]++name's|name's)[ \t]++{_TITLE}(?P<v>{NAME})"),
         0.85, group="v", validate=_name_ok, name="my_name_is",
     ),
     Rule(  # This is John from Acme / I'm Maria, ... / ask for Maria.
         "PERSON",
         re.compile(
-            rf"(?<![\w])(?i:{_INTRO})[ \t]+{_TITLE}(?P<v>{NAME})"
-            rf"(?=[ \t]*(?:(?i:from|with|at|here|speaking|on[ \t]+behalf|and|of)(?![\w])|[,.;!)]|\n|$))"
+            rf"(?<![\w])(?i:{_INTRO})[ \t]++{_TITLE}(?P<v>{NAME})"
+            rf"(?=[ \t]*+(?:(?i:from|with|at|here|speaking|on[ \t]+behalf|and|of)(?![\w])|[,.;!)]|\n|$))"
         ),
         0.75, group="v", validate=_name_ok, name="introduction",
     ),
     Rule(  # Maria Lopez lives at ... / resides in ...
         "PERSON",
-        re.compile(rf"(?<![\w])(?P<v>{NAME})[ \t]+(?i:lives|lived|resides|resided|is[ \t]+living|moved|relocated)[ \t]+(?i:at|in|on|to)(?![\w])"),
+        re.compile(rf"(?<![\w])(?P<v>{NAME})[ \t]++(?i:lives|lived|resides|resided|is[ \t]++living|moved|relocated)[ \t]++(?i:at|in|on|to)(?![\w])"),
         0.7, group="v", validate=_name_ok, name="lives_at",
         requires=stdre.compile(r"(?:lives|lived|resides|resided|living|moved|relocated)[ \t]+(?:at|in|on|to)"),
     ),
     Rule(  # Henrietta from accounting / Tom in IT / Ana at the front desk
         "PERSON",
         re.compile(
-            rf"(?<![\w])(?P<v>{NAME})[ \t]+(?i:from|in|at|of|on)[ \t]+(?i:the[ \t]+|our[ \t]+|your[ \t]+)?"
+            rf"(?<![\w])(?P<v>{NAME})[ \t]++(?i:from|in|at|of|on)[ \t]++(?i:the[ \t]++|our[ \t]++|your[ \t]++)?"
             rf"(?i:{_DEPARTMENT})(?![\w])"
         ),
         0.65, group="v", validate=_name_ok, name="department",
@@ -188,64 +194,74 @@ NAME_RULES = [
     ),
     Rule(  # a friend named Maria Lopez / under my partner's name Shane Culp
         "PERSON",
-        re.compile(rf"(?<![\w])(?i:named|called|(?:under|in)[ \t]+(?:the[ \t]+|my[ \t]+|his[ \t]+|her[ \t]+)?(?:[\w]+'s[ \t]+)?name)[ \t]+{_TITLE}(?P<v>{NAME})"),
+        re.compile(
+            rf"(?<![\w])(?i:named|called|(?:under|in)[ \t]++(?:the[ \t]++|my[ \t]++|his[ \t]++|her[ \t]++)?(?:[\w]{{1,{WORD_MAX}}}'s[ \t]++)?name)"
+            rf"[ \t]++{_TITLE}(?P<v>{NAME})"
+        ),
         0.65, group="v", validate=_name_ok, name="named",
     ),
     Rule(  # Name: Maria Lopez   (form fields, signatures)
         "PERSON",
-        re.compile(rf"{_FIELD_START}(?i:{_FIELD})[ \t]*[:=\-][ \t]*{_TITLE}(?P<v>{NAME})[ \t]*(?=[\n,;(<]|$)"),
+        re.compile(rf"{_FIELD_START}(?i:{_FIELD})[ \t]*+[:=\-][ \t]*+{_TITLE}(?P<v>{NAME})[ \t]*+(?=[\n,;(<]|$)"),
         0.8, group="v", validate=_name_ok, name="form_field",
     ),
     Rule(  # my name is lena andersson (lower case, only after this phrase)
         "PERSON",
-        re.compile(r"(?<![\w])(?i:my[ \t]+name[ \t]+is|calls?[ \t]+me)[ \t]+(?P<v>[\p{Ll}][\p{Ll}'’\-]{1,}(?:[ \t]+[\p{Ll}][\p{Ll}'’\-]{1,}){0,2})(?=[ \t]*(?:[.,!?;]|$|\n|(?:and|but)(?![\w])))"),
+        re.compile(
+            rf"(?<![\w])(?i:my[ \t]++name[ \t]++is|calls?[ \t]++me)[ \t]++"
+            rf"(?P<v>[\p{{Ll}}][\p{{Ll}}'’\-]{{1,{WORD_MAX}}}(?:[ \t]++[\p{{Ll}}][\p{{Ll}}'’\-]{{1,{WORD_MAX}}}){{0,2}})"
+            rf"(?=[ \t]*+(?:[.,!?;]|$|\n|(?:and|but)(?![\w])))"
+        ),
         0.9, group="v", validate=lambda v, t, s, e: None if _common(v) else 0.0, name="my_name_is_lower",
     ),
     Rule(  # everyone calls me Maria
         "PERSON",
-        re.compile(rf"(?<![\w])(?i:calls?[ \t]+me|known[ \t]+as|goes[ \t]+by)[ \t]+(?P<v>{NAME})"),
+        re.compile(rf"(?<![\w])(?i:calls?[ \t]++me|known[ \t]++as|goes[ \t]++by)[ \t]++(?P<v>{NAME})"),
         0.7, group="v", validate=_name_ok, name="call_me",
     ),
     Rule(  # Warrane, can I please speak to your boss?
         "PERSON",
-        re.compile(rf"{_FIELD_START}(?P<v>{NAME}),[ \t]+(?i:{_VOCATIVE_NEXT})(?![\w])"),
+        re.compile(rf"{_FIELD_START}(?P<v>{NAME}),[ \t]++(?i:{_VOCATIVE_NEXT})(?![\w])"),
         0.6, group="v", validate=_name_ok, name="vocative",
         requires=stdre.compile(rf",[ \t]+(?:{_VOCATIVE_NEXT})"),
     ),
     Rule(  # a contact card opening with the person's name ("Lara Fiorentino\n\nNurse\n\nPhone: ...")
         "PERSON",
-        re.compile(rf"\A[ \t>]*(?P<v>{_TOK}(?:[ \t]+(?:(?:{_INITIAL}|{_PARTICLE})[ \t]+){{0,2}}{_TOK}){{1,2}})[ \t]*\n"),
+        re.compile(rf"\A[ \t>]*+(?P<v>{_TOK}(?:[ \t]++(?:(?:{_INITIAL}|{_PARTICLE})[ \t]++){{0,2}}{_TOK}){{1,2}})[ \t]*+\n"),
         0.3, group="v", validate=_name_ok, name="card_heading",
         context=re.compile(r"(?i:phone|e-mail|email|mobile|address|personal[ \t]+info|tel)[ \t]*:"), boost=0.35, before=0, after=250,
     ),
     Rule(  # my kid Mario / our colleague Maria Lopez
         "PERSON",
-        re.compile(rf"(?<![\w])(?i:my|our|his|her|their)[ \t]+(?i:{_RELATION})[ \t]+(?:,[ \t]*)?(?P<v>{NAME})"),
+        re.compile(rf"(?<![\w])(?i:my|our|his|her|their)[ \t]++(?i:{_RELATION})[ \t]++(?:,[ \t]*+)?(?P<v>{NAME})"),
         0.75, group="v", validate=_name_ok, name="relation",
     ),
     Rule(  # said Željko to Teresa / shouted at Tiffany / asked Maria about
         "PERSON",
         re.compile(
             rf"(?<![\w])(?i:said|says|asked|asks|told|tells|shouted|yelled|replied|whispered|wrote|texted|emailed|"
-            rf"messaged|thanked|met|helped|cc'd|cc|forwarded|spoke|speaking|talked)[ \t]+(?:(?i:at|to|with)[ \t]+)?(?P<v>{NAME})"
-            rf"(?=[ \t]*(?:[:,.!?;\n]|$)|[ \t]+(?i:and|about|that|for|yesterday|today|earlier|on|in|to|from)(?![\w]))"
+            rf"messaged|thanked|met|helped|cc'd|cc|forwarded|spoke|speaking|talked)[ \t]++(?:(?i:at|to|with)[ \t]++)?(?P<v>{NAME})"
+            rf"(?=[ \t]*+(?:[:,.!?;\n]|$)|[ \t]++(?i:and|about|that|for|yesterday|today|earlier|on|in|to|from)(?![\w]))"
         ),
         0.6, group="v", validate=_name_ok, name="speech_verb",
     ),
     Rule(  # What's your last name? Baba / Surname is Nielsen
         "PERSON",
-        re.compile(rf"(?<![\w])(?i:last[ \t]+name|first[ \t]+name|full[ \t]+name|surname|maiden[ \t]+name|family[ \t]+name|given[ \t]+name)(?:[ \t]+(?i:is))?[ \t]*[:?=\-]?[ \t]*(?P<v>{NAME})"),
+        re.compile(
+            rf"(?<![\w])(?i:last[ \t]++name|first[ \t]++name|full[ \t]++name|surname|maiden[ \t]++name|family[ \t]++name|given[ \t]++name)"
+            rf"(?:[ \t]++(?i:is))?[ \t]*+[:?=\-]?[ \t]*+(?P<v>{NAME})"
+        ),
         0.75, group="v", validate=_name_ok, name="name_field",
     ),
     Rule(  # dialogue: Elizabeth: "I'm Amanda's daughter"
         "PERSON",
-        re.compile(rf"{_LINE_START}(?P<v>{NAME})[ \t]*:[ \t]*[\"“]"),
+        re.compile(rf"{_LINE_START}(?P<v>{NAME})[ \t]*+:[ \t]*+[\"“]"),
         0.7, group="v", validate=_name_ok, name="dialogue_speaker",
         requires=stdre.compile(r":[ \t]*[\"“]"),
     ),
     Rule(  # [10:32] Maria: ...   10:32 AM John Smith: ...
         "PERSON",
-        re.compile(rf"{_LINE_START}\[?\d{{1,2}}:\d{{2}}(?::\d{{2}})?(?:[ \t]*[AaPp][Mm])?\]?[ \t]*(?:-[ \t]*)?(?P<v>{NAME})[ \t]*:"),
+        re.compile(rf"{_LINE_START}\[?\d{{1,2}}:\d{{2}}(?::\d{{2}})?(?:[ \t]*+[AaPp][Mm])?\]?[ \t]*+(?:-[ \t]*+)?(?P<v>{NAME})[ \t]*+:"),
         0.8, group="v", validate=_name_ok, name="chat_speaker",
     ),
 ]
@@ -255,9 +271,9 @@ def name_recognizer(language: str = "en") -> RegexRecognizer:
     return RegexRecognizer("SupportNameRecognizer", NAME_RULES, supported_language=language)
 
 
-_LIST_ITEM = rf"{_TOK}(?:[ \t]+{_TOK})?"
+_LIST_ITEM = rf"{_TOK}(?:[ \t]++{_TOK})?"
 _NAME_LIST = re.compile(
-    rf"(?<![\w])(?:{_LIST_ITEM})(?:[ \t]*,[ \t]*(?:{_LIST_ITEM})){{0,12}},?[ \t]+(?:and|&|or)[ \t]+(?:{_LIST_ITEM})(?![\w])"
+    rf"(?<![\w])(?:{_LIST_ITEM})(?:[ \t]*+,[ \t]*+(?:{_LIST_ITEM})){{0,12}},?[ \t]++(?:and|&|or)[ \t]++(?:{_LIST_ITEM})(?![\w])"
 )
 _ITEM = re.compile(_LIST_ITEM)
 
@@ -273,7 +289,7 @@ _ORG_WORDS = frozenset(
     gmbh ag sa sas srl bv ab oy as kg
     """.split()
 )
-_PERSONLIKE = re.compile(rf"^{_TOK}(?:[ \t]+(?:{_INITIAL}[ \t]+)?{_TOK}){{1,2}}$")
+_PERSONLIKE = re.compile(rf"^{_TOK}(?:[ \t]++(?:{_INITIAL}[ \t]++)?{_TOK}){{1,2}}$")
 
 
 class OrgAsPersonRecognizer(EntityRecognizer):
@@ -314,7 +330,7 @@ class OrgAsPersonRecognizer(EntityRecognizer):
         return out
 
 
-_SPEAKER = re.compile(rf"(?m)^[ \t>]*(?P<v>{_TOK}(?:[ \t]+{_TOK})?)[ \t]*:[ \t]*[\"“]?(?P<u>[^\n]*)")
+_SPEAKER = re.compile(rf"(?m)^[ \t>]*+(?P<v>{_TOK}(?:[ \t]++{_TOK})?)[ \t]*+:[ \t]*+[\"“]?(?P<u>[^\n]*+)")
 _LABELS = frozenset(
     """resolution environment impact workaround severity component reporter platform device model serial location
     company title department website mobile fax tel office role position job reference ref attachment attachments
@@ -344,13 +360,23 @@ class TranscriptRecognizer(EntityRecognizer):
         ]
         if len({m.group("v") for m in lines}) < 2:
             return []
-        persons = [(e.start_char, e.end_char) for e in nlp_artifacts.entities if e.label_ == "PERSON"]
         speakers = {m.group("v") for m in lines}
-        known = any(text[s:e] in speakers or any(text[s:e] in sp for sp in speakers) for s, e in persons)
+        # a person NER found who is (part of) a speaker's name; one substring search in
+        # the joined names per distinct person, not one per (person, speaker) pair
+        joined = "\n".join(speakers)
+        persons = {text[e.start_char:e.end_char] for e in nlp_artifacts.entities if e.label_ == "PERSON"}
+        known = any(p in speakers or (p in joined if "\n" not in p else any(p in sp for sp in speakers)) for p in persons)
         if not known:
             return []
         meta = {RecognizerResult.RECOGNIZER_NAME_KEY: self.name, RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id}
         return [RecognizerResult("PERSON", m.start("v"), m.end("v"), self.score, recognition_metadata=dict(meta)) for m in lines]
+
+
+def _overlaps(starts: list[int], reach: list[int], s: int, e: int) -> bool:
+    """Whether a span of ``starts`` (sorted) overlaps [s, e): one starting before e that
+    reaches past s (``reach``: the running maximum of their ends)."""
+    i = bisect.bisect_left(starts, e)
+    return i > 0 and reach[i - 1] > s
 
 
 class NameListRecognizer(EntityRecognizer):
@@ -370,10 +396,14 @@ class NameListRecognizer(EntityRecognizer):
         persons = [(e.start_char, e.end_char) for e in nlp_artifacts.entities if e.label_ == "PERSON"]
         if not persons:
             return []
+        persons.sort()
+        starts = [ps for ps, _ in persons]
+        # the longest person span starting at or before each one (overlap tests by bisection)
+        reach = list(itertools.accumulate((pe for _, pe in persons), max))
         out = []
         for m in _NAME_LIST.finditer(text):
             items = [(m.start() + i.start(), m.start() + i.end()) for i in _ITEM.finditer(m.group())]
-            found = sum(1 for s, e in items if any(ps < e and pe > s for ps, pe in persons))
+            found = sum(1 for s, e in items if _overlaps(starts, reach, s, e))
             if found == 0 or found * 3 < len(items):
                 continue
             for s, e in items:

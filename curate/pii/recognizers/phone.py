@@ -31,8 +31,9 @@ NEGATIVE = words_regex(
     total price cost usd eur gbp chf $ € £ isbn""".split()
 )
 
-_EXT = r"(?:[ \t]*(?:x|ext\.?|extension)[ \t]*\d{1,5})?"
-_NO_EXT = re.compile(r"[ \t]*(?:x|ext\.?|extension)[ \t]*\d{1,5}$")
+_EXT = r"(?:[ \t]*+(?:x|ext\.?|extension)[ \t]*+\d{1,5})?"
+# entered only at the start of a blank run (else each blank of a run is a start that reads the rest of it)
+_NO_EXT = re.compile(r"(?<![ \t])[ \t]*+(?:x|ext\.?|extension)[ \t]*+\d{1,5}$")
 _DATE = re.compile(r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}$|^\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}$")
 _DIGIT_RUNS = re.compile(r"\d+")
 
@@ -70,7 +71,9 @@ PHONE_RULES = [
     Rule(  # +44 20 7946 0958 / 0049 30 1234567 / +41 (0)62 585 51 90 / +1-903-140-4508x769
         "PHONE_NUMBER",
         re.compile(
-            rf"(?<![\w+])(?:\+[1-9]\d{{0,3}}(?:[ \t.\-]?\(0?\d{{0,4}}\))?(?:[ \t.\-]?\d{{1,5}}){{1,6}}"
+            # a group takes all the digits it can (up to 5): with optional separators a long
+            # run of digits could otherwise be split into groups in thousands of ways
+            rf"(?<![\w+])(?:\+[1-9]\d{{0,3}}(?:[ \t.\-]?\(0?\d{{0,4}}\))?(?:[ \t.\-]?\d{{1,5}}+){{1,6}}"
             rf"|00[1-9]\d{{0,3}}(?:[ \t.\-]?\(0?\d{{0,4}}\))?(?:[ \t.\-]\d{{1,5}}){{2,6}}){_EXT}(?![\w]|[.\-]\d)"
         ),
         0.75, validate=_check(8, 16), context=CONTEXT, boost=0.2, name="international",

@@ -32,7 +32,7 @@ KEY_PATTERNS: list[tuple[str, str]] = [
     ("huggingface_token", r"hf_[A-Za-z0-9]{30,}"),
     ("digitalocean_token", r"do[porp]_v1_[a-f0-9]{64}"),
     ("shopify_token", r"shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}"),
-    ("azure_storage_key", r"AccountKey=[A-Za-z0-9+/=]{40,}"),
+    ("azure_storage_key", r"AccountKey=[A-Za-z0-9+/=]{40,512}"),
     ("jwt", r"eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}"),
 ]
 KNOWN_KEYS = re.compile(r"(?<![A-Za-z0-9_\-])(?:" + "|".join(p for _, p in KEY_PATTERNS) + r")(?![A-Za-z0-9_\-])")
@@ -74,6 +74,9 @@ _PW_LABEL = (
     r"token|client[ _\-]?secret|credentials?)"
 )
 
+#: the longest part of a key's name before or after its keyword (AWS_SECRET_ACCESS_KEY)
+KEY_AFFIX = 64
+
 SECRET_RULES = [
     Rule(SECRET, KNOWN_KEYS, 0.95, name="known_key"),
     Rule(SECRET, PRIVATE_KEY, 1.0, name="private_key"),
@@ -90,7 +93,7 @@ SECRET_RULES = [
     Rule(  # password: hunter2 / my password is Summer2024! / pwd=...
         SECRET,
         re.compile(
-            rf"(?<![\w?&;#])(?i:{_PW_LABEL})(?![\w])(?:[ \t]*[:=][ \t]*|[ \t]+(?i:is|was)[ \t]*:?[ \t]*|[ \t]+)"
+            rf"(?<![\w?&;#])(?i:{_PW_LABEL})(?![\w])(?:[ \t]*+[:=][ \t]*+|[ \t]++(?i:is|was)[ \t]*+:?[ \t]*+|[ \t]++)"
             rf"[\"'`]?(?P<v>[^\s\"'`,;]{{3,128}})"
         ),
         0.85, group="v", validate=_password, name="password",
@@ -98,8 +101,12 @@ SECRET_RULES = [
     Rule(  # AWS_SECRET_ACCESS_KEY=..., "client_secret": "...", db_password = ...
         SECRET,
         re.compile(
-            r"(?<![\w?&;#])[\"']?(?P<k>[A-Za-z0-9_.\-]*(?i:secret|token|passw(?:or)?d|pwd|api_?key|access_?key|private_?key|credential)[A-Za-z0-9_.\-]*)[\"']?"
-            r"[ \t]*(?::|=|=>)[ \t]*[\"']?(?P<v>[A-Za-z0-9/+_\-.=~!@#$%^*]{8,})"
+            # a key's name is read from its first character only, and at most KEY_AFFIX
+            # characters on each side of the keyword: in a run of "-" or "." every
+            # character was a start that read the rest of the run
+            rf"(?<![\w?&;#.\-])[\"']?(?P<k>[A-Za-z0-9_.\-]{{0,{KEY_AFFIX}}}(?i:secret|token|passw(?:or)?d|pwd|api_?key|access_?key|private_?key|credential)"
+            rf"[A-Za-z0-9_.\-]{{0,{KEY_AFFIX}}})[\"']?"
+            r"[ \t]*+(?::|=|=>)[ \t]*+[\"']?(?P<v>[A-Za-z0-9/+_\-.=~!@#$%^*]{8,})"
         ),
         0.85, group="v", validate=_assigned, name="assignment",
     ),
