@@ -10,7 +10,8 @@ same rules:
 - a POST that may have reached the server (a timeout, a 500) is *not* repeated: an import
   repeated blindly could import twice. Only 429, 502 and 503, where the server certainly
   did not act, are retried;
-- exponential backoff with jitter, honouring ``Retry-After``;
+- exponential backoff with jitter, honouring ``Retry-After`` up to a minute (the policy
+  and its loop: :mod:`curate.retry`, on tenacity; a longer ask returns the server's answer);
 - when the tries run out, one :class:`LabelStudioUnavailable` naming the URL, never the
   token (it travels in a header that no message or log line shows).
 
@@ -22,12 +23,12 @@ retried like any other.
 from __future__ import annotations
 
 import logging
-import random
 import time
 
 import httpx
 
 from curate.labelstudio.errors import LabelStudioUnavailable
+from curate.retry import RetryPolicy, Verdict, WaitTooLong
 
 log = logging.getLogger(__name__)
 
@@ -45,31 +46,26 @@ _MAYBE_SENT = (httpx.ReadTimeout, httpx.WriteTimeout, httpx.PoolTimeout, httpx.R
 class RetryTransport(httpx.BaseTransport):
     def __init__(
         self, url: str, inner: httpx.BaseTransport | None = None, *, retries: int = 4,
-        backoff: float = 0.5, max_backoff: float = 8.0,
+        backoff: float = 0.5, max_backoff: float = 8.0, max_wait: float = 60.0,
     ):
         self.url = url
         self.inner = inner or httpx.HTTPTransport()
         self.retries = retries
         self.backoff = backoff
         self.max_backoff = max_backoff
+        self.max_wait = max_wait
 
     def close(self) -> None:
         self.inner.close()
 
-    def _sleep(self, attempt: int, retry_after: str | None = None) -> None:
-        delay = min(self.max_backoff, self.backoff * (2 ** attempt))
-        if retry_after:
-            try:
-                delay = min(self.max_backoff, max(delay, float(retry_after)))
-            except ValueError:
-                pass
-        time.sleep(delay * (0.75 + random.random() / 2))
-
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         method, path = request.method.upper(), request.url.path
         safe = method != "POST" or path in SAFE_POSTS
-        last_exc: Exception | None = None
-        for attempt in range(self.retries + 1):
+        tries = 0
+
+        def attempt() -> Verdict:
+            nonlocal tries
+            tries += 1
             try:
                 response = self.inner.handle_request(request)
                 try:
@@ -77,23 +73,25 @@ class RetryTransport(httpx.BaseTransport):
                 finally:
                     response.close()
             except _NOT_SENT as exc:
-                last_exc = exc
+                return Verdict(True, f"{type(exc).__name__} on {method} {path}", value=exc)
             except _MAYBE_SENT as exc:
-                last_exc = exc
                 if not safe:
-                    raise unavailable(self.url, exc, attempt + 1, sent=True) from None
-            else:
-                retryable = response.status_code in (RETRY_STATUS if safe else NOT_PROCESSED_STATUS)
-                if not retryable or attempt == self.retries:
-                    return response
-                log.info("Label Studio answered %s to %s %s; retrying", response.status_code, method, path)
-                self._sleep(attempt, response.headers.get("Retry-After"))
-                continue
-            if attempt < self.retries:
-                log.info("Label Studio at %s: %s on %s %s; retrying", self.url, type(last_exc).__name__, method, path)
-                self._sleep(attempt)
-        assert last_exc is not None
-        raise unavailable(self.url, last_exc, self.retries + 1) from None
+                    raise unavailable(self.url, exc, tries, sent=True) from None
+                return Verdict(True, f"{type(exc).__name__} on {method} {path}", value=exc)
+            status = response.status_code
+            retryable = status in (RETRY_STATUS if safe else NOT_PROCESSED_STATUS)
+            return Verdict(retryable, f"Label Studio answered {status} to {method} {path}",
+                           response.headers.get("Retry-After"), response)
+
+        policy = RetryPolicy(tries=self.retries + 1, backoff=self.backoff, max_backoff=self.max_backoff,
+                             max_wait=self.max_wait, sleep=time.sleep, logger=log)
+        try:
+            verdict = policy.run(attempt)
+        except WaitTooLong as exc:
+            return exc.verdict.value  # the server's own answer: the SDK reports it
+        if isinstance(verdict.value, Exception):
+            raise unavailable(self.url, verdict.value, tries) from None
+        return verdict.value
 
 
 def unavailable(url: str, exc: Exception, tries: int, sent: bool = False) -> LabelStudioUnavailable:

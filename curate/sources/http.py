@@ -1,6 +1,6 @@
 """The HTTP client of the API sources (Zendesk, Jira): credentials from environment
 variables only, ``429`` answered by waiting ``Retry-After`` and trying again, ``5xx`` and
-network errors retried with backoff, ``401``/``403`` turned into one clear error that names
+network errors retried with backoff (the policy of :mod:`curate.retry`), ``401``/``403`` turned into one clear error that names
 the URL and the environment variable (never the secret)."""
 
 from __future__ import annotations
@@ -9,13 +9,13 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
 
 from curate import __version__
 from curate.errors import ConfigError, CurateError
+from curate.retry import RetryPolicy, Verdict, WaitTooLong
 
 log = logging.getLogger("curate.sources.http")
 
@@ -30,20 +30,6 @@ def env_secret(var: str, what: str) -> str:
     if not value:
         raise ConfigError(f"{what}: environment variable {var} is not set (it holds the credential; curate never reads secrets from the config file)")
     return value
-
-
-def _retry_after(value: str | None, default: float) -> float:
-    if not value:
-        return default
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-        return max(0.0, when.timestamp() - time.time())
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return default
 
 
 class ApiClient:
@@ -95,43 +81,47 @@ class ApiClient:
     def request(self, method: str, path_or_url: str, params: dict[str, Any] | None = None, json: Any = None) -> Any:
         url = self.url(path_or_url)
         shown = url.split("?", 1)[0]
-        attempt = 0
-        while True:
-            attempt += 1
+
+        def attempt() -> Verdict:
             try:
                 self.requests += 1
                 resp = self.client.request(method, url, params=params, json=json)
             except httpx.TransportError as exc:
-                if attempt > self.max_retries:
-                    raise ApiError(f"{shown}: no answer after {attempt} tries ({type(exc).__name__})") from None
-                self._wait(min(2.0 ** attempt, 60.0), f"{type(exc).__name__}")
-                continue
+                return Verdict(True, type(exc).__name__, value=exc)
             status = resp.status_code
             if status in (401, 403):
                 what = "rejected the credentials" if status == 401 else "refused access (the account lacks permission)"
                 raise ApiError(f"{shown}: HTTP {status}: the server {what}; check {self.credential_hint}")
             if status == 429 or status == 503 and "retry-after" in resp.headers:
-                if attempt > self.max_retries:
-                    raise ApiError(f"{shown}: still rate limited (HTTP {status}) after {attempt} tries")
-                wait = _retry_after(resp.headers.get("retry-after"), 60.0)
-                if wait > self.max_wait:
-                    raise ApiError(f"{shown}: rate limited; the server asks to wait {wait:.0f} s, more than the {self.max_wait:.0f} s allowed")
-                self._wait(wait, f"HTTP {status}, Retry-After")
-                continue
+                return Verdict(True, f"HTTP {status}, Retry-After", resp.headers.get("retry-after"), resp)
             if status >= 500:
-                if attempt > self.max_retries:
-                    raise ApiError(f"{shown}: HTTP {status} after {attempt} tries")
-                self._wait(min(2.0 ** attempt, 60.0), f"HTTP {status}")
-                continue
-            if status >= 400:
-                raise ApiError(f"{shown}: HTTP {status}{_error_summary(resp)}")
-            try:
-                return resp.json()
-            except ValueError:
-                raise ApiError(f"{shown}: the answer is not JSON (HTTP {status}, {resp.headers.get('content-type', 'no content type')})") from None
+                return Verdict(True, f"HTTP {status}", value=resp)
+            return Verdict(False, value=resp)
 
-    def _wait(self, seconds: float, why: str) -> None:
-        log.info("waiting %.1f s before retrying (%s)", seconds, why)
+        policy = RetryPolicy(tries=self.max_retries + 1, backoff=2.0, max_backoff=60.0, max_wait=self.max_wait,
+                             sleep=self._wait, logger=log)
+        try:
+            verdict = policy.run(attempt)
+        except WaitTooLong as exc:
+            raise ApiError(f"{shown}: rate limited; the server asks to wait {exc.seconds:.0f} s, more than the "
+                           f"{self.max_wait:.0f} s allowed") from None
+        tries = self.max_retries + 1
+        if isinstance(verdict.value, httpx.TransportError):
+            raise ApiError(f"{shown}: no answer after {tries} tries ({type(verdict.value).__name__})")
+        resp = verdict.value
+        status = resp.status_code
+        if verdict.retry:  # the tries ran out
+            if verdict.retry_after is not None or status == 429:
+                raise ApiError(f"{shown}: still rate limited (HTTP {status}) after {tries} tries")
+            raise ApiError(f"{shown}: HTTP {status} after {tries} tries")
+        if status >= 400:
+            raise ApiError(f"{shown}: HTTP {status}{_error_summary(resp)}")
+        try:
+            return resp.json()
+        except ValueError:
+            raise ApiError(f"{shown}: the answer is not JSON (HTTP {status}, {resp.headers.get('content-type', 'no content type')})") from None
+
+    def _wait(self, seconds: float) -> None:
         self.waited += seconds
         self.sleep(seconds)
 
