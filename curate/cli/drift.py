@@ -69,7 +69,7 @@ def drift_cmd(
     Example (a weekly job): `curate drift runs/support this-week.jsonl --select 200 || [ $? -eq 3 ] && ...`
     """
     from curate.cli.common import run_settings
-    from curate.drift.batch import write_batch
+    from curate.drift.batch import check_batch_folder, write_batch
     from curate.drift.compare import compare
     from curate.drift.newdata import embed_new, read_new
     from curate.drift.reference import load_reference
@@ -86,6 +86,9 @@ def drift_cmd(
         "calibrate": calibrate, "stratify_by": stratify_by, "topics": topics,
     })
     run = settings.run
+    out_dir = (batch or run.root.with_name(f"{run.root.name}-drift")) if select else None
+    if out_dir is not None:
+        check_batch_folder(out_dir, run)
     ref = load_reference(run)
     with err_console.status("reading and redacting the new records"):
         df, how = read_new(new, settings.config, settings.base_dir)
@@ -101,7 +104,6 @@ def drift_cmd(
     result = {"run": str(run.root), "new": str(new), "read_as": how, "embedded": info.get("embedded", 0),
               "cache_hits": info.get("cache_hits", 0), **result}
     if select:
-        out_dir = batch or run.root.with_name(f"{run.root.name}-drift")
         picked = write_batch(out_dir, run, settings.config, ref, df, m.new_clusters, m.novelty.distances,
                              m.novelty.threshold, select)
         result["batch"] = {"folder": str(out_dir), "records": picked.height,

@@ -41,15 +41,25 @@ def pick_batch(train: np.ndarray, new: np.ndarray, n: int) -> tuple[np.ndarray, 
     return picks - train.shape[0], gaps
 
 
-def write_batch(out_dir: Path, run: RunFolder, run_config: dict[str, Any], ref: Reference, new: pl.DataFrame,
-                clusters: np.ndarray, distances: np.ndarray, threshold: float, n: int) -> pl.DataFrame:
-    """Write the batch folder; returns the batch (the picked records, best first)."""
+def check_batch_folder(out_dir: Path, run: RunFolder) -> None:
+    """Refuse a batch folder that is the run or holds anything but an earlier batch
+    (checked before any work, so a mistake costs nothing)."""
     out_dir = Path(out_dir)
     if out_dir.resolve() == run.root.resolve():
         raise InputError(f"{out_dir}: is the run folder; give the batch a folder of its own")
-    folder = RunFolder(out_dir)
-    if out_dir.exists() and any(out_dir.iterdir()) and (folder.manifest().get("drift") is None):
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(f"{out_dir}: is a file; give the batch a folder")
+    if out_dir.exists() and any(out_dir.iterdir()) and RunFolder(out_dir).manifest().get("drift") is None:
         raise InputError(f"{out_dir}: holds files but no earlier drift batch; choose an empty or new folder")
+
+
+def write_batch(out_dir: Path, run: RunFolder, run_config: dict[str, Any], ref: Reference, new: pl.DataFrame,
+                clusters: np.ndarray, distances: np.ndarray, threshold: float, n: int) -> pl.DataFrame:
+    """Write the batch folder; returns the batch (the picked records, best first). An
+    earlier batch there is replaced (its files are rewritten)."""
+    out_dir = Path(out_dir)
+    check_batch_folder(out_dir, run)
+    folder = RunFolder(out_dir)
     x = to_numpy(new["embedding"])
     order, gaps = pick_batch(ref.train_vectors, x, n)
     picked = new[order.tolist()]
