@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 #: defaults chosen from benchmarks/results/drift.md (see docs/drift.md, "How the defaults were chosen")
 DEFAULT_NOVELTY_THRESHOLD = 0.15
-DEFAULT_JSD_THRESHOLD = 0.10
+DEFAULT_JSD_THRESHOLD = 0.04
 
 
 class DriftConfig(BaseModel):
