@@ -139,6 +139,8 @@ def read_new(new: Path, run_config: dict[str, Any], base_dir: Path) -> tuple[pl.
         raise InputError(f"{new}: file not found")
     if new.is_dir() or new.suffix not in RECORD_SUFFIXES + CONFIG_SUFFIXES:
         raise InputError(f"{new}: expected a records file (.jsonl, .csv, .parquet) or a config file (.yaml)")
+    if new.stat().st_size == 0:
+        raise InputError(f"{new}: is empty; no records to compare")
     if new.suffix in RECORD_SUFFIXES and is_record_file(new):
         df = _read_csv_records(new) if new.suffix == ".csv" else read_records(new)
         return _redact_records(df, run_config), "records file"

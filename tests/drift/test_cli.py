@@ -119,3 +119,10 @@ def test_a_config_file_as_new_reads_its_sources(drift_run, tmp_path):
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     assert out["read_as"] == "config sources" and out["records"] == 120 and out["strata"]["field"] == "intent"
+
+
+def test_an_empty_file_is_refused(drift_run, tmp_path):
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    r = run_cli("drift", str(drift_run["run"]), str(empty))
+    assert r.returncode == 2 and "empty.jsonl: is empty" in r.stderr
