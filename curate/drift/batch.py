@@ -18,6 +18,7 @@ import numpy as np
 import polars as pl
 
 from curate.cli.common import write_records
+from curate.drift.measure import nearest
 from curate.drift.reference import Reference
 from curate.embed.vectors import to_numpy
 from curate.errors import InputError
@@ -31,14 +32,30 @@ STRATEGY = "drift_k_center"
 
 def pick_batch(train: np.ndarray, new: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """(indices into ``new`` in pick order, each pick's distance to the training set and
-    the earlier picks when it was picked)."""
+    the earlier picks when it was picked).
+
+    The same farthest-point traversal as the select stage's k-center
+    (``curate.select.kcenter``, ties to the lowest index), started from every new
+    record's distance to its nearest training example: one pass over the training set
+    instead of one per training example."""
+    new = np.ascontiguousarray(new, dtype=np.float32)
     if n <= 0 or new.shape[0] == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.float32)
-    x = np.concatenate([train, new]).astype(np.float32)
-    pre = np.arange(train.shape[0], dtype=np.int64)
+    if train.shape[0] == 0:
+        with one_thread():
+            picks, gaps, _ = k_center_greedy(new, min(n, new.shape[0]))
+        return picks, gaps
+    mind = nearest(new, np.ascontiguousarray(train, dtype=np.float32))[1].astype(np.float32)
+    picks: list[int] = []
+    gaps: list[float] = []
     with one_thread():
-        picks, gaps, _ = k_center_greedy(x, min(n, new.shape[0]), preselected=pre if pre.size else None)
-    return picks - train.shape[0], gaps
+        for _ in range(min(n, new.shape[0])):
+            p = int(np.argmax(mind))
+            picks.append(p)
+            gaps.append(float(mind[p]))
+            np.minimum(mind, 1.0 - new @ new[p], out=mind)
+            mind[p] = -np.inf
+    return np.array(picks, dtype=np.int64), np.array(gaps, dtype=np.float32)
 
 
 def check_batch_folder(out_dir: Path, run: RunFolder) -> None:

@@ -11,7 +11,6 @@ from typing import Any
 
 import numpy as np
 
-from curate.select.coverage import nearest_distance
 from curate.threads import one_thread
 
 #: left-out candidates needed before they calibrate the novelty distance (calibrate: auto)
@@ -20,7 +19,11 @@ MIN_CALIBRATION = 50
 NULL_DRAWS = 500
 
 
-def nn_distances_within(x: np.ndarray, block: int = 2048) -> np.ndarray:
+#: rows per block of a distance matrix (block x reference rows floats at a time)
+BLOCK = 1024
+
+
+def nn_distances_within(x: np.ndarray, block: int = BLOCK) -> np.ndarray:
     """Cosine distance of each row of ``x`` (unit vectors) to its nearest *other* row."""
     n = x.shape[0]
     out = np.full(n, np.nan, dtype=np.float32)
@@ -35,7 +38,7 @@ def nn_distances_within(x: np.ndarray, block: int = 2048) -> np.ndarray:
     return out
 
 
-def nearest(x: np.ndarray, ref: np.ndarray, block: int = 2048) -> tuple[np.ndarray, np.ndarray]:
+def nearest(x: np.ndarray, ref: np.ndarray, block: int = BLOCK) -> tuple[np.ndarray, np.ndarray]:
     """(index of the nearest row of ``ref``, cosine distance to it) for every row of ``x``."""
     n = x.shape[0]
     idx = np.zeros(n, dtype=np.int64)
@@ -72,8 +75,7 @@ def novelty(train: np.ndarray, new: np.ndarray, quantile: float, *, held_out: np
     if use_held and (held_out is None or held_out.shape[0] == 0):
         use_held = False
     if use_held:
-        with one_thread():
-            ref = nearest_distance(held_out, train)
+        ref = np.clip(nearest(held_out, train)[1], 0.0, 2.0)
         how = "candidates"
     else:
         ref = nn_distances_within(train)
@@ -86,13 +88,12 @@ def novelty(train: np.ndarray, new: np.ndarray, quantile: float, *, held_out: np
 
 def centroids_of(x: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(cluster ids, unit mean vector of each) from labelled rows (label < 0: none)."""
-    ids = np.unique(labels[labels >= 0])
-    cents = np.zeros((ids.size, x.shape[1]), dtype=np.float32)
-    with one_thread():
-        for j, c in enumerate(ids):
-            m = x[labels == c].astype(np.float64).mean(0)
-            cents[j] = (m / max(np.linalg.norm(m), 1e-12)).astype(np.float32)
-    return ids, cents
+    keep = labels >= 0
+    ids, pos = np.unique(labels[keep], return_inverse=True)
+    sums = np.zeros((ids.size, x.shape[1]), dtype=np.float64)
+    np.add.at(sums, pos, x[keep].astype(np.float64))  # in row order: the same sums every time
+    norms = np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
+    return ids, (sums / norms).astype(np.float32)
 
 
 def assign(x: np.ndarray, ids: np.ndarray, cents: np.ndarray) -> np.ndarray:
@@ -104,12 +105,13 @@ def assign(x: np.ndarray, ids: np.ndarray, cents: np.ndarray) -> np.ndarray:
 
 
 def shares(labels: np.ndarray, ids: np.ndarray) -> np.ndarray:
-    pos = {int(c): i for i, c in enumerate(ids)}
-    counts = np.zeros(ids.size, dtype=np.float64)
-    for v in labels:
-        i = pos.get(int(v))
-        if i is not None:
-            counts[i] += 1
+    """The share of ``labels`` in each cluster of ``ids`` (sorted ids; others ignored)."""
+    labels = np.asarray(labels, dtype=np.int64)
+    if ids.size == 0:
+        return np.zeros(0)
+    at = np.clip(np.searchsorted(ids, labels), 0, ids.size - 1)
+    hit = ids[at] == labels
+    counts = np.bincount(at[hit], minlength=ids.size).astype(np.float64)
     return counts / counts.sum() if counts.sum() else counts
 
 

@@ -120,3 +120,14 @@ def test_the_batch_starts_with_the_most_novel_and_spreads():
     assert order[0] >= 50 and order[1] >= 50  # the two far groups come first
     assert np.all(np.diff(gaps) <= 1e-6)  # farthest-point order
     assert np.array_equal(order, pick_batch(train, new, 5)[0])
+
+
+def test_the_batch_picks_what_select_k_center_picks_with_the_training_set_preselected():
+    from curate.select.kcenter import k_center_greedy
+
+    rng = np.random.default_rng(6)
+    train = unit(rng.standard_normal((300, 24)))
+    new = unit(rng.standard_normal((120, 24)))
+    order, gaps = pick_batch(train, new, 30)
+    ref, ref_gaps, _ = k_center_greedy(np.concatenate([train, new]), 30, preselected=np.arange(300))
+    assert np.array_equal(order, ref - 300) and np.allclose(gaps, ref_gaps, atol=1e-5)
