@@ -89,30 +89,32 @@ def drift_cmd(
     out_dir = (batch or run.root.with_name(f"{run.root.name}-drift")) if select else None
     if out_dir is not None:
         check_batch_folder(out_dir, run)
-    ref = load_reference(run)
-    with err_console.status("reading and redacting the new records"):
-        df, how = read_new(new, settings.config, settings.base_dir)
-    if df.height == 0:
-        from curate.errors import InputError
+    # the run's lock: a build rewriting its tables or cache meanwhile would mix two versions
+    with run.build_lock():
+        ref = load_reference(run)
+        with err_console.status("reading and redacting the new records"):
+            df, how = read_new(new, settings.config, settings.base_dir)
+        if df.height == 0:
+            from curate.errors import InputError
 
-        raise InputError(f"{new}: no records to compare (none read, or all dropped by the redaction)")
-    with err_console.status(f"embedding {df.height:,} new records"):
-        df, info = embed_new(df, run, settings.config)
-    select_cfg = settings.config.get("select") or {}
-    backend = ((select_cfg.get("clusters") or {}).get("backend")) or "sklearn"
-    result, m = compare(ref, df, cfg, select_cfg=select_cfg, backend="sklearn" if backend == "auto" else backend)
-    result = {"run": str(run.root), "new": str(new), "read_as": how, "embedded": info.get("embedded", 0),
-              "cache_hits": info.get("cache_hits", 0), **result}
-    if select:
-        picked = write_batch(out_dir, run, settings.config, ref, df, m.new_clusters, m.novelty.distances,
-                             m.novelty.threshold, select)
-        result["batch"] = {"folder": str(out_dir), "records": picked.height,
-                           "novel": int((picked["drift_distance"].to_numpy() > m.novelty.threshold).sum())}
-    if not no_save:
-        from curate.run import now_iso
-        from curate.store import write_json
+            raise InputError(f"{new}: no records to compare (none read, or all dropped by the redaction)")
+        with err_console.status(f"embedding {df.height:,} new records"):
+            df, info = embed_new(df, run, settings.config)
+        select_cfg = settings.config.get("select") or {}
+        backend = ((select_cfg.get("clusters") or {}).get("backend")) or "sklearn"
+        result, m = compare(ref, df, cfg, select_cfg=select_cfg, backend="sklearn" if backend == "auto" else backend)
+        result = {"run": str(run.root), "new": str(new), "read_as": how, "embedded": info.get("embedded", 0),
+                  "cache_hits": info.get("cache_hits", 0), **result}
+        if select:
+            picked = write_batch(out_dir, run, settings.config, ref, df, m.new_clusters, m.novelty.distances,
+                                 m.novelty.threshold, select)
+            result["batch"] = {"folder": str(out_dir), "records": picked.height,
+                               "novel": int((picked["drift_distance"].to_numpy() > m.novelty.threshold).sum())}
+        if not no_save:
+            from curate.run import now_iso
+            from curate.store import write_json
 
-        write_json(run.path(REPORT_FILE), {"created_at": now_iso(), **result})
+            write_json(run.path(REPORT_FILE), {"created_at": now_iso(), **result})
     if as_json:
         typer.echo(json.dumps(result, indent=2, sort_keys=False))
     else:

@@ -126,3 +126,9 @@ def test_an_empty_file_is_refused(drift_run, tmp_path):
     empty.write_text("")
     r = run_cli("drift", str(drift_run["run"]), str(empty))
     assert r.returncode == 2 and "empty.jsonl: is empty" in r.stderr
+
+
+def test_a_build_running_in_the_run_folder_stops_drift_with_one_line(drift_run):
+    with RunFolder(drift_run["run"]).build_lock():
+        r = run_cli("drift", str(drift_run["run"]), str(drift_run["same"]), "--no-save")
+    assert r.returncode == 1 and "another curate build is running" in r.stderr and "Traceback" not in r.stderr
