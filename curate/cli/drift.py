@@ -36,7 +36,7 @@ def _settings(raw: dict, overrides: dict):
 
 
 def drift_cmd(
-    run_path: Path = typer.Argument(..., metavar="RUN", help="A run folder (runs/<name>) or its curate.yaml."),
+    run_path: Path = typer.Argument(..., metavar="RUN", help="A run folder (runs/NAME) or its curate.yaml."),
     new: Path = typer.Argument(
         ..., metavar="NEW",
         help="New records: a records file (.jsonl, .csv, .parquet; curate's record format, or columns the run's "
@@ -50,7 +50,7 @@ def drift_cmd(
     stratify_by: str = typer.Option(None, "--stratify-by", help="Metadata field compared stratum by stratum (e.g. intent)."),
     topics: int = typer.Option(None, "--topics", help="New topics to find among the novel records (0: none)."),
     select: int = typer.Option(None, "--select", min=1, help="Write the N most novel yet diverse new records as the next labeling batch."),
-    batch: Path = typer.Option(None, "--batch", help="Folder of the --select batch (default: beside the run, <run>-drift)."),
+    batch: Path = typer.Option(None, "--batch", help="Folder of the --select batch (default: beside the run, RUN-drift)."),
     no_save: bool = typer.Option(False, "--no-save", help=f"Do not keep the figures in the run folder ({REPORT_FILE}, the report's drift panel)."),
 ) -> None:
     """Compare new records with the run's training set: novelty, cluster-share shift,
@@ -66,7 +66,8 @@ def drift_cmd(
     Exit code 0: no drift; 3: drift (above `drift.novelty_threshold` or
     `drift.jsd_threshold`); 1 and 2: errors, as for every command.
 
-    Example (a weekly job): `curate drift runs/support this-week.jsonl --select 200 || [ $? -eq 3 ] && ...`
+    Example (a weekly job): `curate drift runs/support weekly.yaml --select 200`, then on exit code 3
+    `curate label push runs/support-drift` (the batch folder).
     """
     from curate.cli.common import run_settings
     from curate.drift.batch import check_batch_folder, write_batch
