@@ -13,7 +13,8 @@ Bitext (4,514 customer requests, 27 intents; intents are the strata). Per seed:
 - (d) a surge, nothing new: 300 new records of the run's intents in which 3 of them
   (about 12% of the run's records) make up 30% / 50%;
 - (a) again with 100 and 1,000 new records (the noise of the figures grows as the
-  sample shrinks).
+  sample shrinks), and against training sets of 100 and 750 (how closely the selection
+  covers its candidates moves the share of novel records when nothing changed).
 
 Every case goes through ``curate.drift.compare.measure``, the code ``curate drift`` runs,
 with the run's clusters and centroids as the command computes them. Vectors: the default
@@ -61,7 +62,8 @@ POPULATION, BUDGET, NEW, HELD_OUT = 1500, 300, 300, 3
 RATES = (0.1, 0.2, 0.3)
 SURGES = (0.3, 0.5)
 SIZES = (100, 1000)
-NOVELTY_GRID = (0.10, 0.12, 0.15, 0.20, 0.25)
+OTHER_BUDGETS = (100, 750)
+NOVELTY_GRID = (0.07, 0.08, 0.09, 0.10, 0.12, 0.15)
 JSD_GRID = (0.03, 0.04, 0.05, 0.075, 0.10)
 
 
@@ -108,7 +110,7 @@ def one_seed(seed: int, xb: np.ndarray, intents: np.ndarray, xg: np.ndarray, cfg
     train[sel.order] = True
     labels = km.labels.astype(np.int64)
 
-    def case(new: np.ndarray, new_intents: np.ndarray) -> dict:
+    def case(new: np.ndarray, new_intents: np.ndarray, train: np.ndarray = train, labels: np.ndarray = labels) -> dict:
         m = measure(x[train], x[~train], labels, new, cfg, ref_strata=intents[pop], new_strata=new_intents, ref_vectors=x)
         return {"novel_share": round(m.novelty.share, 4), "jsd": round(m.shift.jsd, 4), "p": round(m.shift.p_value, 4),
                 "null_p99": round(m.shift.null_p99, 4), "calibration": m.novelty.calibration}
@@ -119,6 +121,12 @@ def one_seed(seed: int, xb: np.ndarray, intents: np.ndarray, xg: np.ndarray, cfg
     for size in SIZES:
         other = rng.permutation(fresh)[:size]
         out[f"same_n{size}"] = case(xb[other], intents[other])
+    for budget in OTHER_BUDGETS:
+        km_b = kmeans(x, derive_k(POPULATION, budget), seed=0, backend="sklearn", device="cpu")
+        sel_b = cluster_balanced(x, km_b.labels, km_b.centroids, budget, seed=0)
+        train_b = np.zeros(POPULATION, bool)
+        train_b[sel_b.order] = True
+        out[f"same_budget{budget}"] = case(xb[same], intents[same], train_b, km_b.labels.astype(np.int64))
     rest = fresh[NEW:]
     seen = np.unique(intents[pop])
     surging = set(rng.choice(seen, 3, replace=False).tolist())
@@ -153,7 +161,7 @@ def main() -> None:
     runs = [one_seed(s, xb, intents, xg, cfg) for s in range(args.seeds)]  # to choose thresholds
     check = [one_seed(s, xb, intents, xg, cfg) for s in range(args.seeds, 2 * args.seeds)]  # to report
     seconds = time.perf_counter() - t0
-    cases = (["same"] + [f"same_n{n}" for n in SIZES] + [f"{kind}_{r}" for kind in ("intents", "issues") for r in RATES]
+    cases = (["same"] + [f"same_n{n}" for n in SIZES] + [f"same_budget{b}" for b in OTHER_BUDGETS] + [f"{kind}_{r}" for kind in ("intents", "issues") for r in RATES]
              + [f"surge_{s}" for s in SURGES])
     summary = {}
     for c in cases:
@@ -193,7 +201,8 @@ def render(r: dict) -> str:
         f"{r['seconds_all_seeds']} s for all seeds after embedding.", "",
         f"Bitext, 27 intents: per seed {r['held_out_intents']} intents held out, a run of {r['population']:,} records of the "
         f"others with a training set of {r['budget']} (k-means + cluster_balanced, as a build selects), then {r['new']} new "
-        "records: (a) the same intents, none in the run (`same`; `same_n100`, `same_n1000`: 100 and 1,000 new records); "
+        "records: (a) the same intents, none in the run (`same`; `same_n100`, `same_n1000`: 100 and 1,000 new records; `same_budget100`, "
+        "`same_budget750`: training sets of 100 and 750); "
         "(b) 10/20/30% from the held-out intents; (c) 10/20/30% GitHub issues; (d) 3 of the run's intents surging to "
         "30%/50% of the new records (about 12% in the run). Produced by `benchmarks/drift_bench.py`.", "",
         f"Defaults: novel beyond the {d['quantile']} quantile (calibration {d['calibrate']}), drift when the novel share > "

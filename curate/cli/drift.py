@@ -46,7 +46,7 @@ def drift_cmd(
     quantile: float = typer.Option(None, "--quantile", help="Novel: beyond this quantile of the reference distances (drift.quantile, 0.95)."),
     novelty_threshold: float = typer.Option(None, "--novelty-threshold", help="Drift above this share of novel records (drift.novelty_threshold)."),
     jsd_threshold: float = typer.Option(None, "--jsd-threshold", help="Drift above this cluster-share JSD (drift.jsd_threshold)."),
-    calibrate: str = typer.Option(None, "--calibrate", help="auto, candidates or training (drift.calibrate)."),
+    calibrate: str = typer.Option(None, "--calibrate", help="candidates (default) or training (drift.calibrate)."),
     stratify_by: str = typer.Option(None, "--stratify-by", help="Metadata field compared stratum by stratum (e.g. intent)."),
     topics: int = typer.Option(None, "--topics", help="New topics to find among the novel records (0: none)."),
     select: int = typer.Option(None, "--select", min=1, help="Write the N most novel yet diverse new records as the next labeling batch."),

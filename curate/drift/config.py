@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 #: defaults chosen from benchmarks/results/drift.md (see docs/drift.md, "How the defaults were chosen")
-DEFAULT_NOVELTY_THRESHOLD = 0.15
+DEFAULT_NOVELTY_THRESHOLD = 0.10
 DEFAULT_JSD_THRESHOLD = 0.04
 
 
@@ -23,13 +23,13 @@ class DriftConfig(BaseModel):
             "quantile of the reference nearest-neighbour distances (see calibrate)."
         ),
     )
-    calibrate: Literal["auto", "candidates", "training"] = Field(
-        default="auto",
+    calibrate: Literal["candidates", "training"] = Field(
+        default="candidates",
         description=(
-            "Where the reference distances come from: candidates = the run's candidates left out of the training "
-            "set, measured to their nearest training example (the same population as the training set, so "
-            "the share of novel records is 1 - quantile when nothing changed); training = each training example to "
-            "its nearest other training example; auto = candidates when at least 50 are left out, else training."
+            "Where the reference distances come from: candidates = every record the run's selection chose from, "
+            "measured to its nearest training example other than itself (the population the training set came "
+            "from, so about 1 - quantile of new records are novel when nothing changed); training = the training "
+            "examples' distances to each other only."
         ),
     )
     novelty_threshold: float = Field(

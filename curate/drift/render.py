@@ -29,9 +29,9 @@ def print_summary(console: Console, r: dict[str, Any]) -> None:
     console.print(
         f"novel: {nov['novel']:,} ({nov['share']:.1%}; threshold {nov['threshold']:.0%}) farther than "
         f"{nov['distance_threshold']:.3f} from every training example (the {nov['quantile']:.0%} quantile of "
-        + ("the left-out candidates' distances to the training set" if nov["calibration"] == "candidates"
+        + ("the run's candidates' distances to their nearest other training example" if nov["calibration"] == "candidates"
            else "the training examples' distances to each other")
-        + "; unchanged data showed about 10% in the benchmark, docs/drift.md)",
+        + f"; about {1 - nov['quantile']:.0%} when nothing changed)",
         highlight=False,
     )
     console.print(

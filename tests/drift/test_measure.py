@@ -49,8 +49,9 @@ def test_novelty_share_is_one_minus_quantile_without_change_and_high_for_a_new_b
     assert nov.calibration == "candidates" and 0.02 < nov.share < 0.09
     other, _ = blobs(rng, rng.standard_normal((1, 32)), 200)
     assert novelty(train, other, 0.95, held_out=held).share > 0.9
-    # too few held-out records: the training set's own nearest-neighbour distances
-    assert novelty(train, same, 0.95, held_out=held[:10]).calibration == "training"
+    # no candidates left out: the training set's own nearest-neighbour distances
+    assert novelty(train, same, 0.95, held_out=held[:0]).calibration == "training"
+    assert novelty(train, same, 0.95, held_out=held, calibrate="training").calibration == "training"
 
 
 def test_new_records_go_to_the_nearest_centroid():
