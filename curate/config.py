@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SerializeAsAny, 
 
 from curate.conversations import TurnsConfig
 from curate.dedupe.config import DedupeConfig
+from curate.drift.config import DriftConfig
 from curate.embed.config import EmbedConfig
 from curate.engines.config import EngineConfig
 from curate.errors import ConfigError
@@ -62,6 +63,7 @@ class CurateConfig(BaseModel):
     label: LabelConfig = Field(default_factory=LabelConfig)
     export: ExportConfig = Field(default_factory=ExportConfig)
     human_eval: HumanEvalConfig = Field(default_factory=HumanEvalConfig)
+    drift: DriftConfig = Field(default_factory=DriftConfig)
     engine: EngineConfig = Field(default_factory=EngineConfig)
 
     _path: Path | None = PrivateAttr(default=None)
