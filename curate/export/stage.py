@@ -29,6 +29,8 @@ from curate.export.decontaminate import NgramIndex, build_index, is_contaminated
 from curate.export.examples import Drop, Item, make_items
 from curate.export.formats import formatter
 from curate.export.labels import label_settings, load_run_decisions
+from curate.export.lost import expert_lost
+from curate.labelstudio.expert import expert_records
 from curate.export.review import (
     check_gates,
     compute_run_agreement,
@@ -262,11 +264,17 @@ def run_export(table: pl.LazyFrame, job: ExportJob, out_dir: Path, *, force: boo
     df = _read(table, extra)
     result.records_in = df.height
     drops: list[Drop] = []
+    # records with expert work (pushed to Label Studio or labeled) are exported whatever
+    # their selection says; the others only when selected
+    expert = expert_records(job.run_root)
     if "selected" in df.columns:
-        for rid in df.filter(pl.col("selected").eq(False))["id"]:
+        keep = pl.col("selected").ne(False) | pl.col("selected").is_null() | pl.col("id").is_in(list(expert))
+        for rid in df.filter(~keep)["id"]:
             drops.append(Drop(rid, "not_selected"))
-        df = df.filter(pl.col("selected").ne(False) | pl.col("selected").is_null())
+        df = df.filter(keep)
     selected = df.height
+    # expert work that left the run since it was pushed or labeled: reported, never silent
+    lost = expert_lost(job.run_root, expert, set(df["id"].to_list()))
 
     labels = job.labels()
     # agreement of the labels as pulled now, and the gates, before anything is written
@@ -373,7 +381,11 @@ def run_export(table: pl.LazyFrame, job: ExportJob, out_dir: Path, *, force: boo
         bench.pop("rows")
     _write_tokens(out_dir / TOKENS, items)
     write_text(out_dir / "schema.json", schema_text(cfg.format, cfg.reasoning_field))
-    write_jsonl(out_dir / "dropped.jsonl", ({"id": d.id, "stage": "export", "reason": d.reason, **d.detail} for d in drops))
+    write_jsonl(out_dir / "dropped.jsonl", [
+        *({"id": d.id, "stage": "export", "reason": d.reason, **d.detail} for d in drops),
+        *({"id": lo.id, "stage": lo.stage or "sources", "reason": lo.reason, "cause": lo.cause, "expert_work": lo.state}
+          for lo in lost),
+    ])
     written += [TOKENS, "schema.json", "dropped.jsonl"]
     # the assignment is kept once the files that use it are written (a read-only run folder
     # or export folder stops the export before either holds half of it)
@@ -414,6 +426,11 @@ def run_export(table: pl.LazyFrame, job: ExportJob, out_dir: Path, *, force: boo
             "decisions": dict(Counter(it.decision for it in items if it.decision)) if labels.decisions is not None else {},
         },
         "agreement": review,
+        "expert_work": {
+            "records": len(expert), "labeled": sum(1 for v in expert.values() if v == "labeled"),
+            "exported": sum(1 for it in items if it.example.id in expert),
+            "lost": dict(sorted(Counter(lo.reason for lo in lost).items())),
+        },
         "pii": dict(sorted(sum((Counter(it.pii) for it in items), Counter()).items())),
         "leakage": leakage,
     }
