@@ -156,6 +156,7 @@ def render_card(c: CardInput) -> str:
         f"exported {esc(c.created_at)}).",
         "",
     ]
+    lines += _section_version(c)
     lines += _section_contents(c)
     lines += _section_sources(c, stages)
     lines += _section_funnel(c, stages)
@@ -177,6 +178,23 @@ def render_card(c: CardInput) -> str:
               "No license was given in the configuration (`license:`): ask the data owner before sharing.", ""]
     lines += _section_files(c)
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _section_version(c: CardInput) -> list[str]:
+    """The dataset version (every export of a run is one), its parent and what changed."""
+    v = c.export.get("version")
+    if not v:
+        return []
+    out = ["## Version", ""]
+    parent = f"v{v['parent']}" if v.get("parent") else "none (the first version)"
+    out += [f"Version **v{v['version']}** of run `{esc(c.name)}`; parent: {parent}. "
+            "`curate diff RUN` lists the changes by example, `curate versions RUN` every version.", ""]
+    ch = v.get("changes")
+    if ch:
+        out += [f"Changes since v{v['parent']}: {esc(v.get('summary'))}.", ""]
+    elif v.get("parent"):
+        out += [esc(v.get("summary")), ""]
+    return out
 
 
 def _section_contents(c: CardInput) -> list[str]:

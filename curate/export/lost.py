@@ -49,28 +49,34 @@ def _kind(cause: str | None, stage: str | None) -> str:
     return "filtered"
 
 
+def where_dropped(run_root: Path, ids: list[str] | set[str]) -> dict[str, tuple[str, str | None]]:
+    """For each of ``ids`` found in the run's tables: (the latest stage table holding it,
+    its drop reason there; None: live). Ids in no table are left out."""
+    found: dict[str, tuple[str, str | None]] = {}
+    want = pl.Series(sorted(ids), dtype=pl.Utf8)
+    for stage in _TABLES:
+        path = Path(run_root) / f"{stage}.parquet"
+        left = want.filter(~want.is_in(list(found)))
+        if not path.is_file() or left.is_empty():
+            continue
+        lf = pl.scan_parquet(path)
+        names = lf.collect_schema().names()
+        if "id" not in names:
+            continue
+        cols = ["id"] + ([DROP_COLUMN] if DROP_COLUMN in names else [])
+        rows = lf.select(cols).filter(pl.col("id").is_in(left.implode())).collect()
+        for row in rows.iter_rows(named=True):
+            found.setdefault(row["id"], (stage, row.get(DROP_COLUMN)))
+    return found
+
+
 def expert_lost(run_root: Path | None, expert: dict[str, str], present: set[str]) -> list[Lost]:
     """Every record of ``expert`` (id -> labeled | pushed) not in ``present``, with where
     and why it left the run."""
     missing = {rid: state for rid, state in expert.items() if rid not in present}
     if not missing:
         return []
-    found: dict[str, tuple[str, str | None]] = {}
-    if run_root is not None:
-        want = pl.Series(sorted(missing), dtype=pl.Utf8)
-        for stage in _TABLES:
-            path = Path(run_root) / f"{stage}.parquet"
-            left = want.filter(~want.is_in(list(found)))
-            if not path.is_file() or left.is_empty():
-                continue
-            lf = pl.scan_parquet(path)
-            names = lf.collect_schema().names()
-            if "id" not in names:
-                continue
-            cols = ["id"] + ([DROP_COLUMN] if DROP_COLUMN in names else [])
-            rows = lf.select(cols).filter(pl.col("id").is_in(left.implode())).collect()
-            for row in rows.iter_rows(named=True):
-                found.setdefault(row["id"], (stage, row.get(DROP_COLUMN)))
+    found = where_dropped(run_root, set(missing)) if run_root is not None else {}
     out = []
     for rid, state in sorted(missing.items()):
         stage, cause = found.get(rid, (None, None))
