@@ -46,6 +46,7 @@ def _panels() -> list[tuple[str, str, Callable[[RunData], Panel | None]]]:
         human_eval,
         overview,
         pii,
+        versions,
     )
 
     # order on the page; overview is built last (it shows figures other panels compute)
@@ -59,13 +60,14 @@ def _panels() -> list[tuple[str, str, Callable[[RunData], Panel | None]]]:
         ("agreement", "Agreement", agreement.build),
         ("export", "Export", export.build),
         ("human_eval", "Human evaluation", human_eval.build),
+        ("versions", "Changes since the last version", versions.build),
     ]
 
 
 #: the panels every report has
 PANEL_IDS = ("overview", "funnel", "pii", "duplicates", "clusters", "distributions", "agreement", "export")
 #: panels that appear only when the run has what they show (their builder returns None otherwise)
-OPTIONAL_PANEL_IDS = ("human_eval",)
+OPTIONAL_PANEL_IDS = ("human_eval", "versions")
 
 
 def build_panels(run: RunFolder, *, strict: bool | None = None) -> list[Panel]:

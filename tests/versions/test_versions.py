@@ -87,6 +87,8 @@ def test_versions_diff_and_recreate(tmp_path):
     cli("build", "curate.yaml", cwd=tmp_path)
     text = cli("diff", str(run), "--ids", cwd=tmp_path).stdout
     assert "v2 → v3" in text and f"- {gone} (missing_from_sources)" in text
+    html = (run / "report.html").read_text()  # the build's report: its panel of changes
+    assert 'id="versions"' in html and "missing_from_sources" in html and "against its parent v2" in html
     d = json.loads(cli("diff", str(run), "--from", "v1", "--to", "3", "--json", cwd=tmp_path).stdout)
     assert {r["id"]: r["reason"] for r in d["removed"]} == {chosen[0]: "rejected_by_reviewers", gone: "missing_from_sources"}
     assert [e["version"] for e in read_index(run)] == [1, 2, 3]
