@@ -63,6 +63,11 @@ def issues() -> pl.DataFrame:
     return df.with_columns(("gh-" + pl.col("n").cast(pl.Utf8)).alias("id")).drop("n")
 
 
+def record_ids(df: pl.DataFrame) -> list[str]:
+    """The ids curate gives the rows (source type, source name, the row's id)."""
+    return [f"csv:gh:{i}" for i in df["id"].to_list()]
+
+
 def write_csv(df: pl.DataFrame, path: Path) -> None:
     df.select("id", "repo", "created_at", "label", "title", "body").write_csv(path)
 
@@ -80,7 +85,7 @@ def config(name: str, strategy: str, budget: int, recency: bool = False) -> dict
         "redact": {"enabled": False},
         "select": select,
         "label": {"task": "classification", "labels": ["bug", "feature", "question"]},
-        "export": {"split": {"eval": 0.1, "test": 0.0}, "min_examples": 1},
+        "export": {"format": "text", "split": {"eval": 0.1, "test": 0.0}, "min_examples": 1},
     }
 
 
@@ -115,37 +120,61 @@ def exported(run: Path) -> set[str]:
     return set(ex["id"].to_list())
 
 
-def one_strategy(tmp: Path, strategy: str, budget: int, all_issues: pl.DataFrame) -> dict:
-    truth = dict(zip(all_issues["id"], all_issues["label"]))
+NAME = "refresh"
+
+
+def run_of(work: Path) -> Path:
+    return work / "runs" / NAME
+
+
+def prepare(tmp: Path, budget: int, all_issues: pl.DataFrame) -> tuple[Path, Path, dict[str, float]]:
+    """Two runs every strategy starts from (their tables up to embed and the embedding
+    cache shared, so each vector is computed once): ``base`` on the oldest 2,700 issues,
+    ``full`` on 2,970 (no labels)."""
+    base = tmp / "base"
+    base.mkdir()
+    write_csv(all_issues.head(BASE), base / "issues.csv")
+    t_base = build(base, config(NAME, "random", budget))
+    full = tmp / "full"
+    shutil.copytree(base, full)
+    write_csv(all_issues.head(BASE + ADDED), full / "issues.csv")
+    t_full = build(full, config(NAME, "random", budget))
+    return base, full, {"first_build_all_stages": round(t_base, 1), "refresh_build_all_stages": round(t_full, 1)}
+
+
+def share_cache(full: Path, work: Path) -> None:
+    for f in (run_of(full) / "cache").glob("*.parquet"):
+        shutil.copy2(f, run_of(work) / "cache" / f.name)
+
+
+def one_strategy(tmp: Path, strategy: str, budget: int, all_issues: pl.DataFrame, base: Path, full: Path) -> dict:
+    truth = dict(zip(record_ids(all_issues), all_issues["label"]))
     work = tmp / strategy
-    work.mkdir()
-    write_csv(all_issues.head(BASE), work / "issues.csv")
-    name = f"refresh-{strategy}"
-    run = work / "runs" / name
-    t_base = build(work, config(name, strategy, budget))
+    shutil.copytree(base, work)
+    run = run_of(work)
+    t_base = build(work, config(NAME, strategy, budget))
     first = selected(run)
-    # the baseline: the same refresh with no expert work recorded
-    base_work = tmp / f"{strategy}-baseline"
-    shutil.copytree(work, base_work)
     label(run, first, truth)
-    t_labeled = build(work, config(name, strategy, budget))
+    t_labeled = build(work, config(NAME, strategy, budget))
     v_labeled = exported(run)
     # 10% more records, all newer
+    share_cache(full, work)
     write_csv(all_issues.head(BASE + ADDED), work / "issues.csv")
-    t_refresh = build(work, config(name, strategy, budget))
+    t_refresh = build(work, config(NAME, strategy, budget))
     second = selected(run)
     v_refresh = exported(run)
-    manifest = json.loads((run / "export" / "manifest.json").read_text())
-    stats = manifest["stats"]
-    write_csv(all_issues.head(BASE + ADDED), base_work / "issues.csv")
-    t_baseline = build(base_work, config(name, strategy, budget))
-    baseline = selected(base_work / "runs" / name)
+    stats = json.loads((run / "export" / "manifest.json").read_text())["stats"]
+    # the baseline: the same refresh with no expert work recorded (the selection as before)
+    base_work = tmp / f"{strategy}-baseline"
+    shutil.copytree(full, base_work)
+    t_baseline = build(base_work, config(NAME, strategy, budget))
+    baseline = selected(run_of(base_work))
     dropped = [json.loads(x) for x in (run / "export" / "dropped.jsonl").read_text().splitlines()]
-    labeled_dropped = {}
+    labeled_dropped: dict[str, int] = {}
     for d in dropped:
         if d["id"] in first:
             labeled_dropped[d["reason"]] = labeled_dropped.get(d["reason"], 0) + 1
-    new_ids = set(all_issues["id"][BASE:BASE + ADDED].to_list())
+    new_ids = set(record_ids(all_issues[BASE:BASE + ADDED]))
     return {
         "strategy": strategy, "budget": budget,
         "labeled": len(first),
@@ -162,22 +191,20 @@ def one_strategy(tmp: Path, strategy: str, budget: int, all_issues: pl.DataFrame
         "removed_by_reason": stats["version"]["changes"]["removed_by_reason"],
         "baseline_earlier_picks_unselected": len(first - baseline),
         "baseline_labels_lost_pct": round(100 * len(first - baseline) / len(first), 2) if first else None,
-        "seconds": {"first_build": round(t_base, 1), "labeled_rebuild": round(t_labeled, 1),
-                    "refresh_rebuild": round(t_refresh, 1), "baseline_rebuild": round(t_baseline, 1)},
+        "seconds": {"select_and_export": round(t_base, 1), "labeled_rebuild": round(t_labeled, 1),
+                    "refresh_rebuild": round(t_refresh, 1), "baseline_refresh": round(t_baseline, 1)},
     }
 
 
-def recency(tmp: Path, budget: int, all_issues: pl.DataFrame) -> dict:
-    new_ids = set(all_issues["id"][BASE:BASE + ADDED].to_list())
+def recency(tmp: Path, budget: int, all_issues: pl.DataFrame, full: Path) -> dict:
+    new_ids = set(record_ids(all_issues[BASE:BASE + ADDED]))
     out = {}
-    src = tmp / "cluster_balanced-baseline"  # a run on all 2,970 issues with no labels (embeddings cached)
     for flag in (False, True):
         work = tmp / f"recency-{flag}"
-        shutil.copytree(src, work)
-        name = "refresh-cluster_balanced"
-        build(work, config(name, "cluster_balanced", budget, recency=flag))
-        sel = selected(work / "runs" / name)
-        stats = json.loads((work / "runs" / name / "manifest.json").read_text())["stages"]["select"]["stats"]
+        shutil.copytree(full, work)
+        build(work, config(NAME, "cluster_balanced", budget, recency=flag))
+        sel = selected(run_of(work))
+        stats = json.loads((run_of(work) / "manifest.json").read_text())["stages"]["select"]["stats"]
         out["with_recency" if flag else "without"] = {
             "selected": len(sel), "newest_10pct_selected": len(sel & new_ids),
             "share_newest": round(len(sel & new_ids) / len(sel), 4) if sel else None,
@@ -197,7 +224,7 @@ def markdown(res: dict) -> str:
         "",
         "Data: GitHub issues (NLBSE'24, 3,000 real issues of five repositories, 2016-2023) in created_at order: "
         f"the oldest {BASE:,} built, labels simulated on the whole selection (budget {res['budget']}), then the next "
-        f"{ADDED} issues added (10% more, all newer) and the run rebuilt. Redaction off; default embedding model. "
+        f"{ADDED} issues added (10% more, all newer) and the run rebuilt. Redaction off; default embedding model; export format text (issues are documents). "
         "`benchmarks/refresh_bench.py`.",
         "",
         "| strategy | labeled | still selected | exported after refresh | kept | lost (labeled_now_*) | new tasks to push "
@@ -209,17 +236,22 @@ def markdown(res: dict) -> str:
         lines.append(f"| {r['strategy']} | {r['labeled']} | {r['labeled_still_selected']} | {r['labeled_exported_after_refresh']} "
                      f"| **{r['labeled_kept_pct']}%** | {lost} | {r['new_tasks_to_push']} "
                      f"| {r['baseline_earlier_picks_unselected']} ({r['baseline_labels_lost_pct']}%) |")
-    lines += ["", "Versions: each refresh export is v3 of its run (v1 the first build, v2 with the labels); its diff "
-              "against v2:", "", "| strategy | added | removed (by reason) | changed | moved |", "|---|---|---|---|---|"]
+    lines += ["", "Versions: the refresh export against its parent, the export with the labels (`curate diff RUN`):", "",
+              "| strategy | versions | added | removed (by reason) | changed | moved |", "|---|---|---|---|---|---|"]
     for r in res["strategies"]:
         d = r["diff"]
         rm = ", ".join(f"{k} {v}" for k, v in r["removed_by_reason"].items()) or "-"
-        lines.append(f"| {r['strategy']} | {d['added']} | {d['removed']} ({rm}) | {d['changed']} | {d['moved']} |")
-    lines += ["", "Seconds per build (the whole `curate build`, subprocess):", "",
-              "| strategy | first build | labeled rebuild | refresh rebuild | baseline refresh |", "|---|---|---|---|---|"]
+        lines.append(f"| {r['strategy']} | v{r['version'] - 1} → v{r['version']} | {d['added']} | {d['removed']} ({rm}) "
+                     f"| {d['changed']} | {d['moved']} |")
+    sec = res["seconds"]
+    lines += ["", f"Seconds per `curate build` (subprocess): the first build of the 2,700 issues with every stage "
+              f"{sec['first_build_all_stages']} s (embedding most of it), the refresh build of 2,970 "
+              f"{sec['refresh_build_all_stages']} s (270 new vectors); then per strategy, with the tables up to embed and "
+              "the embedding cache shared:", "",
+              "| strategy | select + export | labeled rebuild | refresh rebuild | baseline refresh |", "|---|---|---|---|---|"]
     for r in res["strategies"]:
         s = r["seconds"]
-        lines.append(f"| {r['strategy']} | {s['first_build']} | {s['labeled_rebuild']} | {s['refresh_rebuild']} | {s['baseline_rebuild']} |")
+        lines.append(f"| {r['strategy']} | {s['select_and_export']} | {s['labeled_rebuild']} | {s['refresh_rebuild']} | {s['baseline_refresh']} |")
     rc = res.get("recency")
     if rc:
         a, b = rc["without"], rc["with_recency"]
@@ -237,17 +269,31 @@ def main() -> None:
     ap.add_argument("--budget", type=int, default=150)
     ap.add_argument("--strategies", default="cluster_balanced,k_center,stratified,random")
     ap.add_argument("--no-recency", action="store_true")
+    ap.add_argument("--reuse", type=Path, default=None,
+                    help="Keep the two prepared runs (first build, refresh build) in this folder and reuse them when there.")
+    ap.add_argument("--markdown-only", action="store_true", help="Rewrite refresh.md from refresh.json.")
     args = ap.parse_args()
+    if args.markdown_only:
+        (RESULTS / "refresh.md").write_text(markdown(json.loads((RESULTS / "refresh.json").read_text())))
+        return
     all_issues = issues()
     res = {"machine": machine(), "budget": args.budget, "base": BASE, "added": ADDED, "strategies": []}
     with tempfile.TemporaryDirectory(prefix="curate-refresh-") as tmp_:
         tmp = Path(tmp_)
+        if args.reuse and (args.reuse / "full").is_dir():  # the two prepared runs of an earlier invocation
+            base, full = args.reuse / "base", args.reuse / "full"
+            res["seconds"] = json.loads((args.reuse / "seconds.json").read_text())
+        else:
+            base, full, res["seconds"] = prepare(tmp if args.reuse is None else args.reuse, args.budget, all_issues)
+            if args.reuse is not None:
+                (args.reuse / "seconds.json").write_text(json.dumps(res["seconds"]))
+        print(json.dumps(res["seconds"]), flush=True)
         for s in args.strategies.split(","):
-            r = one_strategy(tmp, s, args.budget, all_issues)
+            r = one_strategy(tmp, s, args.budget, all_issues, base, full)
             print(json.dumps(r), flush=True)
             res["strategies"].append(r)
-        if not args.no_recency and "cluster_balanced" in args.strategies:
-            res["recency"] = recency(tmp, args.budget, all_issues)
+        if not args.no_recency:
+            res["recency"] = recency(tmp, args.budget, all_issues, full)
             print(json.dumps(res["recency"]), flush=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "refresh.json").write_text(json.dumps(res, indent=2) + "\n")
