@@ -51,6 +51,15 @@ def test_every_strategy_keeps_expert_work_within_the_budget(data):
         assert all(KEPT_WHY not in sel.why[i] for i in order if i not in set(kept.tolist())), name
 
 
+def test_farthest_spread_keeps_expert_work_too(data):
+    x, labels, centroids, values = data
+    kept = np.array([1, 2, 3, 450], dtype=np.int64)
+    w = np.linspace(0.1, 1.0, x.shape[0])
+    for sel in (cluster_balanced(x, labels, centroids, 30, spread="farthest", kept=kept, weights=w),
+                stratified(values, 30, field="topic", x=x, spread="farthest", kept=kept, weights=w)):
+        assert len(sel.order) == 30 == len(set(sel.order.tolist())) and set(kept.tolist()) <= set(sel.order.tolist())
+
+
 def test_kept_beyond_the_budget_are_all_selected(data):
     kept = np.arange(0, 60, 2, dtype=np.int64)  # 30 kept, budget 10
     for name, sel in run_all(data, 10, kept=kept).items():
