@@ -72,8 +72,16 @@ def write_csv(df: pl.DataFrame, path: Path) -> None:
     df.select("id", "repo", "created_at", "label", "title", "body").write_csv(path)
 
 
+#: select.fraction instead of a fixed budget (set by --fraction): more records, a larger budget
+FRACTION: list[float] = []
+
+
 def config(name: str, strategy: str, budget: int, recency: bool = False) -> dict:
-    select: dict = {"strategy": strategy, "budget": budget, "seed": 0}
+    select: dict = {"strategy": strategy, "seed": 0}
+    if FRACTION:
+        select["fraction"] = FRACTION[0]
+    else:
+        select["budget"] = budget
     if strategy == "stratified":
         select["stratify_by"] = "repo"
     if recency:
@@ -271,13 +279,18 @@ def main() -> None:
     ap.add_argument("--no-recency", action="store_true")
     ap.add_argument("--reuse", type=Path, default=None,
                     help="Keep the two prepared runs (first build, refresh build) in this folder and reuse them when there.")
+    ap.add_argument("--fraction", type=float, default=None,
+                    help="Select this share of the candidates instead of --budget (the budget grows with the data).")
+    ap.add_argument("--out", default="refresh", help="Results file name (without .md / .json).")
     ap.add_argument("--markdown-only", action="store_true", help="Rewrite refresh.md from refresh.json.")
     args = ap.parse_args()
     if args.markdown_only:
-        (RESULTS / "refresh.md").write_text(markdown(json.loads((RESULTS / "refresh.json").read_text())))
+        (RESULTS / f"{args.out}.md").write_text(markdown(json.loads((RESULTS / f"{args.out}.json").read_text())))
         return
+    if args.fraction is not None:
+        FRACTION.append(args.fraction)
     all_issues = issues()
-    res = {"machine": machine(), "budget": args.budget, "base": BASE, "added": ADDED, "strategies": []}
+    res = {"machine": machine(), "budget": args.budget if args.fraction is None else f"fraction {args.fraction}", "base": BASE, "added": ADDED, "strategies": []}
     with tempfile.TemporaryDirectory(prefix="curate-refresh-") as tmp_:
         tmp = Path(tmp_)
         if args.reuse and (args.reuse / "full").is_dir():  # the two prepared runs of an earlier invocation
@@ -296,8 +309,8 @@ def main() -> None:
             res["recency"] = recency(tmp, args.budget, all_issues, full)
             print(json.dumps(res["recency"]), flush=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "refresh.json").write_text(json.dumps(res, indent=2) + "\n")
-    (RESULTS / "refresh.md").write_text(markdown(res))
+    (RESULTS / f"{args.out}.json").write_text(json.dumps(res, indent=2) + "\n")
+    (RESULTS / f"{args.out}.md").write_text(markdown(res))
     print(markdown(res))
 
 
