@@ -72,7 +72,8 @@ def test_versions_diff_and_recreate(tmp_path):
     # labels arrive: one rejected, one corrected, the rest accepted -> v2
     decide(run, {**{i: ("accept", None) for i in chosen[2:]}, chosen[0]: ("reject", None),
                  chosen[1]: ("edit", "A corrected reply.")})
-    cli("export", str(run), "-o", str(tmp_path / "out2"), cwd=tmp_path)
+    out = cli("export", str(run), "-o", str(tmp_path / "out2"), cwd=tmp_path).stdout
+    assert "dataset version v2 (parent v1: +0 added, -1 removed (rejected_by_reviewers 1)" in " ".join(out.split())
     d = json.loads(cli("diff", str(run), "--json", cwd=tmp_path).stdout)
     assert (d["from"]["version"], d["to"]["version"]) == (1, 2)
     assert d["counts"] == {"before": 10, "after": 9, "added": 0, "removed": 1, "changed": 9, "moved": 0, "unchanged": 0}
