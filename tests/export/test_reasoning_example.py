@@ -18,6 +18,7 @@ from curate.export.config import FORMATS, ExportConfig
 from curate.export.stage import ExportJob, run_export
 from curate.export.validate import validate_file
 from curate.pipeline import build
+from curate.stages import STAGE_ORDER
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "reasoning"
 #: every format in the example's own mode (think), and the other modes where they make sense
@@ -38,7 +39,7 @@ def export(run, out: Path, **settings):
     m = run.manifest()
     cfg = ExportConfig.model_validate({**m["config"]["export"], **settings})
     job = ExportJob(cfg=cfg, config=m["config"], manifest=m, base_dir=run.root, run_root=run.root)
-    return run_export(live_scan(run.last_table(before="export")[1]), job, out)
+    return run_export(live_scan(run.last_table(STAGE_ORDER[: STAGE_ORDER.index("export")])[1]), job, out)
 
 
 def _files(out: Path, fmt: str) -> dict[str, str]:
