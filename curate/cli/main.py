@@ -37,7 +37,7 @@ app = typer.Typer(
 # command modules, in the order they appear in `curate --help`
 COMMAND_MODULES = (
     "init", "build", "inspect", "report", "redact", "dedupe", "select",
-    "label", "agreement", "eval", "export", "drift", "validate", "pii", "schema",
+    "label", "agreement", "eval", "export", "drift", "validate", "pii", "schema", "diff",
 )
 
 

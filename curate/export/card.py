@@ -156,6 +156,7 @@ def render_card(c: CardInput) -> str:
         f"exported {esc(c.created_at)}).",
         "",
     ]
+    lines += _section_version(c)
     lines += _section_contents(c)
     lines += _section_sources(c, stages)
     lines += _section_funnel(c, stages)
@@ -177,6 +178,23 @@ def render_card(c: CardInput) -> str:
               "No license was given in the configuration (`license:`): ask the data owner before sharing.", ""]
     lines += _section_files(c)
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _section_version(c: CardInput) -> list[str]:
+    """The dataset version (every export of a run is one), its parent and what changed."""
+    v = c.export.get("version")
+    if not v:
+        return []
+    out = ["## Version", ""]
+    parent = f"v{v['parent']}" if v.get("parent") else "none (the first version)"
+    out += [f"Version **v{v['version']}** of run `{esc(c.name)}`; parent: {parent}. "
+            "`curate diff RUN` lists the changes by example, `curate versions RUN` every version.", ""]
+    ch = v.get("changes")
+    if ch:
+        out += [f"Changes since v{v['parent']}: {esc(v.get('summary'))}.", ""]
+    elif v.get("parent"):
+        out += [esc(v.get("summary")), ""]
+    return out
 
 
 def _section_contents(c: CardInput) -> list[str]:
@@ -362,6 +380,7 @@ def _section_labels(c: CardInput) -> list[str]:
         rows = [(esc(k), v) for k, v in (lab.get("decisions") or {}).items()]
         if rows:
             out += table(["decision", "records"], rows) + [""]
+    out += _expert_work(c.export.get("expert_work") or {})
     ag = c.export.get("agreement") or {}
     if ag.get("fields"):
         out += [f"Agreement between the two reviewers of each item, computed from the labels at export time "
@@ -391,6 +410,21 @@ def _section_labels(c: CardInput) -> list[str]:
                          "not measured" if g.get("value") is None else f"{g['value']:.3f}", state))
         out += [f"Agreement gates (`label.gates`, on failure: {esc(ag.get('on_fail'))}):", ""]
         out += table(["field", "statistic", "at least", "measured", "result"], rows) + [""]
+    return out
+
+
+def _expert_work(xw: dict[str, Any]) -> list[str]:
+    """Records pushed to Label Studio or labeled there: kept through rebuilds, and any that
+    left the run since, by reason."""
+    if not xw.get("records"):
+        return []
+    out = [f"Expert work: {fmt_value(xw.get('records'))} records were pushed to Label Studio "
+           f"({fmt_value(xw.get('labeled'))} with labels); every rebuild keeps them selected, and "
+           f"{fmt_value(xw.get('exported'))} are in this export.", ""]
+    lost = xw.get("lost") or {}
+    if lost:
+        out += ["Records with expert work that are no longer in the run (listed by id in `dropped.jsonl`):", ""]
+        out += table(["reason", "records"], [(f"`{esc(k)}`", fmt_value(v)) for k, v in lost.items()]) + [""]
     return out
 
 

@@ -228,6 +228,21 @@ class PromptsConfig(BaseModel):
     )
 
 
+class VersionsConfig(BaseModel):
+    """Every export of a run is a dataset version (runs/<name>/versions/)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    keep_text: bool = Field(
+        default=False,
+        description=(
+            "Also keep each version's examples as written (gzipped JSONL), so `curate versions RUN --recreate N` "
+            "gives back the exact files. Off: a version keeps its manifest and its example ids with their split, "
+            "label state and content hashes, and is re-created from the run's current tables (see docs/export.md)."
+        ),
+    )
+
+
 class ExportConfig(BaseModel):
     """Training files for any trainer, split without leakage, with a dataset card."""
 
@@ -293,6 +308,7 @@ class ExportConfig(BaseModel):
     cost: CostConfig = Field(default_factory=CostConfig)
     volume: VolumeConfig = Field(default_factory=VolumeConfig)
     prompts: PromptsConfig = Field(default_factory=PromptsConfig)
+    versions: VersionsConfig = Field(default_factory=VersionsConfig)
 
     @model_validator(mode="after")
     def _fields_known(self) -> ExportConfig:

@@ -29,6 +29,8 @@ from curate.export.decontaminate import NgramIndex, build_index, is_contaminated
 from curate.export.examples import Drop, Item, make_items
 from curate.export.formats import formatter
 from curate.export.labels import label_settings, load_run_decisions
+from curate.export.lost import expert_lost
+from curate.labelstudio.expert import expert_records
 from curate.export.review import (
     check_gates,
     compute_run_agreement,
@@ -42,6 +44,9 @@ from curate.export.splitstore import read_split, split_settings, write_split
 from curate.export.tokens import TokenCounter, resolve_counter, tokenizer_files
 from curate.run import now_iso
 from curate.stages.base import SinkStage, StageContext, StageResult
+from curate.versions.diff import change_summary, diff_tables
+from curate.versions.examples import example_table
+from curate.versions.store import DROPPED_SCHEMA, load_version, next_version, record_version
 from curate.store import (
     WriteError,
     atomic_path,
@@ -262,11 +267,17 @@ def run_export(table: pl.LazyFrame, job: ExportJob, out_dir: Path, *, force: boo
     df = _read(table, extra)
     result.records_in = df.height
     drops: list[Drop] = []
+    # records with expert work (pushed to Label Studio or labeled) are exported whatever
+    # their selection says; the others only when selected
+    expert = expert_records(job.run_root)
     if "selected" in df.columns:
-        for rid in df.filter(pl.col("selected").eq(False))["id"]:
+        keep = pl.col("selected").ne(False) | pl.col("selected").is_null() | pl.col("id").is_in(list(expert))
+        for rid in df.filter(~keep)["id"]:
             drops.append(Drop(rid, "not_selected"))
-        df = df.filter(pl.col("selected").ne(False) | pl.col("selected").is_null())
+        df = df.filter(keep)
     selected = df.height
+    # expert work that left the run since it was pushed or labeled: reported, never silent
+    lost = expert_lost(job.run_root, expert, set(df["id"].to_list()))
 
     labels = job.labels()
     # agreement of the labels as pulled now, and the gates, before anything is written
@@ -373,7 +384,11 @@ def run_export(table: pl.LazyFrame, job: ExportJob, out_dir: Path, *, force: boo
         bench.pop("rows")
     _write_tokens(out_dir / TOKENS, items)
     write_text(out_dir / "schema.json", schema_text(cfg.format, cfg.reasoning_field))
-    write_jsonl(out_dir / "dropped.jsonl", ({"id": d.id, "stage": "export", "reason": d.reason, **d.detail} for d in drops))
+    write_jsonl(out_dir / "dropped.jsonl", [
+        *({"id": d.id, "stage": "export", "reason": d.reason, **d.detail} for d in drops),
+        *({"id": lo.id, "stage": lo.stage or "sources", "reason": lo.reason, "cause": lo.cause, "expert_work": lo.state}
+          for lo in lost),
+    ])
     written += [TOKENS, "schema.json", "dropped.jsonl"]
     # the assignment is kept once the files that use it are written (a read-only run folder
     # or export folder stops the export before either holds half of it)
@@ -414,9 +429,20 @@ def run_export(table: pl.LazyFrame, job: ExportJob, out_dir: Path, *, force: boo
             "decisions": dict(Counter(it.decision for it in items if it.decision)) if labels.decisions is not None else {},
         },
         "agreement": review,
+        "expert_work": {
+            "records": len(expert), "labeled": sum(1 for v in expert.values() if v == "labeled"),
+            "exported": sum(1 for it in items if it.example.id in expert),
+            "lost": dict(sorted(Counter(lo.reason for lo in lost).items())),
+        },
         "pii": dict(sorted(sum((Counter(it.pii) for it in items), Counter()).items())),
         "leakage": leakage,
     }
+    # the version this export is, and what changed since its parent
+    dropped_rows = [{"id": d.id, "stage": "export", "reason": d.reason, "cause": None} for d in drops] + [
+        {"id": lo.id, "stage": lo.stage or "sources", "reason": lo.reason, "cause": lo.cause} for lo in lost]
+    version = _version(job, items, row_of, df, labels, dropped_rows)
+    if version is not None:
+        stats["version"] = version["stats"]
     stats["funnel_entry"] = {"records_in": result.records_in, "records_out": result.records_out,
                              "dropped": result.dropped, "rejected": 0}
     created = now_iso()
@@ -438,6 +464,10 @@ def run_export(table: pl.LazyFrame, job: ExportJob, out_dir: Path, *, force: boo
         "stats": stats, "files": checksums,
     })
     written.append(EXPORT_MANIFEST)
+    if version is not None and job.run_root is not None:
+        record_version(job.run_root, version["stats"]["version"], version["stats"]["parent"],
+                       read_export_manifest(out_dir) or {}, version["examples"], dropped_rows, out_dir,
+                       version["text"], version["changes"])
     for stale, digest in previous.items():
         p = out_dir / stale
         if stale not in written and p.is_file() and not p.is_symlink() and sha256_file(p) == digest:
@@ -445,6 +475,36 @@ def run_export(table: pl.LazyFrame, job: ExportJob, out_dir: Path, *, force: boo
     result.outputs = written
     result.stats = stats
     return ExportOutcome(result=result, files=written)
+
+
+def _version(job: ExportJob, items: list[Item], row_of: Any, df: pl.DataFrame, labels: Labels,
+             dropped_rows: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The number, parent and changes of the version this export becomes (None: an export
+    without a run folder is no version of anything)."""
+    if job.run_root is None:
+        return None
+    number, parent = next_version(job.run_root)
+    rows = [row_of(it.example) for it in items]
+    hashes = dict(zip(df["id"].to_list(), df["content_hash"].to_list())) if "content_hash" in df.columns else {}
+    table = example_table(items, rows, hashes, labels.decisions)
+    changes, note = None, None
+    if parent is not None:
+        try:
+            before = load_version(job.run_root, parent)
+        except InputError as exc:
+            note = f"the parent version could not be read: {exc}"
+        else:
+            changes = diff_tables(before.examples, table, pl.DataFrame(dropped_rows, schema=DROPPED_SCHEMA), job.run_root)
+    text = None
+    if job.cfg.versions.keep_text:
+        text = {}
+        for it, row in zip(items, rows):
+            text.setdefault(it.split, []).append(row)
+    stats = {"version": number, "parent": parent, "summary": change_summary(changes) if note is None else note,
+             "changes": None if changes is None else {k: changes[k] for k in
+                                                      ("counts", "removed_by_reason", "changed_by_kind", "moved_by_splits", "strata")},
+             "text_kept": text is not None}
+    return {"stats": stats, "examples": table, "text": text, "changes": changes}
 
 
 def read_export_manifest(folder: Path) -> dict[str, Any] | None:

@@ -28,6 +28,15 @@ def summary_lines(stats: dict[str, Any]) -> list[tuple[str, str]]:
     if b.get("written"):
         who = "expert-reviewed" if b.get("expert_reviewed") else "not reviewed"
         out.append(("info", f"benchmark: {b.get('examples', 0):,} eval examples ({who}) → {b.get('file')}"))
+    ver = stats.get("version") or {}
+    if ver:
+        parent = f"parent v{ver['parent']}: {ver.get('summary')}" if ver.get("parent") else "the run's first version"
+        out.append(("info", f"dataset version v{ver['version']} ({parent}; `curate diff` for the details)"))
+    xw = stats.get("expert_work") or {}
+    if xw.get("lost"):
+        out.append(("warning", f"{sum(xw['lost'].values()):,} records with expert work (pushed or labeled) are no "
+                               "longer in the run: " + ", ".join(f"{k} {v:,}" for k, v in xw["lost"].items())
+                               + " (listed in dropped.jsonl)"))
     v = stats.get("volume") or {}
     for t in v.get("tasks") or []:
         name = f"task {t['task']}: " if t.get("task") is not None else ""

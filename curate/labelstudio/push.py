@@ -20,6 +20,7 @@ import polars as pl
 from curate.errors import InputError
 from curate.labelstudio.client import LabelStudioClient, LabelStudioError
 from curate.labelstudio.config import LabelConfig
+from curate.labelstudio.expert import record_pushed
 from curate.labelstudio.state import ProjectState
 from curate.labelstudio.tasks import DRAFT_KEY, NotReviewable, task_data
 from curate.labelstudio.templates import Template, build_template
@@ -214,6 +215,8 @@ def push(
     result = PushResult(project_id=project_id, project_url=f"{client.url}/projects/{project_id}/data",
                         created=created, settings_changed=changed, selected=df.height)
     have = existing_record_ids(client, project_id)
+    # every record with a task is expert work a rebuild keeps selected (labels/pushed.json)
+    record_pushed(run.root, set(have))
     result.duplicated_in_project = sum(1 for n in have.values() if n > 1)
     selected_ids = set(df.get_column("id").to_list())
     result.no_longer_selected = sum(1 for rid in have if rid not in selected_ids)
@@ -249,6 +252,7 @@ def push(
             have = existing_record_ids(client, project_id)
             if not all(t["data"]["record_id"] in have for t in chunk):
                 raise
+        record_pushed(run.root, {t["data"]["record_id"] for t in chunk})
         done += len(chunk)
         result.imported += len(chunk)
         if progress:

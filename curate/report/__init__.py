@@ -47,6 +47,7 @@ def _panels() -> list[tuple[str, str, Callable[[RunData], Panel | None]]]:
         human_eval,
         overview,
         pii,
+        versions,
     )
 
     # order on the page; overview is built last (it shows figures other panels compute)
@@ -61,13 +62,14 @@ def _panels() -> list[tuple[str, str, Callable[[RunData], Panel | None]]]:
         ("export", "Export", export.build),
         ("human_eval", "Human evaluation", human_eval.build),
         ("drift", "Drift", drift.build),  # curate drift: drift.json
+        ("versions", "Changes since the last version", versions.build),
     ]
 
 
 #: the panels every report has
 PANEL_IDS = ("overview", "funnel", "pii", "duplicates", "clusters", "distributions", "agreement", "export")
 #: panels that appear only when the run has what they show (their builder returns None otherwise)
-OPTIONAL_PANEL_IDS = ("human_eval", "drift")
+OPTIONAL_PANEL_IDS = ("human_eval", "drift", "versions")
 
 
 def build_panels(run: RunFolder, *, strict: bool | None = None) -> list[Panel]:

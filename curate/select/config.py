@@ -36,6 +36,23 @@ class ClusterConfig(BaseModel):
     )
 
 
+class RecencyConfig(BaseModel):
+    """Weigh recent records more in selection (e.g. to sample recent production queries)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    field: str = Field(
+        min_length=1,
+        description=(
+            "Where a record's date or time is: `meta.<key>` (or a bare metadata key); ISO 8601 text or Unix "
+            "seconds. Records without a readable value weigh as the oldest dated record."
+        ),
+    )
+    half_life_days: float = Field(
+        gt=0, description="A record this many days older than the newest candidate weighs half as much.",
+    )
+
+
 class SelectConfig(BaseModel):
     """Choosing the records worth a reviewer's time."""
 
@@ -71,6 +88,13 @@ class SelectConfig(BaseModel):
     stratify_by: str | None = Field(
         default=None,
         description="Metadata field for the stratified strategy (e.g. category, priority), or 'source' / 'kind'.",
+    )
+    recency: RecencyConfig | None = Field(
+        default=None,
+        description=(
+            "Weigh recent records more: every strategy uses the weights (random draws by them; cluster_balanced "
+            "and stratified weigh quotas and spread; k_center scales distances). See docs/selection.md."
+        ),
     )
     seed: int = Field(default=0, description="Seed of k-means and of random choices; same seed, same selection.")
     clusters: ClusterConfig = Field(default_factory=ClusterConfig)

@@ -23,12 +23,15 @@ def k_center_greedy(
     start: int | None = None,
     preselected: np.ndarray | None = None,
     device: str = "cpu",
+    weights: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pick ``budget`` rows of ``x`` (unit vectors) by farthest-point traversal.
 
     Returns (picked indices in pick order, the cosine distance of each pick to the earlier
     ones at the time it was picked (the first: nan), final distance of every row to its
-    nearest pick). ``preselected`` rows count as already covered (not returned)."""
+    nearest pick). ``preselected`` rows count as already covered (not returned).
+    ``weights`` (positive, one per row): each pick is the row with the largest weighted
+    distance instead (recency: a recent record far from the picks goes first)."""
     n = x.shape[0]
     if preselected is not None and len(preselected) == 0:
         preselected = None
@@ -37,7 +40,8 @@ def k_center_greedy(
         mind = np.full(n, np.nan, dtype=np.float32)
         return np.zeros(0, np.int64), np.zeros(0, np.float32), mind
     if device != "cpu":
-        return _k_center_torch(x, budget, start, preselected, device)
+        return _k_center_torch(x, budget, start, preselected, device, weights)
+    w = None if weights is None else np.asarray(weights, dtype=np.float32)
     x = np.ascontiguousarray(x, dtype=np.float32)
     mind = np.full(n, np.inf, dtype=np.float32)
     picks: list[int] = []
@@ -51,7 +55,7 @@ def k_center_greedy(
             p = nearest_to_mean(x) if start is None else int(start)
             gap = float("nan")
         else:
-            p = int(np.argmax(mind))
+            p = int(np.argmax(mind if w is None else np.where(np.isneginf(mind), -np.inf, mind * w)))
             gap = float(mind[p])
         picks.append(p)
         gaps.append(gap)
@@ -68,10 +72,11 @@ def _final_distances(x: np.ndarray, picks: np.ndarray, preselected: np.ndarray |
     return nearest_distance(x, x[chosen])
 
 
-def _k_center_torch(x, budget, start, preselected, device) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _k_center_torch(x, budget, start, preselected, device, weights=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     import torch
 
     dev = torch.device(device)
+    wt = None if weights is None else torch.from_numpy(np.asarray(weights, dtype=np.float32)).to(dev)
     xt = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32)).to(dev)
     n = xt.shape[0]
     mind = torch.full((n,), float("inf"), dtype=torch.float32, device=dev)
@@ -88,7 +93,8 @@ def _k_center_torch(x, budget, start, preselected, device) -> tuple[np.ndarray, 
             p = int(torch.argmax(xt @ xt.mean(0))) if start is None else int(start)
             gap = float("nan")
         else:
-            p = int(torch.argmax(mind))  # first maximal index, as numpy
+            score = mind if wt is None else torch.where(torch.isneginf(mind), mind, mind * wt)
+            p = int(torch.argmax(score))  # first maximal index, as numpy
             gap = float(mind[p])
         picks.append(p)
         gaps.append(gap)

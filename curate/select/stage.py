@@ -20,12 +20,14 @@ import polars as pl
 from curate.dedupe.config import SemanticDedupeConfig
 from curate.embed.inputs import embed_inputs
 from curate.embed.vectors import to_numpy
+from curate.labelstudio.expert import expert_fingerprint, expert_records
 from curate.errors import ConfigError
 from curate.select.cluster import derive_k, kmeans
 from curate.select.config import VECTOR_STRATEGIES, SelectConfig
 from curate.select.coverage import coverage_distances, group_coverage
 from curate.select.labels import cluster_terms, sample_per_cluster
 from curate.select.projection import fit_pca_2d, project
+from curate.select.recency import recency_weights
 from curate.select.strategies import (
     Selection,
     cluster_balanced,
@@ -111,7 +113,19 @@ class SelectStage(GlobalStage):
         fp = super().fingerprint()
         sem = semantic_settings(self.run_config)
         fp["semantic_dedupe"] = sem.model_dump(mode="json") if sem is not None else None
+        # records with expert work (pushed or labeled) are kept selected: a push or a first
+        # label changes the selection's input
+        fp["expert_work"] = expert_fingerprint(self._run_root())
         return fp
+
+    def _run_root(self):
+        root = getattr(self, "run_root", None)
+        if root is not None:
+            return root
+        try:
+            return self.run_config.run_dir()
+        except Exception:  # a standalone `curate select` has no run folder of its own
+            return None
 
     def resources(self) -> Resources:
         return Resources(cpus=1.0)
@@ -132,6 +146,7 @@ class SelectStage(GlobalStage):
         # no texts: the strategies work from vectors and metadata
         cols = [c for c in ("id", "kind", "meta", "source", "embedding") if c in names]
         df = table.select(cols).collect()
+        self._expert = expert_records(ctx.run.root if ctx.run is not None else self._run_root())
         out = self._select(ctx, ctx.ops_for(table), df, has_vectors, sem)
         assert out.height == df.height
         if cfg.clusters.terms and self._info.get("k"):
@@ -192,6 +207,11 @@ class SelectStage(GlobalStage):
         drop: list[str | None] = [None] * n
         why: list[str | None] = [None] * n
         cand = np.arange(n, dtype=np.int64)
+        expert = getattr(self, "_expert", {}) or {}
+        is_kept = np.fromiter((rid in expert for rid in df["id"].to_list()), dtype=bool, count=n)
+        weights = None
+        if cfg.recency is not None and n:
+            weights, info["recency"] = recency_weights(df, cfg.recency)
         if x is not None and cand.size:
             mean, axes = fit_pca_2d(x[cand], seed=cfg.seed)
             proj = project(x, mean, axes)
@@ -206,6 +226,8 @@ class SelectStage(GlobalStage):
             sem_group = np.full(n, -1, dtype=np.int64)
             sem_group[cand] = np.asarray(group, dtype=np.int64)
             keep = np.asarray(keep, dtype=bool)
+            # a record with expert work stays, even beside a semantic twin: its labels are kept
+            keep |= is_kept[cand]
             for i in cand[~keep]:
                 drop[i] = SEMANTIC_DUPLICATE
                 why[i] = f"semantic duplicate (group {sem_group[i]}, cosine similarity ≥ {float(sem.threshold):.2f} to a kept record)"
@@ -213,9 +235,17 @@ class SelectStage(GlobalStage):
 
         # 3. selection
         budget = budget_for(cfg, int(cand.size))
-        ctx.progress.note(f"{cfg.strategy}: {budget:,} of {cand.size:,}")
+        kept = np.flatnonzero(is_kept[cand])
+        info["expert_work"] = {
+            "kept": int(kept.size), "labeled": sum(1 for i in cand[kept] if expert.get(df["id"][int(i)]) == "labeled"),
+            "known": len(expert), "not_candidates": len(expert) - int(kept.size), "budget": budget,
+            "over_budget": max(int(kept.size) - budget, 0),
+        }
+        ctx.progress.note(f"{cfg.strategy}: {max(budget, kept.size):,} of {cand.size:,}"
+                          + (f" ({kept.size:,} kept with expert work)" if kept.size else ""))
         t0 = time.perf_counter()
-        sel = self._strategy(ops, df, x, cand, cluster, centroids, budget, device)
+        sel = self._strategy(ops, df, x, cand, cluster, centroids, budget, device,
+                             kept if kept.size else None, weights[cand] if weights is not None else None)
         info["select_seconds"] = round(time.perf_counter() - t0, 3)
         rank = np.full(n, -1, dtype=np.int64)
         rank[cand[sel.order]] = np.arange(1, sel.order.size + 1)
@@ -260,22 +290,28 @@ class SelectStage(GlobalStage):
         return ops.device(c.device, setting="select.clusters.device")
 
     def _strategy(self, ops: Ops, df: pl.DataFrame, x: np.ndarray | None, cand: np.ndarray, cluster: np.ndarray,
-                  centroids: np.ndarray | None, budget: int, device: str) -> Selection:
+                  centroids: np.ndarray | None, budget: int, device: str, kept: np.ndarray | None = None,
+                  weights: np.ndarray | None = None) -> Selection:
+        """The configured strategy over the candidates; ``kept`` (positions among them)
+        are selected first and count against the budget, ``weights`` is recency."""
         cfg = self.config
         if cand.size == 0:
             return Selection(np.zeros(0, np.int64), [])
         xc = x[cand] if x is not None else None
+        more = {k: v for k, v in (("kept", kept), ("weights", weights)) if v is not None}
         if cfg.strategy == "cluster_balanced":
             assert xc is not None and centroids is not None
-            return cluster_balanced(xc, cluster[cand], centroids, budget, alpha=cfg.alpha, spread=cfg.spread, seed=cfg.seed)
+            return cluster_balanced(xc, cluster[cand], centroids, budget, alpha=cfg.alpha, spread=cfg.spread,
+                                    seed=cfg.seed, **more)
         if cfg.strategy == "k_center":
             assert xc is not None
-            return ops.call(k_center, xc, budget, device=device, resources=Resources(gpus=gpus_for(device)))
+            return ops.call(k_center, xc, budget, device=device, resources=Resources(gpus=gpus_for(device)), **more)
         if cfg.strategy == "stratified":
             assert cfg.stratify_by
             values = field_values(df[cand.tolist()] if cand.size != df.height else df, cfg.stratify_by)
-            return stratified(values, budget, field=cfg.stratify_by, alpha=cfg.alpha, seed=cfg.seed, x=xc, spread=cfg.spread)
-        return random_sample(int(cand.size), budget, seed=cfg.seed)
+            return stratified(values, budget, field=cfg.stratify_by, alpha=cfg.alpha, seed=cfg.seed, x=xc,
+                              spread=cfg.spread, **more)
+        return random_sample(int(cand.size), budget, seed=cfg.seed, **more)
 
     # -- figures for the manifest, report and dataset card ---------------------------------
     def stats(self, output: pl.LazyFrame) -> dict[str, Any]:
