@@ -81,13 +81,16 @@ def find_duplicates(
     columns: list[str] | None = None,
     total: int | None = None,
     note: Callable[[str], None] | None = None,
+    prefer: frozenset[str] | set[str] | None = None,
 ) -> DedupeResult:
     """Exact and near-duplicate detection over the records of ``source``: a stage's
     ``ctx.ops``, or a table whose rows are all live (run in this process).
 
     ``columns``: the columns the table has (``id`` and ``text`` at least; ``messages``
     and ``meta`` feed the keep policy). ``total``: the number of records, if known
-    (preallocates the signatures)."""
+    (preallocates the signatures). ``prefer``: ids of records a group keeps before any
+    other (records reviewers worked on: an earlier copy of a labeled record does not
+    take its place), whatever the keep policy says; the policy orders the rest."""
     if isinstance(source, Ops):
         ops = source
         assert columns is not None, "give the table's columns with ops"
@@ -151,6 +154,10 @@ def find_duplicates(
     del ids_parts, node_of_parts, node_first_row, key_to_node
     features = {k: (np.concatenate(v) if v else np.zeros(0)) for k, v in feature_parts.items()}
     rank = policy.ranks(cfg.keep, features, n_rows)
+    if prefer:
+        preferred = ids.is_in(list(prefer)).to_numpy()
+        if preferred.any():
+            rank = policy.preferred_first(rank, preferred)
     node_rank = node_ranks(node_of, rank, n_nodes)
     info: dict[str, Any] = {"records": n_rows, "distinct_texts": n_nodes, "device": device}
 

@@ -10,6 +10,10 @@ result does not depend on anything but the input order.
 - ``newest``: the latest time in the meta field ``newest_field`` (ISO 8601 text or Unix
   seconds/milliseconds); records without one come last.
 - ``first``: first seen.
+
+Whatever the policy, records with expert work (pushed to Label Studio or labeled) rank
+ahead of the others (:func:`preferred_first`), so a copy arriving with new data never
+takes a reviewed record's place.
 """
 
 from __future__ import annotations
@@ -102,3 +106,13 @@ def ranks(policy: str, features: dict[str, np.ndarray], n: int) -> np.ndarray:
     rank = np.empty(n, dtype=np.int64)
     rank[order] = index
     return rank
+
+
+def preferred_first(rank: np.ndarray, preferred: np.ndarray) -> np.ndarray:
+    """``rank`` with the ``preferred`` records ahead of all others (each side keeps its
+    order)."""
+    n = rank.size
+    order = np.lexsort((rank, ~preferred))
+    out = np.empty(n, dtype=np.int64)
+    out[order] = np.arange(n, dtype=np.int64)
+    return out

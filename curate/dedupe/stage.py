@@ -17,6 +17,7 @@ import polars as pl
 
 from curate.dedupe.config import DedupeConfig
 from curate.dedupe.finder import EXACT_REASON, NEAR_REASON, find_duplicates
+from curate.labelstudio.expert import expert_fingerprint, expert_records
 from curate.records import DROP_COLUMN
 from curate.stages.base import Columns, GlobalStage, Resources, StageContext
 
@@ -53,7 +54,10 @@ class DedupeStage(GlobalStage):
 
     def fingerprint(self) -> dict[str, Any]:
         # where signatures are computed does not change them, nor does the batch size
-        return {"config": self.cfg.model_dump(mode="json", exclude={"device", "batch_size", "semantic"})}
+        return {"config": self.cfg.model_dump(mode="json", exclude={"device", "batch_size", "semantic"}),
+                # records with expert work are kept first in their groups: a push or a first
+                # label can change which copy a group keeps
+                "expert_work": expert_fingerprint(self.run_root)}
 
     def resources(self) -> Resources:
         return Resources(cpus=1.0, gpus=0.0, batch_size=self.cfg.batch_size)
@@ -62,7 +66,9 @@ class DedupeStage(GlobalStage):
         cfg = self.cfg
         columns = table.collect_schema().names()
         total = int(table.select(pl.len()).collect().item())
-        result = find_duplicates(ctx.ops_for(table), cfg, columns=columns, total=total, note=ctx.progress.note)
+        expert = expert_records(ctx.run.root if ctx.run is not None else self.run_root)
+        result = find_duplicates(ctx.ops_for(table), cfg, columns=columns, total=total, note=ctx.progress.note,
+                                 prefer=frozenset(expert))
         self._info = result.info
         s = result.info.get("seconds", {})
         ctx.log.info(

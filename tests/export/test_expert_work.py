@@ -62,21 +62,33 @@ def test_labeled_records_kept_and_the_lost_ones_named(tmp_path):
     assert len(chosen) == 10
     label(run, chosen)
 
-    # the sources change: one labeled ticket is gone, one is now a later copy of a new
-    # earlier ticket (the dedupe keeps the first seen), one is cut to a few characters
+    # the sources change: one labeled ticket is gone, one is cut to a few characters, two
+    # labeled tickets now say the same (one of them must go), and a new copy of another
+    # labeled ticket arrives ahead of it (the copy goes: reviewed records keep their place)
     native = {f"csv:bitext:{r['id']}": r for r in data}
-    gone, dup, short = native[chosen[0]], native[chosen[1]], native[chosen[2]]
-    twin = {**dup, "id": "twin-of-labeled"}
-    changed = [twin] + [({**r, "instruction": "hi", "response": "ok"} if r is short else r) for r in data if r is not gone]
+    gone, short = native[chosen[0]], native[chosen[2]]
+    same_a, same_b, copied = native[chosen[1]], native[chosen[3]], native[chosen[4]]
+    twin = {**copied, "id": "twin-of-labeled"}
+    changed = [twin]
+    for r in data:
+        if r is gone:
+            continue
+        if r is short:
+            r = {**r, "instruction": "hi", "response": "ok"}
+        if r is same_b:
+            r = {**r, "instruction": same_a["instruction"], "response": same_a["response"]}
+        changed.append(r)
     changed += [{**r, "id": f"new-{i}", "instruction": f"new ticket {i}: {r['instruction']} please"}
                 for i, r in enumerate(data[10:15])]
     write_rows(tmp_path / "tickets.csv", changed)
     build(tmp_path)
+    order = [f"csv:bitext:{r['id']}" for r in changed]
+    first, second = sorted([chosen[1], chosen[3]], key=order.index)  # the first seen stays
 
     sel = pl.read_parquet(run / "select.parquet")
     selected = set(sel.filter(pl.col("selected").fill_null(False))["id"].to_list())
-    still = set(chosen[3:])
-    assert still <= selected  # the labeled records still in the run stay selected
+    still = (set(chosen[1:]) - {chosen[2], second})
+    assert still <= selected and "csv:bitext:twin-of-labeled" not in selected  # the labeled records still in the run stay selected
     assert len(selected) == 10  # they count against the budget
 
     export = run / "export"
@@ -84,11 +96,13 @@ def test_labeled_records_kept_and_the_lost_ones_named(tmp_path):
     for name in ("train.jsonl",):
         exported |= {json.loads(x)["metadata"]["id"] for x in (export / name).read_text().splitlines()}
     assert exported == still  # labels in use: exactly the accepted, still-live records
+    dedupe = pl.read_parquet(run / "dedupe.parquet").filter(pl.col("id") == "csv:bitext:twin-of-labeled")
+    assert dedupe["drop_reason"].to_list() == ["exact_duplicate"] and dedupe["dup_of"].to_list() == [chosen[4]]
     dropped = [json.loads(x) for x in (export / "dropped.jsonl").read_text().splitlines()]
     lost = {d["id"]: (d["reason"], d["stage"], d["cause"]) for d in dropped if d["reason"].startswith("labeled_")}
     assert lost == {
         chosen[0]: ("labeled_now_missing", "sources", None),
-        chosen[1]: ("labeled_now_duplicate", "dedupe", "exact_duplicate"),
+        second: ("labeled_now_duplicate", "dedupe", "exact_duplicate"),
         chosen[2]: ("labeled_now_filtered", "filter", "too_short"),
     }
     stats = json.loads((export / "manifest.json").read_text())["stats"]["expert_work"]
