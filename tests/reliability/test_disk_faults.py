@@ -117,9 +117,11 @@ def test_a_second_build_of_the_same_run_stops_clearly(drops_build, tmp_path):
     SIGSTOP while the second tries, so it cannot finish in between.)"""
     runs = tmp_path / "runs"
     shutil.copytree(drops_build.run, runs / "drops")
-    # without the kept split the rebuild draws it as the reference did, so the files compare
-    # byte for byte (with it, the card and manifest say how many sides were kept)
+    # without the kept split and the dataset versions the rebuild exports as the reference
+    # did, so the files compare byte for byte (with them, the card and manifest say how
+    # many sides were kept and name the reference's export as the parent version)
     (runs / "drops" / "split.json").unlink()
+    shutil.rmtree(runs / "drops" / "versions", ignore_errors=True)
     first = subprocess.Popen([sys.executable, "-m", "curate", "build", "curate.yaml", "--runs-dir", str(runs),
                               "--from", "dedupe", "-q"], cwd=drops_build.project, env=curate_env(),
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
