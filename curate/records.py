@@ -113,6 +113,83 @@ def meta_loads(meta: str | None) -> dict[str, Any]:
     return json.loads(meta) if meta else {}
 
 
+# -- the typed columns' one owner ------------------------------------------------------
+#
+# ``meta`` stays JSON text: its keys are whatever each source maps (a struct type would
+# differ per source and per file, and every table of a run would need a union of them).
+# Everything that reads a metadata field goes through meta_of / meta_get / meta_expr.
+# ``pii`` and ``pii_residual`` (entity type -> count) are typed: PII_DTYPE, written by the
+# redact stage through pii_column and read through pii_counts.
+
+#: ``pii`` / ``pii_residual``: one entry per entity type found, sorted by type
+PII_DTYPE = pl.List(pl.Struct({"entity": pl.Utf8, "count": pl.Int32}))
+
+
+def pii_column(name: str, counts: list[Mapping[str, int]]) -> pl.Series:
+    """A ``pii``-typed column from one ``{entity type: count}`` per row."""
+    return pl.Series(name, [[{"entity": k, "count": int(v)} for k, v in sorted(c.items())] for c in counts],
+                     dtype=PII_DTYPE)
+
+
+def pii_counts(value: Any) -> dict[str, int]:
+    """``{entity type: count}`` of a ``pii`` / ``pii_residual`` value: the typed list of a
+    table, or the JSON text of a run built before the column was typed."""
+    if value is None:
+        return {}
+    if isinstance(value, str):
+        try:
+            value = json.loads(value) if value else {}
+        except ValueError:
+            return {}
+    if isinstance(value, Mapping):
+        return {str(k): int(v) for k, v in value.items()}
+    out: dict[str, int] = {}
+    for item in value:
+        if item and item.get("entity") is not None:
+            out[str(item["entity"])] = out.get(str(item["entity"]), 0) + int(item.get("count") or 0)
+    return out
+
+
+def meta_of(meta: Any) -> dict[str, Any]:
+    """A row's metadata as a dict: the JSON text of a table, or a dict already (records
+    read from a file); ``{}`` when absent or unreadable."""
+    if isinstance(meta, Mapping):
+        return dict(meta)
+    if not meta:
+        return {}
+    try:
+        obj = json.loads(meta)
+    except (ValueError, TypeError):
+        return {}
+    return obj if isinstance(obj, dict) else {}
+
+
+def meta_get(meta: Any, key: str) -> Any:
+    """The value of metadata field ``key`` (``meta.`` prefix optional; dots go into
+    nested objects when the whole key is not a field itself); None when absent."""
+    obj: Any = meta_of(meta)
+    key = key.removeprefix("meta.")
+    if key in obj:
+        return obj[key]
+    for part in key.split("."):
+        if not isinstance(obj, dict) or part not in obj:
+            return None
+        obj = obj[part]
+    return obj
+
+
+def meta_json_path(key: str) -> str:
+    """JSONPath of a (dotted) metadata field: ``ticket.created_at`` -> ``$['ticket']['created_at']``."""
+    parts = [p for p in key.removeprefix("meta.").split(".") if p]
+    return "$" + "".join("['" + p.replace("\\", "\\\\").replace("'", "\\'") + "']" for p in parts)
+
+
+def meta_expr(key: str) -> pl.Expr:
+    """A polars expression for metadata field ``key`` of the ``meta`` column, as text
+    (objects and lists as JSON); null where absent."""
+    return pl.col("meta").cast(pl.Utf8).str.json_path_match(meta_json_path(key))
+
+
 class RecordError(ValueError):
     """A row cannot become a Record; the message is the reject reason (no record text)."""
 

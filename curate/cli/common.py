@@ -15,7 +15,7 @@ from rich.console import Console
 
 from curate.config import CurateConfig, load_config
 from curate.errors import CurateError, InputError
-from curate.records import RECORD_SCHEMA, content_hash, flatten, meta_loads
+from curate.records import PII_DTYPE, RECORD_SCHEMA, content_hash, flatten, meta_loads, pii_counts
 from curate.run import RunFolder
 
 console = Console()
@@ -205,8 +205,12 @@ def read_records(path: Path) -> pl.DataFrame:
                     raise InputError(f"{path}:{n}: expected a JSON object")
                 if "meta" in row and not isinstance(row["meta"], str):
                     row["meta"] = json.dumps(row["meta"], sort_keys=True, ensure_ascii=False)
+                for col in ("pii", "pii_residual"):
+                    if col in row:  # written as objects (record_to_json): back to the typed list
+                        row[col] = [{"entity": k, "count": v} for k, v in sorted(pii_counts(row[col]).items())]
                 rows.append(row)
         df = pl.DataFrame(rows, infer_schema_length=None) if rows else pl.DataFrame(schema={"id": pl.Utf8})
+        df = df.with_columns(pl.col(c).cast(PII_DTYPE) for c in ("pii", "pii_residual") if c in df.columns)
     else:
         raise InputError(f"{path}: expected a .jsonl or .parquet file")
     return complete_records(df, str(path))
@@ -253,9 +257,14 @@ def complete_records(df: pl.DataFrame, where: str) -> pl.DataFrame:
 
 
 def record_to_json(row: dict[str, Any]) -> dict[str, Any]:
+    """A table row as a JSON line: ``meta`` as an object, ``pii`` and ``pii_residual`` as
+    objects (entity type -> count)."""
     out = dict(row)
     if isinstance(out.get("meta"), str):
         out["meta"] = meta_loads(out["meta"])
+    for col in ("pii", "pii_residual"):
+        if out.get(col) is not None:
+            out[col] = pii_counts(out[col])
     return out
 
 

@@ -47,15 +47,7 @@ def _write(df: pl.DataFrame, path: Path) -> None:
     from curate.cli.common import record_to_json
     from curate.store import write_jsonl
 
-    def rows():
-        for r in df.iter_rows(named=True):
-            r = record_to_json(r)
-            for col in ("pii", "pii_residual"):
-                if isinstance(r.get(col), str):
-                    r[col] = json.loads(r[col])
-            yield r
-
-    write_jsonl(path, rows())
+    write_jsonl(path, (record_to_json(r) for r in df.iter_rows(named=True)))
 
 
 def _operators(specs: list[str]) -> dict | None:

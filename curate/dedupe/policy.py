@@ -24,13 +24,9 @@ from datetime import datetime, timezone
 import numpy as np
 import polars as pl
 
+from curate.records import meta_expr
+
 POLICIES = ("complete", "longest", "newest", "first")
-
-
-def json_path(field: str) -> str:
-    """JSONPath of a (dotted) meta field: ``ticket.created_at`` -> ``$['ticket']['created_at']``."""
-    parts = [p for p in field.split(".") if p]
-    return "$" + "".join("['" + p.replace("\\", "\\\\").replace("'", "\\'") + "']" for p in parts)
 
 
 def feature_exprs(policy: str, columns: list[str], newest_field: str = "created_at") -> dict[str, pl.Expr]:
@@ -50,7 +46,7 @@ def feature_exprs(policy: str, columns: list[str], newest_field: str = "created_
             out["assistant"] = pl.lit(False)
     if policy == "newest":
         out["time"] = (
-            pl.col("meta").cast(pl.Utf8).str.json_path_match(json_path(newest_field))
+            meta_expr(newest_field)
             if "meta" in columns
             else pl.lit(None, dtype=pl.Utf8)
         )

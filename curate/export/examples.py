@@ -37,7 +37,7 @@ from curate.export.config import ExportConfig
 from curate.export.fields import field_value
 from curate.export.formats import Example, NotExportable, chat_from_turns, transcript
 from curate.export.labels import labels_prompt
-from curate.records import meta_loads
+from curate.records import meta_of, pii_counts
 
 
 @dataclass
@@ -104,16 +104,7 @@ class Drop:
 
 
 def _pii(value: Any) -> dict[str, int]:
-    if not value:
-        return {}
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except json.JSONDecodeError:
-            return {}
-    if isinstance(value, dict):
-        return {str(k): int(v) for k, v in value.items() if isinstance(v, (int, float)) and v}
-    return {}
+    return {k: v for k, v in pii_counts(value).items() if v}
 
 
 def _render_record(row: dict[str, Any]) -> str:
@@ -194,7 +185,7 @@ def _item(
     row: dict[str, Any], label: dict[str, Any] | None, cfg: ExportConfig, task: str, labels: dict[str, str],
     policy: TurnsConfig, with_labels: bool = False,
 ) -> Item:
-    meta = meta_loads(row.get("meta")) if isinstance(row.get("meta"), str) else (row.get("meta") or {})
+    meta = meta_of(row.get("meta"))
     kind = row.get("kind") or "record"
     # the turns as ingest normalises them (a no-op on a run built with normalisation)
     norm = normalize_turns(row.get("messages"), policy, kind)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from curate.records import meta_loads
+from curate.records import meta_get
 
 ROLE_NAMES = {"user": "Customer", "assistant": "Agent", "system": "System"}
 
@@ -86,9 +86,5 @@ def task_data(row: dict[str, Any], task: str) -> dict[str, Any]:
 
 
 def _meta_category(meta: Any) -> str | None:
-    try:
-        m = meta_loads(meta) if isinstance(meta, str) else (meta or {})
-    except ValueError:
-        return None
-    value = m.get("category") if isinstance(m, dict) else None
+    value = meta_get(meta, "category")
     return str(value) if value not in (None, "") else None

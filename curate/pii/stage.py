@@ -1,7 +1,8 @@
 """The redact stage: every text of every record (title, turns, metadata values and keys,
 and the id) through Presidio and curate's recognizers, replaced by the configured
 operators, then checked again by an independent residual pass. Adds ``pii`` (entity type
--> count, JSON) and ``pii_residual`` (the same for what the residual check found), replaces
+-> count, ``PII_DTYPE``: a list of {entity, count}) and ``pii_residual`` (the same for what
+the residual check found), replaces
 an ``id`` that holds personal data by its keyed hash, and sets ``drop_reason`` to
 ``pii_residual`` on quarantined records and to ``redaction_timeout`` on records that ran
 out of their time budget (their texts withheld)."""
@@ -20,7 +21,16 @@ import polars as pl
 
 from curate.errors import StageError
 from curate.pii.config import RedactConfig
-from curate.records import DROP_COLUMN, MESSAGE_DTYPE, content_hash, flatten, meta_dumps, meta_loads
+from curate.records import (
+    DROP_COLUMN,
+    MESSAGE_DTYPE,
+    content_hash,
+    flatten,
+    meta_dumps,
+    meta_loads,
+    pii_column,
+    pii_counts,
+)
 from curate.stages.base import BatchStage, Resources
 
 log = logging.getLogger("curate.pii")
@@ -195,8 +205,8 @@ class RedactStage(BatchStage):
                 texts.append("")
                 metas.append("{}" if r["meta"] is not None else None)
                 hashes.append(content_hash(""))
-                pii.append("{}")
-                residual.append("{}")
+                pii.append({})
+                residual.append({})
                 drops.append(TIMEOUT_REASON)
                 reasonings.append(None)
                 timed_out.append(o.id)
@@ -212,8 +222,8 @@ class RedactStage(BatchStage):
             texts.append(text)
             metas.append(meta_dumps(o.meta) if r["meta"] is not None else None)
             hashes.append(content_hash(text))
-            pii.append(json.dumps(o.pii, sort_keys=True))
-            residual.append(json.dumps(o.residual, sort_keys=True))
+            pii.append(o.pii)
+            residual.append(o.residual)
             if o.residual:
                 flagged.append((r["id"], o.residual))
             drops.append(RESIDUAL_REASON if o.residual and self.config.on_residual == "quarantine" else None)
@@ -233,8 +243,8 @@ class RedactStage(BatchStage):
             pl.Series("text", texts, dtype=pl.Utf8),
             pl.Series("meta", metas, dtype=pl.Utf8),
             pl.Series("content_hash", hashes, dtype=pl.Utf8),
-            pl.Series("pii", pii, dtype=pl.Utf8),
-            pl.Series("pii_residual", residual, dtype=pl.Utf8),
+            pii_column("pii", pii),
+            pii_column("pii_residual", residual),
             pl.Series(DROP_COLUMN, drops, dtype=pl.Utf8),
         )
         if has_reasoning:
@@ -263,12 +273,12 @@ class RedactStage(BatchStage):
         residual: dict[str, int] = {}
         with_pii = with_residual = 0
         for p, r in zip(df["pii"].to_list(), df["pii_residual"].to_list()):
-            counts = json.loads(p) if p else {}
+            counts = pii_counts(p)
             if counts:
                 with_pii += 1
                 for k, v in counts.items():
                     totals[k] = totals.get(k, 0) + int(v)
-            res = json.loads(r) if r else {}
+            res = pii_counts(r)
             if res:
                 with_residual += 1
                 for k, v in res.items():

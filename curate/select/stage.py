@@ -20,8 +20,9 @@ import polars as pl
 from curate.dedupe.config import SemanticDedupeConfig
 from curate.embed.inputs import embed_inputs
 from curate.embed.vectors import to_numpy
-from curate.labelstudio.expert import expert_fingerprint, expert_records
 from curate.errors import ConfigError
+from curate.labelstudio.expert import expert_fingerprint, expert_records
+from curate.records import meta_get
 from curate.select.cluster import derive_k, kmeans
 from curate.select.config import VECTOR_STRATEGIES, SelectConfig
 from curate.select.coverage import coverage_distances, group_coverage
@@ -63,11 +64,7 @@ def field_values(df: pl.DataFrame, field: str) -> list[str]:
         return [MISSING if v is None else str(v) for v in df[field].to_list()]
     out = []
     for raw in (df["meta"].to_list() if "meta" in df.columns else [None] * df.height):
-        try:
-            obj = json.loads(raw) if raw else {}
-        except (json.JSONDecodeError, TypeError):
-            obj = {}
-        v = obj.get(field) if isinstance(obj, dict) else None
+        v = meta_get(raw, field)
         if v is None or v == "":
             out.append(MISSING)
         elif isinstance(v, (list, dict)):

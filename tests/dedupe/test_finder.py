@@ -11,7 +11,8 @@ import pytest
 
 from curate.dedupe.config import DedupeConfig
 from curate.dedupe.finder import find_duplicates
-from curate.dedupe.policy import json_path, parse_time
+from curate.dedupe.policy import parse_time
+from curate.records import meta_json_path as json_path
 from curate.records import RECORD_SCHEMA, make_record
 
 TICKET = (

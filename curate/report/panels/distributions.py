@@ -3,11 +3,9 @@ after selection, as shares, so a skewed selection shows at a glance."""
 
 from __future__ import annotations
 
-import json
-
 import polars as pl
 
-from curate.records import DROP_COLUMN, live
+from curate.records import DROP_COLUMN, live, meta_expr, meta_of
 from curate.report.charts import paired_bars
 from curate.report.data import RunData
 from curate.report.html import Html, fmt_int, join, shorten, tag
@@ -33,20 +31,14 @@ def _meta_keys(data: RunData, stage: str) -> list[str]:
     for m in lf.head(2000).collect()["meta"].to_list():
         if not m:
             continue
-        try:
-            obj = json.loads(m) if isinstance(m, str) else m
-        except json.JSONDecodeError:
-            continue
-        if isinstance(obj, dict):
-            present.update(k for k in obj if obj[k] not in (None, ""))
+        obj = meta_of(m)
+        present.update(k for k in obj if obj[k] not in (None, ""))
     return [k for k in dict.fromkeys(keys) if k in present]
 
 
 def _values(lf: pl.LazyFrame, field: str) -> pl.Expr:
     if field.startswith("meta."):
-        key = field.removeprefix("meta.")
-        path = "$." + key if key.replace("_", "").isalnum() else "$['" + key.replace("'", "") + "']"
-        return pl.col("meta").str.json_path_match(path).alias(field)
+        return meta_expr(field).alias(field)
     return pl.col(field).cast(pl.Utf8).alias(field)
 
 

@@ -4,48 +4,27 @@ from __future__ import annotations
 
 import polars as pl
 
-from curate.records import DROP_COLUMN, live
+from curate.records import DROP_COLUMN, PII_DTYPE, live, pii_counts
 from curate.report.charts import Bar, colour, hbars
 from curate.report.data import RunData
 from curate.report.html import Html, fmt_int, fmt_pct, join, tag
 from curate.report.panels.base import Panel, details, kpis, not_run, note, stats_table, table
 from curate.report.panels.cards import record_card
 
-_PAIR = r'"((?:[^"\\]|\\.)*)"\s*:\s*(-?\d+)'
-
 
 def pii_long(lf: pl.LazyFrame, dtype: pl.DataType) -> pl.LazyFrame:
-    """(row, entity, n) for every entity count of every record, whatever the column's
-    type: a JSON object as a string, a struct, or a list of key/value structs."""
+    """(row, entity, n) for every entity count of every record: the typed column
+    (``PII_DTYPE``), or the JSON text of a run built before it was typed (read through
+    :func:`curate.records.pii_counts`)."""
     lf = lf.with_row_index("_row")
-    if dtype == pl.Utf8 or dtype == pl.String:
-        return (
-            lf.select("_row", pl.col("pii").str.extract_all(r'"(?:[^"\\]|\\.)*"\s*:\s*-?\d+').alias("_kv"))
-            .explode("_kv")
-            .drop_nulls("_kv")
-            .select(
-                "_row",
-                pl.col("_kv").str.extract(_PAIR, 1).alias("entity"),
-                pl.col("_kv").str.extract(_PAIR, 2).cast(pl.Int64).alias("n"),
-            )
-        )
-    if isinstance(dtype, pl.Struct):
-        names = [f.name for f in dtype.fields]
-        return (
-            lf.select("_row", pl.col("pii").struct.unnest())
-            .unpivot(index="_row", on=names, variable_name="entity", value_name="n")
-            .with_columns(pl.col("n").cast(pl.Int64, strict=False))
-        )
-    if isinstance(dtype, pl.List) and isinstance(dtype.inner, pl.Struct):
-        inner = [f.name for f in dtype.inner.fields]
-        k = "key" if "key" in inner else inner[0]
-        v = "value" if "value" in inner else inner[-1]
-        return (
-            lf.select("_row", "pii").explode("pii").drop_nulls("pii")
-            .select("_row", pl.col("pii").struct.field(k).cast(pl.Utf8).alias("entity"),
-                    pl.col("pii").struct.field(v).cast(pl.Int64, strict=False).alias("n"))
-        )
-    raise TypeError(f"pii column of type {dtype}")
+    if dtype == pl.Utf8:
+        lf = lf.with_columns(pl.col("pii").map_elements(
+            lambda v: [{"entity": k, "count": n} for k, n in sorted(pii_counts(v).items())], return_dtype=PII_DTYPE))
+    return (
+        lf.select("_row", "pii").explode("pii").drop_nulls("pii")
+        .select("_row", pl.col("pii").struct.field("entity").alias("entity"),
+                pl.col("pii").struct.field("count").cast(pl.Int64).alias("n"))
+    )
 
 
 def build(data: RunData) -> Panel:
