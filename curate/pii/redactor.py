@@ -17,14 +17,17 @@ from typing import Any
 import regex as re
 
 from curate.pii.budget import RecordBudgets, RedactionTimeout, record_budget
+from curate.pii.code import blank, code_spans
 from curate.pii.config import RedactConfig
 from curate.pii.engine import PIECE_CHARS, Detection, PiiAnalyzer, resolve_overlaps
+from curate.pii.frequent import frequent_terms
 from curate.pii.ids import id_key, native_part, redacted_id
+from curate.pii.secrets import read_key, read_salt
+from curate.pii.language import UNDETERMINED, detect
 from curate.pii.metadata import MetaField, apply, meta_fields
 from curate.pii.operators import Operators
 from curate.pii.recognizers.names import NOT_NAMES
 from curate.pii.residual import find_residuals
-from curate.pii.secrets import read_key, read_salt
 
 log = logging.getLogger("curate.pii")
 
@@ -63,6 +66,8 @@ class RecordOut:
     id_replaced: bool = False
     #: the record ran out of its time budget: every text withheld, nothing redacted
     timed_out: bool = False
+    #: language of each of its texts -> values replaced in texts of that language
+    languages: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -72,6 +77,7 @@ class _Field:
     text: str
     label: str = ""  # context a short text is read with ("phone" for a metadata value)
     short: bool = False
+    lang: str = UNDETERMINED  # set by _detect
 
 
 class Redactor:
@@ -143,11 +149,25 @@ class Redactor:
         own texts and the joined short texts go through spaCy in one stream."""
         dets: list[list[list[Detection]]] = [[[] for _ in fields] for fields in layout]
         own = [(i, j) for i, fields in enumerate(layout) for j, f in enumerate(fields) if not f.short and f.text]
-        joined = self._join_short(layout, budgets)
-        found = self.analyzer.analyze_texts(
-            [layout[i][j].text for i, j in own] + [text for _, text, _ in joined],
-            budget=budgets, owners=[i for i, _ in own] + [key for key, _, _ in joined],
+        if self.config.detect_language:
+            for i, j in own:
+                f = layout[i][j]
+                f.lang = detect(blank(f.text, code_spans(f.text)) if self.config.code_aware else f.text)
+        ft = self.config.frequent_terms
+        self.analyzer.frequent = (
+            frequent_terms([[f.text for f in fields if f.kind in ("title", "message")] for fields in layout],
+                           ft.min_records, ft.min_share, ft.min_count)
+            if ft.enabled else frozenset()
         )
+        joined = self._join_short(layout, budgets)
+        try:
+            found = self.analyzer.analyze_texts(
+                [layout[i][j].text for i, j in own] + [text for _, text, _ in joined],
+                budget=budgets, owners=[i for i, _ in own] + [key for key, _, _ in joined],
+                languages=[layout[i][j].lang for i, j in own] + [UNDETERMINED] * len(joined),
+            )
+        finally:
+            self.analyzer.frequent = frozenset()
         for (i, j), d in zip(own, found):
             dets[i][j] = d
         self._cut_short(layout, dets, budgets, joined, found[len(own):])
@@ -236,6 +256,7 @@ class Redactor:
         mentions = [(d.entity, f.text[d.start:d.end]) for f, ds in zip(fields, dets) if f.kind != "id" for d in ds]
         ops.prepare(mentions)
         counts: Counter[str] = Counter()
+        by_lang: Counter[str] = Counter({f.lang: 0 for f in fields if f.kind in ("title", "message") and f.text})
         residual: Counter[str] = Counter()
         new_text: list[str] = []
         id_found = False
@@ -262,6 +283,7 @@ class Redactor:
                 out_len += len(repl)
                 pos = d.end
                 counts[d.entity] += 1
+                by_lang[f.lang] += 1
             parts.append(text[pos:])
             redacted = "".join(parts)
             if self.config.residual_checks:
@@ -287,7 +309,7 @@ class Redactor:
             rid = redacted_id(rid, rec.source, self.id_key)
         return RecordOut(
             title, messages, meta, dict(sorted(counts.items())), dict(sorted(residual.items())),
-            id=rid, id_replaced=rid != rec.id,
+            id=rid, id_replaced=rid != rec.id, languages=dict(sorted(by_lang.items())),
         )
 
     def _withheld(self, rec: RecordIn) -> RecordOut:

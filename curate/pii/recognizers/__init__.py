@@ -10,6 +10,7 @@ from curate.pii.recognizers.address import StreetAddressRecognizer
 from curate.pii.recognizers.cards import card_recognizer
 from curate.pii.recognizers.custom import deny_list_recognizers, pattern_recognizers
 from curate.pii.recognizers.ids import id_recognizer
+from curate.pii.recognizers.lexicon_names import LexiconNameRecognizer
 from curate.pii.recognizers.names import (
     NameListRecognizer,
     OrgAsPersonRecognizer,
@@ -18,7 +19,7 @@ from curate.pii.recognizers.names import (
 )
 from curate.pii.recognizers.network import ip_recognizer, username_recognizer
 from curate.pii.recognizers.phone import phone_recognizer
-from curate.pii.recognizers.secrets import secret_recognizer
+from curate.pii.recognizers.credentials import secret_recognizer
 
 
 def support_recognizers(config: RedactConfig) -> list[EntityRecognizer]:
@@ -29,6 +30,7 @@ def support_recognizers(config: RedactConfig) -> list[EntityRecognizer]:
         NameListRecognizer(lang),
         OrgAsPersonRecognizer(lang),
         TranscriptRecognizer(lang),
+        LexiconNameRecognizer(lang),
         StreetAddressRecognizer(lang),
         phone_recognizer(lang),
         card_recognizer(lang),
