@@ -1,5 +1,5 @@
 """Where a text is code, not prose: fenced and inline code in Markdown, ``<code>`` and
-``<pre>`` elements, stack-trace lines and identifiers (``useState``, ``pg_dump``,
+``<pre>`` elements, stack-trace lines, lines of C-like code and patches, and identifiers (``useState``, ``pg_dump``,
 ``os.path.join``, ``Foo::bar()``). NER reads no names there (it took ``FlatList``,
 ``Click`` and ``Traceback`` for people) and the name rules are not applied; the pattern
 recognizers (secrets, e-mail addresses, IPs, cards, ...) still read code as it is."""
@@ -20,6 +20,12 @@ _TRACE = re.compile(
     r"(?m)^[ \t]*+(?:at[ \t]++[\w$.<>/\\:\[\]-]{1,300}+[ \t]*+\([^\n]{0,300}+\)|at[ \t]++[\w$.<>]{1,200}+\.[\w$<>]{1,100}+"
     r"|File[ \t]++\"[^\"\n]{1,400}+\",[ \t]++line[ \t]++\d++[^\n]*+|Traceback[ \t]++\(most[ \t]++recent[ \t]++call[ \t]++last\):"
     r"|Caused[ \t]++by:[^\n]*+|(?:raise|throw|import|from|def|class|return|const|let|var|function)[ \t]++[\w.$]++[^\n]*+)[ \t]*+$"
+)
+#: a line of C-like code or of a patch: ending in ";", "{", "}" (not a "}}" template slot)
+#: or "*/", a preprocessor line, a diff header or hunk line
+_CODE_LINE = re.compile(
+    r"(?m)^(?:[^\n]{0,400}?(?:;|\{|(?<!\})\}(?!\})|\*/)[ \t]*+|[ \t]*+\#[ \t]*+(?:include|define|if|ifdef|ifndef|endif|else|pragma)\b[^\n]*+"
+    r"|@@[ \t][^\n]*+|(?:\+\+\+|---)[ \t]++[ab]/[^\n]*+|diff[ \t]++--git[^\n]*+)$"
 )
 #: one identifier: snake_case, dotted.names (a letter on both sides of the dot), camelCase
 #: (a lower-case start, or three lower-case letters before an inner capital: "FlatList", not
@@ -48,6 +54,8 @@ def code_spans(text: str) -> list[tuple[int, int]]:
     if "<" in text:
         spans += [m.span() for m in _ELEMENT.finditer(text)]
     spans += [m.span() for m in _TRACE.finditer(text)]
+    if ";" in text or "{" in text or "}" in text or "#" in text or "@@" in text or "---" in text or "+++" in text:
+        spans += [m.span() for m in _CODE_LINE.finditer(text)]
     spans += [m.span() for m in _IDENT.finditer(text)]
     if not spans:
         return []

@@ -381,7 +381,8 @@ class PiiAnalyzer:
             if lang != self.language:
                 self.pipelines[lang] = _load_pipeline(name, config.model.ner_only, f"redact.model.languages.{lang}")
         #: capitalised terms frequent in the batch being analysed (set by the Redactor):
-        #: NER's names and places equal to one of them are not kept
+        #: NER's entities equal to one of them (or made of them) are dropped before the
+        #: recognizers read them
         self.frequent: frozenset[str] = frozenset()
         allow = [a.strip().lower() for a in config.allow_list if a.strip()]
         self._allow_terms = set(allow)
@@ -474,6 +475,14 @@ class PiiAnalyzer:
             else:
                 for i, doc in zip(idx, nlp.pipe((view(i) for i in idx), batch_size=self.config.model.batch_size)):
                     docs[i] = doc
+        if self.frequent:
+            # NER's names and places that are terms frequent in the batch are taken out
+            # before any recognizer reads the entities (a context rule still finds a name
+            # there; dropping the merged result instead would lose the rule's finding too)
+            for doc in docs:
+                ents = doc.ents
+                if ents and any(_is_frequent(e.text, self.frequent) for e in ents):
+                    doc.ents = [e for e in ents if not _is_frequent(e.text, self.frequent)]
         for i, doc in enumerate(docs):
             if keys is None or budget is None:
                 out[i] = self._analyze_doc(texts[i], doc, code[i])
@@ -529,8 +538,6 @@ class PiiAnalyzer:
                 continue
             if any(p.fullmatch(value) for p in self._allow_patterns):
                 continue
-            if self.frequent and d.entity in _NER_TYPES and d.source in _NER_SOURCES and _is_frequent(value, self.frequent):
-                continue
             if d.entity in _ONE_LINE and "\n" in value:
                 # NER runs across line breaks ("John Smith\nSupport"): keep the name lines
                 off = s
@@ -554,8 +561,6 @@ class PiiAnalyzer:
 _NER_TYPES = frozenset({"PERSON", "LOCATION", "ORGANIZATION", "NRP"})
 #: types NER and the name rules find: not looked for in code
 _PROSE_TYPES = _NER_TYPES
-#: recognizers that find names from the model, not from a position in the text
-_NER_SOURCES = frozenset({"SpacyRecognizer", "TransformersRecognizer", "OrgAsPersonRecognizer", "NameListRecognizer"})
 
 
 def _is_frequent(value: str, frequent: frozenset[str]) -> bool:

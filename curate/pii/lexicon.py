@@ -43,8 +43,10 @@ def _lexicons() -> tuple[frozenset[str], frozenset[str]]:
         except (ImportError, AttributeError):
             continue
         for attr, into in (("first_names", given), ("first_names_male", given), ("first_names_female", given),
-                           ("first_names_nonbinary", given), ("last_names", surnames),
-                           ("last_names_male", surnames), ("last_names_female", surnames)):
+                           ("first_names_nonbinary", given), ("first_romanized_names", given),
+                           ("first_romanized_names_male", given), ("first_romanized_names_female", given),
+                           ("last_names", surnames), ("last_names_male", surnames), ("last_names_female", surnames),
+                           ("last_romanized_names", surnames)):
             names = getattr(provider, attr, None)
             if isinstance(names, dict):
                 names = names.keys()

@@ -24,6 +24,7 @@ from curate.pii.frequent import frequent_terms
 from curate.pii.ids import id_key, native_part, redacted_id
 from curate.pii.secrets import read_key, read_salt
 from curate.pii.language import UNDETERMINED, detect
+from curate.pii.lexicon import is_name_word
 from curate.pii.metadata import MetaField, apply, meta_fields
 from curate.pii.operators import Operators
 from curate.pii.recognizers.names import NOT_NAMES
@@ -34,6 +35,9 @@ log = logging.getLogger("curate.pii")
 #: Found once, redacted everywhere in the record. Types whose values are short or
 #: generic (dates, nationalities) are not spread.
 _PROPAGATE_SKIP = frozenset({"DATE_TIME", "NRP", "US_DRIVER_LICENSE", "US_BANK_NUMBER", "UK_NHS"})
+_NER_TYPES = frozenset({"PERSON", "LOCATION", "ORGANIZATION", "NRP"})
+#: recognizers whose names come from the model, not from a position in the text
+_MODEL_SOURCES = frozenset({"SpacyRecognizer", "TransformersRecognizer", "OrgAsPersonRecognizer", "NameListRecognizer"})
 _NAME_WORD = re.compile(r"\p{Lu}[\p{L}'’\-]{2,}")  # a capitalised word of a name
 
 #: A short one-line text (an id, a metadata value or key) is analysed together with the
@@ -167,14 +171,14 @@ class Redactor:
                 languages=[layout[i][j].lang for i, j in own] + [UNDETERMINED] * len(joined),
             )
         finally:
-            self.analyzer.frequent = frozenset()
+            frequent, self.analyzer.frequent = self.analyzer.frequent, frozenset()
         for (i, j), d in zip(own, found):
             dets[i][j] = d
         self._cut_short(layout, dets, budgets, joined, found[len(own):])
         for i, fields in enumerate(layout):
             if self.config.propagate and i not in budgets.expired:
                 try:
-                    budgets.run(i, self._propagate, dets[i], [f.text for f in fields])
+                    budgets.run(i, self._propagate, dets[i], [f.text for f in fields], frequent)
                 except RedactionTimeout:
                     pass
         return dets
@@ -318,9 +322,10 @@ class Redactor:
         rid = redacted_id(rec.id, rec.source, self.id_key) if rec.id is not None else None
         return RecordOut(None, [], {}, {}, {}, id=rid, id_replaced=rid is not None, timed_out=True)
 
-    def _propagate(self, dets: list[list[Detection]], texts: list[str]) -> None:
+    def _propagate(self, dets: list[list[Detection]], texts: list[str], frequent: frozenset[str] = frozenset()) -> None:
         """A value detected in one field of a record is redacted wherever else it occurs
-        in the record (as a whole word); for names also each name word on its own."""
+        in the record (as a whole word); for names also each name word on its own, unless
+        it is a term frequent in the batch. Names are not spread into code."""
         terms: dict[str, tuple[str, float]] = {}
         for text, ds in zip(texts, dets):
             for d in ds:
@@ -330,8 +335,14 @@ class Redactor:
                 if len(value) >= 3 and value not in terms:
                     terms[value] = (d.entity, d.score)
                 if d.entity == "PERSON":
+                    # a word of a name the model found spreads alone only when it is a
+                    # name of the lexicons ("Maria" of "Maria Lopez", not "String" of
+                    # "String Types"); a word of a name a context rule found always does
+                    by_model = d.source in _MODEL_SOURCES
                     for tok in _NAME_WORD.findall(value):
-                        if tok.lower() not in NOT_NAMES and tok not in terms and not _common_word(tok):
+                        if by_model and not is_name_word(tok):
+                            continue
+                        if tok.lower() not in NOT_NAMES and tok not in terms and not _common_word(tok) and tok not in frequent:
                             terms[tok] = ("PERSON", d.score)
         if not terms:
             return
@@ -342,10 +353,18 @@ class Redactor:
             # the field's detections are sorted and disjoint, and so stay the added ones:
             # an overlap test is a bisection, not a pass over every detection
             taken = [(d.start, d.end) for d in ds]
+            code: list[tuple[int, int]] | None = None
             for term, (entity, score) in terms.items():
                 start = text.find(term)
                 while start >= 0:
                     end = start + len(term)
+                    if _bounded(text, start, end) and entity in _NER_TYPES and self.config.code_aware:
+                        if code is None:
+                            code = code_spans(text)
+                        k = bisect.bisect_left(code, (end,))
+                        if k and code[k - 1][1] > start:
+                            start = text.find(term, start + 1)
+                            continue  # a name is not looked for in code
                     if _bounded(text, start, end):
                         i = bisect.bisect_left(taken, (end,))
                         if not (i and taken[i - 1][1] > start):

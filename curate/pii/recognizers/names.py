@@ -139,9 +139,13 @@ NAME_RULES = [
         re.compile(rf"{_FIELD_START}(?i:{_SIGNOFF})[ \t]*+[,\-—][ \t]*+(?P<v>{NAME})[ \t]*+[.!]?[ \t]*+(?=\n|$)"),
         0.8, group="v", validate=_name_ok, name="signoff_inline",
     ),
-    Rule(  # "-- John Smith" / "~Maria" closing a message
+    Rule(  # "-- John Smith" / "~Maria" / "-Maria" closing a message; "- Maria" (a list item
+        # elsewhere) only on the last line
         "PERSON",
-        re.compile(rf"{_LINE_START}(?:--|—|–|~|-)[ \t]*+(?P<v>{NAME})[ \t]*+(?=\n|$)"),
+        re.compile(
+            rf"{_LINE_START}(?:--|—|–|~|-(?=\S))[ \t]*+(?P<v>{NAME})[ \t]*+(?=\n|$)"
+            rf"|{_LINE_START}-[ \t]++(?P<v>{NAME})[ \t]*+(?:\n[ \t]*+)*+\Z"
+        ),
         0.7, group="v", validate=_name_ok, name="dash_signature",
     ),
     Rule(  # "-- " signature delimiter, then the name
