@@ -160,6 +160,13 @@ class ModelConfig(BaseModel):
             "the pattern recognizers, context rules and name lexicons, not another language's NER."
         ),
     )
+    single_word_names: Literal["lexicon", "all"] = Field(
+        default="all",
+        description=(
+            "lexicon: a person NER finds as one word is kept only when the word is in the name lexicons (given names "
+            "and surnames of every Faker locale); the context rules still find other names. all: every one is kept."
+        ),
+    )
     score: float = Field(default=0.85, ge=0, le=1, description="Score given to NER entities (spaCy gives none).")
     batch_size: int = Field(default=64, ge=1, description="Texts per nlp.pipe batch.")
 

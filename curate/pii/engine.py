@@ -25,6 +25,7 @@ from curate.pii.budget import RecordBudgets, RedactionTimeout
 from curate.pii.code import blank, code_spans
 from curate.pii.config import RedactConfig
 from curate.pii.language import UNDETERMINED
+from curate.pii.lexicon import is_name_word
 from curate.pii.recognizers.names import not_a_name
 from curate.pii.recognizers.windows import anchor_to
 from curate.pii.technical import TechnicalSpans, is_product_name, technical_spans
@@ -380,6 +381,7 @@ class PiiAnalyzer:
         for lang, name in config.model.languages.items():
             if lang != self.language:
                 self.pipelines[lang] = _load_pipeline(name, config.model.ner_only, f"redact.model.languages.{lang}")
+        self._labels = dict(config.model.labels)
         #: capitalised terms frequent in the batch being analysed (set by the Redactor):
         #: NER's entities equal to one of them (or made of them) are dropped before the
         #: recognizers read them
@@ -397,6 +399,14 @@ class PiiAnalyzer:
     def model_version(self) -> str:
         meta = getattr(self.nlp, "meta", {}) or {}
         return f"{meta.get('lang', '')}_{meta.get('name', '')}-{meta.get('version', '')}"
+
+    def _unsupported(self, ent) -> bool:
+        if self.frequent and _is_frequent(ent.text, self.frequent):
+            return True
+        if self.config.model.single_word_names != "lexicon" or self._labels.get(ent.label_) != "PERSON":
+            return False
+        words = ent.text.split()
+        return len(words) == 1 and not is_name_word(words[0].strip(".,;:!?'’\"()[]").removesuffix("'s").removesuffix("’s"))
 
     def pipeline_for(self, lang: str):
         """The spaCy pipeline that reads a text of language ``lang``: its own, the main one
@@ -475,14 +485,14 @@ class PiiAnalyzer:
             else:
                 for i, doc in zip(idx, nlp.pipe((view(i) for i in idx), batch_size=self.config.model.batch_size)):
                     docs[i] = doc
-        if self.frequent:
-            # NER's names and places that are terms frequent in the batch are taken out
-            # before any recognizer reads the entities (a context rule still finds a name
-            # there; dropping the merged result instead would lose the rule's finding too)
-            for doc in docs:
-                ents = doc.ents
-                if ents and any(_is_frequent(e.text, self.frequent) for e in ents):
-                    doc.ents = [e for e in ents if not _is_frequent(e.text, self.frequent)]
+        # NER's entities no evidence supports are taken out before any recognizer reads
+        # them (a context rule still finds a name there; dropping the merged result
+        # instead would lose the rule's finding too): terms frequent in the batch, and a
+        # person of one word that is in no name lexicon ("Click", "Certainly", "Scrum")
+        for doc in docs:
+            ents = doc.ents
+            if ents and any(self._unsupported(e) for e in ents):
+                doc.ents = [e for e in ents if not self._unsupported(e)]
         for i, doc in enumerate(docs):
             if keys is None or budget is None:
                 out[i] = self._analyze_doc(texts[i], doc, code[i])
