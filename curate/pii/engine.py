@@ -26,6 +26,7 @@ from curate.pii.code import blank, code_spans
 from curate.pii.config import RedactConfig
 from curate.pii.language import UNDETERMINED
 from curate.pii.lexicon import is_name_word
+from curate.pii.recognizers.lexicon_names import GREETING_OR_CLOSING
 from curate.pii.recognizers.names import not_a_name
 from curate.pii.recognizers.windows import anchor_to
 from curate.pii.technical import TechnicalSpans, is_product_name, technical_spans
@@ -562,6 +563,8 @@ class PiiAnalyzer:
                 continue
             if d.entity in _NER_TYPES and d.source == "SpacyRecognizer" and not _plausible_ner(d.entity, value):
                 continue
+            if d.entity == "PERSON" and GREETING_OR_CLOSING.fullmatch(value):
+                continue  # "Mit freundlichen Grüßen," above a name
             if self.config.keep_technical and d.entity in _NER_TYPES and is_product_name(value):
                 continue
             kept.append(Detection(s, e, d.entity, d.score, d.source))

@@ -62,6 +62,8 @@ _THANKS_WORDS = (
     r"thanks|thank[ \t]++you(?:[ \t]++(?:so|very)[ \t]++much)?|thanks[ \t]++(?:so|very)[ \t]++much|thanks[ \t]++again|many[ \t]++thanks|thx|tia|cheers|merci|danke|gracias|grazie|obrigad[oa]|"
     r"dank[ \t]++je|tack|kiitos|dzięki|děkuji|köszönöm|mulțumesc|teşekkürler|hvala"
 )
+#: a greeting or closing on its own ("Mit freundlichen Grüßen,", "Thx,"): never a name
+GREETING_OR_CLOSING = re.compile(rf"(?i:{_CLOSING}|{_GREETING}|{_THANKS_WORDS})[ \t]*+[,.!]?")
 _THANKS = re.compile(rf"(?<![\p{{L}}])(?i:{_THANKS_WORDS})(?![\p{{L}}])[ \t]*+[,!\-–—]?[ \t]*+(?P<v>{_NAMEWORDS})(?=[ \t.,!;:)\n\-–—]|$)")
 _GREET = re.compile(rf"(?<![\p{{L}}])(?i:{_GREETING})(?:[ \t]++(?i:there|again))?[ \t]++(?P<v>{_NAMEWORDS})(?=[ \t]*+(?:[.,!;:\n\-–—]|$))")
 #: form fields ("Contact person: sonja hermansen", "Name: TERRY REYNOLDS")
