@@ -14,8 +14,16 @@ from curate.pii.config import RedactConfig
 
 
 def model_version(config: RedactConfig) -> str:
-    """Name and version of the configured model, for the fingerprint (no model loaded)."""
-    name = config.model.name
+    """Name and version of the configured model (and of each language's pipeline, when
+    ``model.languages`` names any), for the fingerprint (no model loaded)."""
+    main = pipeline_version(config.model.name)
+    if not config.model.languages:
+        return main
+    return ";".join([main] + [f"{lang}={pipeline_version(n)}" for lang, n in sorted(config.model.languages.items())])
+
+
+def pipeline_version(name: str) -> str:
+    """Name and version of an installed spaCy pipeline package or pipeline folder."""
     p = Path(name)
     if p.exists():
         meta = p / "meta.json"

@@ -26,6 +26,15 @@ RESIDUAL_REASON = "pii_residual"
 TIMEOUT_REASON = "redaction_timeout"
 
 
+def _version(package: str) -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "missing"
+
+
 class RedactStage(BatchStage):
     name: ClassVar[str] = "redact"
     config_key: ClassVar[str | None] = "redact"
@@ -60,7 +69,8 @@ class RedactStage(BatchStage):
         # (through thinc) and transformers (through Presidio's spaCy factory), about 2.5 s
         # of its 4 s start on a 2-core machine
         m = self.config.model
-        if m.engine == "spacy" and not spacy_pipeline_needs_torch(m.name):
+        names = [m.name, *m.languages.values()]
+        if m.engine == "spacy" and not any(spacy_pipeline_needs_torch(n) for n in names):
             return ("torch", "transformers")
         return ()
 
@@ -71,6 +81,10 @@ class RedactStage(BatchStage):
 
         fp = super().fingerprint()
         fp["model"] = model_version(self.config)
+        # the name lexicons come from Faker's lists and the languages from py3langid's
+        # model: a new version of either may change what is found
+        fp["lexicons"] = _version("faker")
+        fp["language_id"] = _version("py3langid")
         fp["meta_keep"] = self.meta_keep()
         # a new salt or key changes the output: only their public ids enter the fingerprint
         if self.config.needs_salt():
