@@ -1,4 +1,4 @@
-"""Phone numbers in national format that only their place tells apart: right after an
+"""Phone numbers and street addresses that only their place tells apart: a phone right after an
 e-mail address in a signature or bracket, after a signature label ("T:", "M:"), a
 six-digit area group next to a phone word. Texts written for these tests."""
 
@@ -29,3 +29,25 @@ def test_a_national_number_is_found_by_its_place(redactor, text, number):
 def test_numbers_that_are_not_phones_stay(redactor, text):
     out, counts, _ = redactor.redact_text(text)
     assert "PHONE_NUMBER" not in counts, out
+
+
+@pytest.mark.parametrize("text, address", [
+    ("Please ship the replacement to:\npl. Pułaskiego 43\n68-480 Toruń\n\nThanks", "pl. Pułaskiego 43\n68-480 Toruń"),
+    ("Customer confirmed the new address: H.No. 709, Muni Marg, Raipur 858391. The iPhone won't start.",
+     "H.No. 709, Muni Marg, Raipur 858391"),
+    ("Send it to\nAyasteeg 8\n9473 YO\nGauw\n", "Ayasteeg 8\n9473 YO\nGauw"),
+])
+def test_an_address_after_an_address_cue_is_found_in_any_country_form(redactor, text, address):
+    out, counts, _ = redactor.redact_text(text)
+    assert address not in out and counts.get("STREET_ADDRESS") == 1
+    assert not any(line in out for line in address.split("\n") if len(line) > 4)
+
+
+@pytest.mark.parametrize("text", [
+    "Please send it to me in 2 days, thanks.",
+    "Send it to support@example.com please.",
+    "Our address is on the invoice.",
+])
+def test_an_address_cue_without_an_address_takes_nothing(redactor, text):
+    out, counts, _ = redactor.redact_text(text)
+    assert "STREET_ADDRESS" not in counts, out

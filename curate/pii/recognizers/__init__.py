@@ -7,6 +7,7 @@ from presidio_analyzer import EntityRecognizer
 
 from curate.pii.config import RedactConfig
 from curate.pii.recognizers.address import StreetAddressRecognizer
+from curate.pii.recognizers.address_cue import AddressCueRecognizer
 from curate.pii.recognizers.cards import card_recognizer
 from curate.pii.recognizers.custom import deny_list_recognizers, pattern_recognizers
 from curate.pii.recognizers.ids import id_recognizer
@@ -32,6 +33,7 @@ def support_recognizers(config: RedactConfig) -> list[EntityRecognizer]:
         TranscriptRecognizer(lang),
         LexiconNameRecognizer(lang),
         StreetAddressRecognizer(lang),
+        AddressCueRecognizer(lang),
         phone_recognizer(lang),
         card_recognizer(lang),
         ip_recognizer(lang),
