@@ -17,7 +17,7 @@ _CUE = re.compile(
 _LABEL = re.compile(r"^[\p{L}][\p{L} ]{0,30}:")
 #: a full stop after a word of four letters, a number, a bracket or a state code ends the
 #: address ("pl.", "H.No.", "Apt." do not)
-_SENTENCE_END = re.compile(r"(?<=\p{L}{4}|\d|\)|(?<![\p{L}.])\p{Lu}{2,3})\.(?=[ \t]++\p{Lu}|[ \t]*+$)")
+_SENTENCE_END = re.compile(r"(?<=\p{L}{4}|\d|\)|(?<![\p{L}.])\p{Lu}{2,3})\.(?=[ \t]|$)")
 _POSTCODE = re.compile(
     r"(?<![\w])(?:\d{2}-\d{3}|\d{3}[ \t]\d{2}|\d{4}[ \t]?\p{Lu}{2}|\d{4,8}|\p{Lu}\d\p{Lu}[ \t]?\d\p{Lu}\d"
     r"|\p{Lu}{1,2}\d[\p{Lu}\d]?[ \t]?\d\p{Lu}{2})(?![\w])"
@@ -60,8 +60,9 @@ class AddressCueRecognizer(EntityRecognizer):
                 nl = text.find("\n", pos, pos + MAX_LINE + 1)
                 line_end = nl if nl >= 0 else min(len(text), pos + MAX_LINE)
                 line = text[pos:line_end]
-                if (not line.strip() or _LABEL.match(line.strip()) or "@" in line or line.lstrip().startswith("-")
-                        or _OTHER_NUMBER.search(line)):
+                words = line.split()
+                if (not words or _LABEL.match(line.strip()) or "@" in line or line.lstrip().startswith("-")
+                        or _OTHER_NUMBER.search(line) or (pos > start and words[0].lower() in _STOP)):
                     break
                 stop = _SENTENCE_END.search(line)
                 if stop:
