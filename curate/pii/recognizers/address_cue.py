@@ -26,6 +26,7 @@ _POSTCODE = re.compile(
 _OTHER_NUMBER = re.compile(r"\+\d|\d(?:[ \t\-./]?\d){8}")
 _NUMBER = re.compile(r"(?<![\w])\d{1,5}(?:/\d{1,4})?\p{L}?(?![\w])")
 MAX_LINE = 120
+_TRAILING_LOWER = re.compile(r"(?:[ \t,]++\p{Ll}++)++[ \t.,!]*+$")
 
 
 def _stop_words() -> frozenset[str]:
@@ -72,6 +73,10 @@ class AddressCueRecognizer(EntityRecognizer):
                 if nl < 0:
                     break
                 pos = nl + 1
+            # an address ends in a postcode, a town or a region, not in "please" or "asap"
+            tail = _TRAILING_LOWER.search(text, start, end)
+            if tail:
+                end = tail.start()
             value = text[start:end]
             first = value.split(None, 1)[0].lower() if value.split() else ""
             if first in _STOP or end - start < 6 or not (_POSTCODE.search(value) or ("," in value and _NUMBER.search(value))):
