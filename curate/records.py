@@ -123,17 +123,21 @@ def meta_loads(meta: str | None) -> dict[str, Any]:
 
 #: ``pii`` / ``pii_residual``: one entry per entity type found, sorted by type
 PII_DTYPE = pl.List(pl.Struct({"entity": pl.Utf8, "count": pl.Int32}))
+#: ``pii_languages``: values replaced per language of the record's texts
+LANGUAGE_COUNTS_DTYPE = pl.List(pl.Struct({"language": pl.Utf8, "count": pl.Int32}))
 
 
-def pii_column(name: str, counts: list[Mapping[str, int]]) -> pl.Series:
-    """A ``pii``-typed column from one ``{entity type: count}`` per row."""
-    return pl.Series(name, [[{"entity": k, "count": int(v)} for k, v in sorted(c.items())] for c in counts],
-                     dtype=PII_DTYPE)
+def pii_column(name: str, counts: list[Mapping[str, int]], key: str = "entity") -> pl.Series:
+    """A typed counts column from one ``{entity type: count}`` per row (``key`` names the
+    struct field: ``entity``, or ``language`` for ``pii_languages``)."""
+    dtype = pl.List(pl.Struct({key: pl.Utf8, "count": pl.Int32}))
+    return pl.Series(name, [[{key: k, "count": int(v)} for k, v in sorted(c.items())] for c in counts], dtype=dtype)
 
 
-def pii_counts(value: Any) -> dict[str, int]:
-    """``{entity type: count}`` of a ``pii`` / ``pii_residual`` value: the typed list of a
-    table, or the JSON text of a run built before the column was typed."""
+def pii_counts(value: Any, key: str = "entity") -> dict[str, int]:
+    """``{entity type: count}`` of a ``pii`` / ``pii_residual`` value (``key="language"``:
+    of ``pii_languages``): the typed list of a table, or the JSON text of a run built
+    before the columns were typed."""
     if value is None:
         return {}
     if isinstance(value, str):
@@ -145,8 +149,8 @@ def pii_counts(value: Any) -> dict[str, int]:
         return {str(k): int(v) for k, v in value.items()}
     out: dict[str, int] = {}
     for item in value:
-        if item and item.get("entity") is not None:
-            out[str(item["entity"])] = out.get(str(item["entity"]), 0) + int(item.get("count") or 0)
+        if item and item.get(key) is not None:
+            out[str(item[key])] = out.get(str(item[key]), 0) + int(item.get("count") or 0)
     return out
 
 

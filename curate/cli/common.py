@@ -15,7 +15,10 @@ from rich.console import Console
 
 from curate.config import CurateConfig, load_config
 from curate.errors import CurateError, InputError
-from curate.records import PII_DTYPE, RECORD_SCHEMA, content_hash, flatten, meta_loads, pii_counts
+from curate.records import RECORD_SCHEMA, content_hash, flatten, meta_loads, pii_counts
+
+#: the typed count columns of the redact stage and the key of their entries
+COUNT_COLUMNS = {"pii": "entity", "pii_residual": "entity", "pii_languages": "language"}
 from curate.run import RunFolder
 
 console = Console()
@@ -205,12 +208,13 @@ def read_records(path: Path) -> pl.DataFrame:
                     raise InputError(f"{path}:{n}: expected a JSON object")
                 if "meta" in row and not isinstance(row["meta"], str):
                     row["meta"] = json.dumps(row["meta"], sort_keys=True, ensure_ascii=False)
-                for col in ("pii", "pii_residual"):
+                for col, key in COUNT_COLUMNS.items():
                     if col in row:  # written as objects (record_to_json): back to the typed list
-                        row[col] = [{"entity": k, "count": v} for k, v in sorted(pii_counts(row[col]).items())]
+                        row[col] = [{key: k, "count": v} for k, v in sorted(pii_counts(row[col], key).items())]
                 rows.append(row)
         df = pl.DataFrame(rows, infer_schema_length=None) if rows else pl.DataFrame(schema={"id": pl.Utf8})
-        df = df.with_columns(pl.col(c).cast(PII_DTYPE) for c in ("pii", "pii_residual") if c in df.columns)
+        df = df.with_columns(pl.col(c).cast(pl.List(pl.Struct({k: pl.Utf8, "count": pl.Int32})))
+                             for c, k in COUNT_COLUMNS.items() if c in df.columns)
     else:
         raise InputError(f"{path}: expected a .jsonl or .parquet file")
     return complete_records(df, str(path))
@@ -262,9 +266,9 @@ def record_to_json(row: dict[str, Any]) -> dict[str, Any]:
     out = dict(row)
     if isinstance(out.get("meta"), str):
         out["meta"] = meta_loads(out["meta"])
-    for col in ("pii", "pii_residual"):
+    for col, key in COUNT_COLUMNS.items():
         if out.get(col) is not None:
-            out[col] = pii_counts(out[col])
+            out[col] = pii_counts(out[col], key)
     return out
 
 

@@ -152,8 +152,39 @@ class ModelConfig(BaseModel):
         default_factory=lambda: dict(DEFAULT_LABELS),
         description="Model label -> entity type. Labels not listed are ignored.",
     )
+    languages: dict[str, str] = Field(
+        default_factory=dict,
+        description=(
+            "Language code -> spaCy pipeline (installed package or folder) for texts detected in that language, "
+            "e.g. {de: de_core_news_sm}. `name` serves `redact.language`; texts in a language with no pipeline get "
+            "the pattern recognizers, context rules and name lexicons, not another language's NER."
+        ),
+    )
+    single_word_names: Literal["lexicon", "all"] = Field(
+        default="all",
+        description=(
+            "lexicon: a person NER finds as one word is kept only when the word is in the name lexicons (given names "
+            "and surnames of every Faker locale); the context rules still find other names. all: every one is kept."
+        ),
+    )
     score: float = Field(default=0.85, ge=0, le=1, description="Score given to NER entities (spaCy gives none).")
     batch_size: int = Field(default=64, ge=1, description="Texts per nlp.pipe batch.")
+
+
+class FrequentTermsConfig(BaseModel):
+    """An allow-list derived from the data: capitalised terms that recur across many records
+    of a batch ("Click", "React Native") are product and interface words, not one person."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(default=True, description="Derive the list from each batch before detection.")
+    min_records: int = Field(
+        default=50, ge=2, description="Batches with fewer records derive no list (a name recurs in small data)."
+    )
+    min_share: float = Field(
+        default=0.05, gt=0, le=1, description="A term must occur in at least this share of the batch's records."
+    )
+    min_count: int = Field(default=5, ge=2, description="... and in at least this many records.")
 
 
 class RedactConfig(BaseModel):
@@ -178,6 +209,24 @@ class RedactConfig(BaseModel):
     allow_list: list[str] = Field(
         default_factory=list,
         description="Terms never redacted (case-insensitive), e.g. your product and team names.",
+    )
+    frequent_terms: FrequentTermsConfig = Field(
+        default_factory=FrequentTermsConfig,
+        description=(
+            "Allow-list derived from each batch: a capitalised term in many records is not taken for a name or "
+            "place by NER. Terms in the name lexicons are never allowed this way, and context rules still apply."
+        ),
+    )
+    code_aware: bool = Field(
+        default=True,
+        description=(
+            "Code (Markdown fences and inline code, <code>/<pre>, stack-trace lines, identifiers) gets only the "
+            "pattern recognizers (secrets, e-mail addresses, IPs, ...), not NER or the name rules."
+        ),
+    )
+    detect_language: bool = Field(
+        default=True,
+        description="Detect each text's language and run NER only with a pipeline of that language (model.languages).",
     )
     allow_patterns: list[str] = Field(
         default_factory=list, description="Regular expressions: a detection matching one entirely is kept."

@@ -22,7 +22,11 @@ import regex as re
 
 from curate.errors import ConfigError
 from curate.pii.budget import RecordBudgets, RedactionTimeout
+from curate.pii.code import blank, code_spans
 from curate.pii.config import RedactConfig
+from curate.pii.language import UNDETERMINED
+from curate.pii.lexicon import is_name_word
+from curate.pii.recognizers.lexicon_names import GREETING_OR_CLOSING
 from curate.pii.recognizers.names import not_a_name
 from curate.pii.recognizers.windows import anchor_to
 from curate.pii.technical import TechnicalSpans, is_product_name, technical_spans
@@ -373,6 +377,16 @@ class PiiAnalyzer:
                 f"(add your own with redact.patterns or redact.deny_list)"
             )
         self.nlp = self.nlp_engine.nlp[self.language]
+        #: language -> loaded pipeline; a language not here gets no NER (see pipeline_for)
+        self.pipelines = {self.language: self.nlp}
+        for lang, name in config.model.languages.items():
+            if lang != self.language:
+                self.pipelines[lang] = _load_pipeline(name, config.model.ner_only, f"redact.model.languages.{lang}")
+        self._labels = dict(config.model.labels)
+        #: capitalised terms frequent in the batch being analysed (set by the Redactor):
+        #: NER's entities equal to one of them (or made of them) are dropped before the
+        #: recognizers read them
+        self.frequent: frozenset[str] = frozenset()
         allow = [a.strip().lower() for a in config.allow_list if a.strip()]
         self._allow_terms = set(allow)
         self._allow_re = (
@@ -387,8 +401,24 @@ class PiiAnalyzer:
         meta = getattr(self.nlp, "meta", {}) or {}
         return f"{meta.get('lang', '')}_{meta.get('name', '')}-{meta.get('version', '')}"
 
+    def _unsupported(self, ent) -> bool:
+        if self.frequent and _is_frequent(ent.text, self.frequent):
+            return True
+        if self.config.model.single_word_names != "lexicon" or self._labels.get(ent.label_) != "PERSON":
+            return False
+        words = ent.text.split()
+        return len(words) == 1 and not is_name_word(words[0].strip(".,;:!?'’\"()[]").removesuffix("'s").removesuffix("’s"))
+
+    def pipeline_for(self, lang: str):
+        """The spaCy pipeline that reads a text of language ``lang``: its own, the main one
+        for an undetermined language (or with detection off), else None (no NER)."""
+        if not self.config.detect_language or lang == UNDETERMINED:
+            return self.nlp
+        return self.pipelines.get(lang)
+
     def analyze_texts(
-        self, texts: list[str], budget: RecordBudgets | None = None, owners: list[int] | None = None
+        self, texts: list[str], budget: RecordBudgets | None = None, owners: list[int] | None = None,
+        languages: list[str] | None = None,
     ) -> list[list[Detection]]:
         """Detections per text, non-overlapping and sorted, after the allow list and the
         technical-token filter. A text longer than :data:`PIECE_CHARS` (spaCy refuses
@@ -396,7 +426,9 @@ class PiiAnalyzer:
         overlapping pieces whose detections are merged.
 
         With a ``budget``, the work on text ``i`` is charged to record ``owners[i]``; the
-        texts of a record over its budget get no detections (the caller withholds it)."""
+        texts of a record over its budget get no detections (the caller withholds it).
+        ``languages``: each text's language (curate.pii.language), which picks its NER
+        pipeline; without, every text is read by the main one."""
         keys = owners if budget is not None and owners is not None else None
         pieces: list[str] = []
         where: list[tuple[int, int]] = []  # (text index, offset of the piece in it)
@@ -407,7 +439,8 @@ class PiiAnalyzer:
                     where.append((i, off))
         found: list[list[Detection]] = [[] for _ in texts]
         piece_keys = [keys[i] for i, _ in where] if keys is not None else None
-        for (i, off), dets in zip(where, self._analyze_pieces(pieces, budget, piece_keys)):
+        piece_langs = [languages[i] for i, _ in where] if languages is not None else None
+        for (i, off), dets in zip(where, self._analyze_pieces(pieces, budget, piece_keys, piece_langs)):
             found[i].extend(Detection(d.start + off, d.end + off, d.entity, d.score, d.source) for d in dets)
         out: list[list[Detection]] = []
         for i, (t, dets) in enumerate(zip(texts, found)):
@@ -423,28 +456,57 @@ class PiiAnalyzer:
         return out
 
     def _analyze_pieces(
-        self, texts: list[str], budget: RecordBudgets | None = None, keys: list[int] | None = None
+        self, texts: list[str], budget: RecordBudgets | None = None, keys: list[int] | None = None,
+        langs: list[str] | None = None,
     ) -> list[list[Detection]]:
         """Raw detections of each text (each short enough for spaCy)."""
         out: list[list[Detection]] = [[] for _ in texts]
+        code = [code_spans(t) if self.config.code_aware else [] for t in texts]
 
-        def view(i: int, t: str) -> str:
-            # a record already over its budget needs no NER
-            return "" if keys is not None and budget is not None and keys[i] in budget.expired else ner_view(t)
+        def view(i: int) -> str:
+            # a record already over its budget needs no NER; code is not prose
+            if keys is not None and budget is not None and keys[i] in budget.expired:
+                return ""
+            return blank(ner_view(texts[i]), code[i])
 
-        docs = self.nlp.pipe((view(i, t) for i, t in enumerate(texts)), batch_size=self.config.model.batch_size)
+        # texts grouped by the pipeline that reads them; one with no pipeline of its
+        # language is only split into tokens (for the context words), no NER
+        groups: dict[int, list[int]] = {}
+        nlps: dict[int, object] = {}
+        for i in range(len(texts)):
+            nlp = self.pipeline_for(langs[i]) if langs is not None else self.nlp
+            groups.setdefault(id(nlp), []).append(i)
+            nlps[id(nlp)] = nlp
+        docs: list = [None] * len(texts)
+        for key, idx in groups.items():
+            nlp = nlps[key]
+            if nlp is None:
+                for i in idx:
+                    docs[i] = self.nlp.make_doc(view(i))
+            else:
+                for i, doc in zip(idx, nlp.pipe((view(i) for i in idx), batch_size=self.config.model.batch_size)):
+                    docs[i] = doc
+        # NER's entities no evidence supports are taken out before any recognizer reads
+        # them (a context rule still finds a name there; dropping the merged result
+        # instead would lose the rule's finding too): terms frequent in the batch, and a
+        # person of one word that is in no name lexicon ("Click", "Certainly", "Scrum")
+        for doc in docs:
+            ents = doc.ents
+            if ents and any(self._unsupported(e) for e in ents):
+                doc.ents = [e for e in ents if not self._unsupported(e)]
         for i, doc in enumerate(docs):
             if keys is None or budget is None:
-                out[i] = self._analyze_doc(texts[i], doc)
+                out[i] = self._analyze_doc(texts[i], doc, code[i])
                 continue
             try:
-                out[i] = budget.run(keys[i], self._analyze_doc, texts[i], doc)
+                out[i] = budget.run(keys[i], self._analyze_doc, texts[i], doc, code[i])
             except RedactionTimeout:
                 pass
         return out
 
-    def _analyze_doc(self, text: str, doc) -> list[Detection]:
-        """Presidio's recognizers over ``text``, with spaCy's analysis of it."""
+    def _analyze_doc(self, text: str, doc, code: list[tuple[int, int]] | None = None) -> list[Detection]:
+        """Presidio's recognizers over ``text``, with spaCy's analysis of it; in ``code``
+        spans only the pattern types are kept (no names or places)."""
         if not len(doc):
             return []  # its record ran out of time before NER: nothing to read
         artifacts = self.nlp_engine._doc_to_nlp_artifact(doc, self.language)
@@ -455,10 +517,14 @@ class PiiAnalyzer:
             nlp_artifacts=artifacts,
             score_threshold=self.config.score_threshold,
         )
-        return [
+        dets = [
             Detection(r.start, r.end, r.entity_type, r.score, (r.recognition_metadata or {}).get("recognizer_name", ""))
             for r in results
         ]
+        if code:
+            starts = [s for s, _ in code]
+            dets = [d for d in dets if d.entity not in _PROSE_TYPES or not _overlaps_any(code, starts, d.start, d.end)]
+        return dets
 
     def clean(self, text: str, dets: list[Detection]) -> list[Detection]:
         """Drop allowed and technical detections, trim whitespace, resolve overlaps."""
@@ -497,6 +563,8 @@ class PiiAnalyzer:
                 continue
             if d.entity in _NER_TYPES and d.source == "SpacyRecognizer" and not _plausible_ner(d.entity, value):
                 continue
+            if d.entity == "PERSON" and GREETING_OR_CLOSING.fullmatch(value):
+                continue  # "Mit freundlichen Grüßen," above a name
             if self.config.keep_technical and d.entity in _NER_TYPES and is_product_name(value):
                 continue
             kept.append(Detection(s, e, d.entity, d.score, d.source))
@@ -504,6 +572,33 @@ class PiiAnalyzer:
 
 
 _NER_TYPES = frozenset({"PERSON", "LOCATION", "ORGANIZATION", "NRP"})
+#: types NER and the name rules find: not looked for in code
+_PROSE_TYPES = _NER_TYPES
+
+
+def _is_frequent(value: str, frequent: frozenset[str]) -> bool:
+    """The detection is a term frequent in the batch, or made only of such words."""
+    if value in frequent:
+        return True
+    words = value.split()
+    return len(words) > 1 and all(w in frequent for w in words)
+
+
+def _overlaps_any(spans: list[tuple[int, int]], starts: list[int], s: int, e: int) -> bool:
+    """Whether [s, e) overlaps one of the sorted, disjoint ``spans``."""
+    i = bisect.bisect_left(starts, e)
+    return i > 0 and spans[i - 1][1] > s
+
+
+def _load_pipeline(name: str, ner_only: bool, key: str):
+    import spacy
+
+    if not _model_exists(name):
+        raise ConfigError(f"{key}: spaCy pipeline {name!r} is neither an installed package nor a folder (nothing is downloaded)")
+    nlp = spacy.load(name)
+    if ner_only:
+        nlp.select_pipes(enable=_ner_components(nlp))
+    return nlp
 
 
 def _plausible_ner(entity: str, value: str) -> bool:

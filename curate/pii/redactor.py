@@ -17,20 +17,27 @@ from typing import Any
 import regex as re
 
 from curate.pii.budget import RecordBudgets, RedactionTimeout, record_budget
+from curate.pii.code import blank, code_spans
 from curate.pii.config import RedactConfig
 from curate.pii.engine import PIECE_CHARS, Detection, PiiAnalyzer, resolve_overlaps
+from curate.pii.frequent import frequent_terms
 from curate.pii.ids import id_key, native_part, redacted_id
+from curate.pii.secrets import read_key, read_salt
+from curate.pii.language import UNDETERMINED, detect
+from curate.pii.lexicon import is_name_word
 from curate.pii.metadata import MetaField, apply, meta_fields
 from curate.pii.operators import Operators
 from curate.pii.recognizers.names import NOT_NAMES
 from curate.pii.residual import find_residuals
-from curate.pii.secrets import read_key, read_salt
 
 log = logging.getLogger("curate.pii")
 
 #: Found once, redacted everywhere in the record. Types whose values are short or
 #: generic (dates, nationalities) are not spread.
 _PROPAGATE_SKIP = frozenset({"DATE_TIME", "NRP", "US_DRIVER_LICENSE", "US_BANK_NUMBER", "UK_NHS"})
+_NER_TYPES = frozenset({"PERSON", "LOCATION", "ORGANIZATION", "NRP"})
+#: recognizers whose names come from the model, not from a position in the text
+_MODEL_SOURCES = frozenset({"SpacyRecognizer", "TransformersRecognizer", "OrgAsPersonRecognizer", "NameListRecognizer"})
 _NAME_WORD = re.compile(r"\p{Lu}[\p{L}'’\-]{2,}")  # a capitalised word of a name
 
 #: A short one-line text (an id, a metadata value or key) is analysed together with the
@@ -63,6 +70,8 @@ class RecordOut:
     id_replaced: bool = False
     #: the record ran out of its time budget: every text withheld, nothing redacted
     timed_out: bool = False
+    #: language of each of its texts -> values replaced in texts of that language
+    languages: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -72,6 +81,7 @@ class _Field:
     text: str
     label: str = ""  # context a short text is read with ("phone" for a metadata value)
     short: bool = False
+    lang: str = UNDETERMINED  # set by _detect
 
 
 class Redactor:
@@ -143,18 +153,32 @@ class Redactor:
         own texts and the joined short texts go through spaCy in one stream."""
         dets: list[list[list[Detection]]] = [[[] for _ in fields] for fields in layout]
         own = [(i, j) for i, fields in enumerate(layout) for j, f in enumerate(fields) if not f.short and f.text]
-        joined = self._join_short(layout, budgets)
-        found = self.analyzer.analyze_texts(
-            [layout[i][j].text for i, j in own] + [text for _, text, _ in joined],
-            budget=budgets, owners=[i for i, _ in own] + [key for key, _, _ in joined],
+        if self.config.detect_language:
+            for i, j in own:
+                f = layout[i][j]
+                f.lang = detect(blank(f.text, code_spans(f.text)) if self.config.code_aware else f.text)
+        ft = self.config.frequent_terms
+        self.analyzer.frequent = (
+            frequent_terms([[f.text for f in fields if f.kind in ("title", "message")] for fields in layout],
+                           ft.min_records, ft.min_share, ft.min_count)
+            if ft.enabled else frozenset()
         )
+        joined = self._join_short(layout, budgets)
+        try:
+            found = self.analyzer.analyze_texts(
+                [layout[i][j].text for i, j in own] + [text for _, text, _ in joined],
+                budget=budgets, owners=[i for i, _ in own] + [key for key, _, _ in joined],
+                languages=[layout[i][j].lang for i, j in own] + [UNDETERMINED] * len(joined),
+            )
+        finally:
+            frequent, self.analyzer.frequent = self.analyzer.frequent, frozenset()
         for (i, j), d in zip(own, found):
             dets[i][j] = d
         self._cut_short(layout, dets, budgets, joined, found[len(own):])
         for i, fields in enumerate(layout):
             if self.config.propagate and i not in budgets.expired:
                 try:
-                    budgets.run(i, self._propagate, dets[i], [f.text for f in fields])
+                    budgets.run(i, self._propagate, dets[i], [f.text for f in fields], frequent)
                 except RedactionTimeout:
                     pass
         return dets
@@ -236,6 +260,7 @@ class Redactor:
         mentions = [(d.entity, f.text[d.start:d.end]) for f, ds in zip(fields, dets) if f.kind != "id" for d in ds]
         ops.prepare(mentions)
         counts: Counter[str] = Counter()
+        by_lang: Counter[str] = Counter({f.lang: 0 for f in fields if f.kind in ("title", "message") and f.text})
         residual: Counter[str] = Counter()
         new_text: list[str] = []
         id_found = False
@@ -262,6 +287,7 @@ class Redactor:
                 out_len += len(repl)
                 pos = d.end
                 counts[d.entity] += 1
+                by_lang[f.lang] += 1
             parts.append(text[pos:])
             redacted = "".join(parts)
             if self.config.residual_checks:
@@ -287,7 +313,7 @@ class Redactor:
             rid = redacted_id(rid, rec.source, self.id_key)
         return RecordOut(
             title, messages, meta, dict(sorted(counts.items())), dict(sorted(residual.items())),
-            id=rid, id_replaced=rid != rec.id,
+            id=rid, id_replaced=rid != rec.id, languages=dict(sorted(by_lang.items())),
         )
 
     def _withheld(self, rec: RecordIn) -> RecordOut:
@@ -296,9 +322,10 @@ class Redactor:
         rid = redacted_id(rec.id, rec.source, self.id_key) if rec.id is not None else None
         return RecordOut(None, [], {}, {}, {}, id=rid, id_replaced=rid is not None, timed_out=True)
 
-    def _propagate(self, dets: list[list[Detection]], texts: list[str]) -> None:
+    def _propagate(self, dets: list[list[Detection]], texts: list[str], frequent: frozenset[str] = frozenset()) -> None:
         """A value detected in one field of a record is redacted wherever else it occurs
-        in the record (as a whole word); for names also each name word on its own."""
+        in the record (as a whole word); for names also each name word on its own, unless
+        it is a term frequent in the batch. Names are not spread into code."""
         terms: dict[str, tuple[str, float]] = {}
         for text, ds in zip(texts, dets):
             for d in ds:
@@ -308,8 +335,14 @@ class Redactor:
                 if len(value) >= 3 and value not in terms:
                     terms[value] = (d.entity, d.score)
                 if d.entity == "PERSON":
+                    # a word of a name the model found spreads alone only when it is a
+                    # name of the lexicons ("Maria" of "Maria Lopez", not "String" of
+                    # "String Types"); a word of a name a context rule found always does
+                    by_model = d.source in _MODEL_SOURCES
                     for tok in _NAME_WORD.findall(value):
-                        if tok.lower() not in NOT_NAMES and tok not in terms and not _common_word(tok):
+                        if by_model and not is_name_word(tok):
+                            continue
+                        if tok.lower() not in NOT_NAMES and tok not in terms and not _common_word(tok) and tok not in frequent:
                             terms[tok] = ("PERSON", d.score)
         if not terms:
             return
@@ -320,10 +353,18 @@ class Redactor:
             # the field's detections are sorted and disjoint, and so stay the added ones:
             # an overlap test is a bisection, not a pass over every detection
             taken = [(d.start, d.end) for d in ds]
+            code: list[tuple[int, int]] | None = None
             for term, (entity, score) in terms.items():
                 start = text.find(term)
                 while start >= 0:
                     end = start + len(term)
+                    if _bounded(text, start, end) and entity in _NER_TYPES and self.config.code_aware:
+                        if code is None:
+                            code = code_spans(text)
+                        k = bisect.bisect_left(code, (end,))
+                        if k and code[k - 1][1] > start:
+                            start = text.find(term, start + 1)
+                            continue  # a name is not looked for in code
                     if _bounded(text, start, end):
                         i = bisect.bisect_left(taken, (end,))
                         if not (i and taken[i - 1][1] > start):

@@ -17,7 +17,7 @@ import regex as re
 
 from curate.pii.recognizers.base import digits_of, luhn_ok
 from curate.pii.recognizers.network import VERSION_WORDS, ip_is_personal
-from curate.pii.recognizers.secrets import KNOWN_KEYS, PRIVATE_KEY
+from curate.pii.recognizers.credentials import KNOWN_KEYS, PRIVATE_KEY
 
 # a local part is at most 64 characters (RFC 5321): in a run of "%" every character starts a try
 _EMAIL = re.compile(r"(?<![\w.+\-])[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,24}(?![\w])")

@@ -9,18 +9,14 @@ out of their time budget (their texts withheld)."""
 
 from __future__ import annotations
 
-import importlib.util
-import json
 import logging
-import re
-from importlib import metadata
-from pathlib import Path
 from typing import Any, ClassVar
 
 import polars as pl
 
 from curate.errors import StageError
 from curate.pii.config import RedactConfig
+from curate.pii.models import model_version, spacy_pipeline_needs_torch
 from curate.records import (
     DROP_COLUMN,
     MESSAGE_DTYPE,
@@ -39,73 +35,13 @@ RESIDUAL_REASON = "pii_residual"
 TIMEOUT_REASON = "redaction_timeout"
 
 
-def model_version(config: RedactConfig) -> str:
-    """Name and version of the configured model, for the fingerprint (no model loaded)."""
-    name = config.model.name
-    p = Path(name)
-    if p.exists():
-        meta = p / "meta.json"
-        if meta.exists():
-            try:
-                m = json.loads(meta.read_text())
-                return f"{m.get('lang')}_{m.get('name')}-{m.get('version')}"
-            except (OSError, ValueError):
-                pass
-        return str(p.resolve())
+def _version(package: str) -> str:
+    from importlib import metadata
+
     try:
-        return f"{name}-{metadata.version(name)}"
+        return metadata.version(package)
     except metadata.PackageNotFoundError:
-        try:
-            return f"{name}-{metadata.version(name.replace('_', '-'))}"
-        except metadata.PackageNotFoundError:
-            return name
-
-
-#: spaCy's own component factories that run on numpy alone (the CNN pipelines)
-_NUMPY_FACTORIES = frozenset({
-    "tok2vec", "ner", "tagger", "morphologizer", "parser", "senter", "sentencizer", "attribute_ruler",
-    "lemmatizer", "entity_ruler", "span_ruler", "entity_linker", "textcat", "textcat_multilabel", "spancat",
-    "trainable_lemmatizer", "merge_entities", "merge_noun_chunks", "merge_subtokens",
-})
-_FACTORY = re.compile(r'^factory\s*=\s*"([^"]+)"', re.M)
-_MODEL_REF = re.compile(r'^@(?:architectures|layers)\s*=\s*"([^"]+)"', re.M)
-
-
-def spacy_pipeline_config(name: str) -> Path | None:
-    """The ``config.cfg`` of an installed spaCy pipeline package or pipeline folder, found
-    without importing spaCy or the package; None when there is none."""
-    p = Path(name)
-    if not p.exists():
-        try:
-            spec = importlib.util.find_spec(name)
-        except (ImportError, ValueError):
-            return None
-        locations = list(spec.submodule_search_locations or []) if spec else []
-        if not locations:
-            return None
-        p = Path(locations[0])
-    if (p / "config.cfg").is_file():
-        return p / "config.cfg"
-    found = sorted(p.glob("*/config.cfg"))
-    return found[0] if found else None
-
-
-def spacy_pipeline_needs_torch(name: str) -> bool:
-    """Whether a spaCy pipeline may need PyTorch: True unless its config shows only spaCy's
-    numpy components and architectures (a transformer pipeline such as en_core_web_trf, or
-    one that cannot be read, counts as needing it)."""
-    cfg = spacy_pipeline_config(name)
-    if cfg is None:
-        return True
-    try:
-        text = cfg.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return True
-    # the [training] and [initialize] sections describe training, not the loaded pipeline
-    text = re.split(r"^\[(?:training|initialize|corpora|pretraining)\b", text, maxsplit=1, flags=re.M)[0]
-    factories = set(_FACTORY.findall(text))
-    refs = _MODEL_REF.findall(text)
-    return not factories or not factories <= _NUMPY_FACTORIES or any(not r.startswith("spacy.") for r in refs)
+        return "missing"
 
 
 class RedactStage(BatchStage):
@@ -142,17 +78,21 @@ class RedactStage(BatchStage):
         # (through thinc) and transformers (through Presidio's spaCy factory), about 2.5 s
         # of its 4 s start on a 2-core machine
         m = self.config.model
-        if m.engine == "spacy" and not spacy_pipeline_needs_torch(m.name):
+        names = [m.name, *m.languages.values()]
+        if m.engine == "spacy" and not any(spacy_pipeline_needs_torch(n) for n in names):
             return ("torch", "transformers")
         return ()
 
     def fingerprint(self) -> dict[str, Any]:
-        from curate.pii.secrets import key_id, read_key, read_salt
-
         from curate.pii.ids import id_key
+        from curate.pii.secrets import key_id, read_key, read_salt
 
         fp = super().fingerprint()
         fp["model"] = model_version(self.config)
+        # the name lexicons come from Faker's lists and the languages from py3langid's
+        # model: a new version of either may change what is found
+        fp["lexicons"] = _version("faker")
+        fp["language_id"] = _version("py3langid")
         fp["meta_keep"] = self.meta_keep()
         # a new salt or key changes the output: only their public ids enter the fingerprint
         if self.config.needs_salt():
@@ -193,6 +133,7 @@ class RedactStage(BatchStage):
                                 id=r["id"], source=r.get("source")))
         outs = self._redactor.redact(ins)
         ids, titles, messages, texts, metas, hashes, pii, residual, drops = [], [], [], [], [], [], [], [], []
+        langs: list[dict[str, int]] = []
         reasonings: list[str | None] = []
         flagged: list[tuple[str, dict[str, int]]] = []
         timed_out: list[str] = []
@@ -207,6 +148,7 @@ class RedactStage(BatchStage):
                 hashes.append(content_hash(""))
                 pii.append({})
                 residual.append({})
+                langs.append({})
                 drops.append(TIMEOUT_REASON)
                 reasonings.append(None)
                 timed_out.append(o.id)
@@ -224,6 +166,7 @@ class RedactStage(BatchStage):
             hashes.append(content_hash(text))
             pii.append(o.pii)
             residual.append(o.residual)
+            langs.append(o.languages)
             if o.residual:
                 flagged.append((r["id"], o.residual))
             drops.append(RESIDUAL_REASON if o.residual and self.config.on_residual == "quarantine" else None)
@@ -245,6 +188,7 @@ class RedactStage(BatchStage):
             pl.Series("content_hash", hashes, dtype=pl.Utf8),
             pii_column("pii", pii),
             pii_column("pii_residual", residual),
+            pii_column("pii_languages", langs, key="language"),
             pl.Series(DROP_COLUMN, drops, dtype=pl.Utf8),
         )
         if has_reasoning:
@@ -268,7 +212,16 @@ class RedactStage(BatchStage):
         from curate.pii.ids import id_key, is_redacted
 
         names = output.collect_schema().names()
-        df = output.select("pii", "pii_residual", DROP_COLUMN, "id", *(["source"] if "source" in names else [])).collect()
+        df = output.select(
+            "pii", "pii_residual", DROP_COLUMN, "id", *(["source"] if "source" in names else []),
+            *(["pii_languages"] if "pii_languages" in names else []),
+        ).collect()
+        by_lang: dict[str, dict[str, int]] = {}
+        for v in (df["pii_languages"].to_list() if "pii_languages" in df.columns else []):
+            for lang, n in pii_counts(v, key="language").items():
+                entry = by_lang.setdefault(lang, {"records": 0, "detections": 0})
+                entry["records"] += 1
+                entry["detections"] += int(n)
         totals: dict[str, int] = {}
         residual: dict[str, int] = {}
         with_pii = with_residual = 0
@@ -301,6 +254,9 @@ class RedactStage(BatchStage):
             "ids_replaced": ids_replaced,
             "id_hash": "keyed" if id_key(self.config.salt_env)[1] else "unkeyed",
             "timed_out": int((df[DROP_COLUMN] == TIMEOUT_REASON).sum()),
+            # records with a text in each language (py3langid; und: too short to tell) and
+            # the values replaced in texts of that language
+            "languages": dict(sorted(by_lang.items())),
             "time_budget_s": self.config.time_budget_s,
             "model": model_version(self.config),
             "operators": ops,

@@ -7,9 +7,11 @@ from presidio_analyzer import EntityRecognizer
 
 from curate.pii.config import RedactConfig
 from curate.pii.recognizers.address import StreetAddressRecognizer
+from curate.pii.recognizers.address_cue import AddressCueRecognizer
 from curate.pii.recognizers.cards import card_recognizer
 from curate.pii.recognizers.custom import deny_list_recognizers, pattern_recognizers
 from curate.pii.recognizers.ids import id_recognizer
+from curate.pii.recognizers.lexicon_names import LexiconNameRecognizer
 from curate.pii.recognizers.names import (
     NameListRecognizer,
     OrgAsPersonRecognizer,
@@ -18,7 +20,7 @@ from curate.pii.recognizers.names import (
 )
 from curate.pii.recognizers.network import ip_recognizer, username_recognizer
 from curate.pii.recognizers.phone import phone_recognizer
-from curate.pii.recognizers.secrets import secret_recognizer
+from curate.pii.recognizers.credentials import secret_recognizer
 
 
 def support_recognizers(config: RedactConfig) -> list[EntityRecognizer]:
@@ -29,7 +31,9 @@ def support_recognizers(config: RedactConfig) -> list[EntityRecognizer]:
         NameListRecognizer(lang),
         OrgAsPersonRecognizer(lang),
         TranscriptRecognizer(lang),
+        LexiconNameRecognizer(lang),
         StreetAddressRecognizer(lang),
+        AddressCueRecognizer(lang),
         phone_recognizer(lang),
         card_recognizer(lang),
         ip_recognizer(lang),

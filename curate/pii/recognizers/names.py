@@ -71,6 +71,14 @@ def _name_ok(value: str, text: str, start: int, end: int) -> float | None:
     return None if not_a_name(value) else 0.0
 
 
+def _vocative_ok(value: str, text: str, start: int, end: int) -> float | None:
+    # "Certainly, I can help" and "However, please note" open sentences like a name
+    # does: a name here must be one of the lexicons
+    from curate.pii.lexicon import is_name_word
+
+    return None if not_a_name(value) or not is_name_word(value.split()[0]) else 0.0
+
+
 _RELATION = (
     r"kid|kids|son|daughter|child|wife|husband|partner|spouse|mother|father|mom|mum|dad|brother|sister|friend|"
     r"colleague|coworker|co-worker|boss|manager|supervisor|assistant|neighbor|neighbour|uncle|aunt|cousin|"
@@ -139,9 +147,13 @@ NAME_RULES = [
         re.compile(rf"{_FIELD_START}(?i:{_SIGNOFF})[ \t]*+[,\-—][ \t]*+(?P<v>{NAME})[ \t]*+[.!]?[ \t]*+(?=\n|$)"),
         0.8, group="v", validate=_name_ok, name="signoff_inline",
     ),
-    Rule(  # "-- John Smith" / "~Maria" closing a message
+    Rule(  # "-- John Smith" / "~Maria" / "-Maria" closing a message; "- Maria" (a list item
+        # elsewhere) only on the last line
         "PERSON",
-        re.compile(rf"{_LINE_START}(?:--|—|–|~|-)[ \t]*+(?P<v>{NAME})[ \t]*+(?=\n|$)"),
+        re.compile(
+            rf"{_LINE_START}(?:--|—|–|~|-(?=\S))[ \t]*+(?P<v>{NAME})[ \t]*+(?=\n|$)"
+            rf"|{_LINE_START}-[ \t]++(?P<v>{NAME})[ \t]*+(?:\n[ \t]*+)*+\Z"
+        ),
         0.7, group="v", validate=_name_ok, name="dash_signature",
     ),
     Rule(  # "-- " signature delimiter, then the name
@@ -222,7 +234,7 @@ NAME_RULES = [
     Rule(  # Warrane, can I please speak to your boss?
         "PERSON",
         re.compile(rf"{_FIELD_START}(?P<v>{NAME}),[ \t]++(?i:{_VOCATIVE_NEXT})(?![\w])"),
-        0.6, group="v", validate=_name_ok, name="vocative",
+        0.6, group="v", validate=_vocative_ok, name="vocative",
         requires=stdre.compile(rf",[ \t]+(?:{_VOCATIVE_NEXT})"),
     ),
     Rule(  # a contact card opening with the person's name ("Lara Fiorentino\n\nNurse\n\nPhone: ...")

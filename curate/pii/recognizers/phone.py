@@ -16,13 +16,14 @@ CONTEXT = words_regex(
     """phone phones telephone tel tel. tlf mobile mob cell cellphone handy fax call calls called calling
     reach reached text texts sms whatsapp signal viber number numbers no no. nr contact dial ring rang
     office desk home work direct line hotline landline answering answer voicemail messages extension ext
-    registered callback call-back mobil telefon telefono téléphone portable""".split()
+    registered callback call-back mobil telefon telefono téléphone portable spoke""".split()
 )
 # Words that make a bare run of digits a phone number ("number" alone is not enough:
 # order numbers are numbers too).
 STRONG_CONTEXT = words_regex(
     """phone telephone tel tel. tlf mobile mob cell cellphone handy fax call calls called calling sms whatsapp
-    text reach dial ring voicemail landline hotline extension ext mobil telefon telefono téléphone portable""".split()
+    text reach dial ring voicemail landline hotline extension ext mobil telefon telefono téléphone portable
+    callback call-back spoke""".split()
 )
 # Numbers that are something else when these words come right before them.
 NEGATIVE = words_regex(
@@ -90,8 +91,25 @@ PHONE_RULES = [
     ),
     Rule(  # 737 219 628 / 71-33-52-22 / 07700 900 461 / 668 5702: needs a phone word nearby
         "PHONE_NUMBER",
-        re.compile(rf"(?<![\w.\-/:,])\d{{2,5}}(?:[ \t\-]\d{{2,8}}){{1,5}}{_EXT}(?![\w]|[.\-/:,]\d)"),
+        re.compile(rf"(?<![\w.\-/:,])\d{{2,6}}(?:[ \t\-]\d{{2,8}}){{1,5}}{_EXT}(?![\w]|[.\-/:,]\d)"),
         0.3, validate=_check(7, 14), context=CONTEXT, boost=0.45, negative=NEGATIVE, name="grouped",
+    ),
+    Rule(  # a number right after an e-mail address in a signature or a bracket:
+        # "jane@x.com | 797 723 514", "<hugues@x.me, 08885674478>", "(janne@x.me, 01375624238)"
+        "PHONE_NUMBER",
+        re.compile(
+            r"(?<![\w.+\-])[\w.+\-]{1,64}+@[\w\-]{1,63}+(?:\.[\w\-]{1,63}+){1,8}+[ \t]*+[|,;/][ \t]*+"
+            r"(?P<v>\+?\(?\d(?:[ \-().]?\d){6,16}+)(?![\w]|[.\-/:]\d)"
+        ),
+        0.7, group="v", validate=_check(7, 15), negative=NEGATIVE, name="after_email",
+    ),
+    Rule(  # T: 02 54 89 10 57 / M: 06 42929543 (signature labels)
+        "PHONE_NUMBER",
+        re.compile(
+            r"(?:^|(?<=[\n \t|(]))(?:T|M|P|F|Tel|Mob|Ph|Cell|Tél)[ \t]*+[:.][ \t]*+"
+            r"(?P<v>\+?\(?\d(?:[ \-().]?\d){6,16}+)(?![\w]|[.\-/:]\d)"
+        ),
+        0.7, group="v", validate=_check(7, 15), name="labelled",
     ),
     Rule(  # 5403926876 / 07700900461: a bare run of digits, only next to a phone word
         "PHONE_NUMBER",
