@@ -224,6 +224,14 @@ class RedactConfig(BaseModel):
             "pattern recognizers (secrets, e-mail addresses, IPs, ...), not NER or the name rules."
         ),
     )
+    word_evidence: bool = Field(
+        default=True,
+        description=(
+            "A person or place found by NER or by its position alone, with no word of the name lexicons, is dropped "
+            "when a word of it is a common English word (persons only), is written like code or a product (PyCharm), "
+            "is an acronym (persons only), or it holds a digit, a URL, an @handle or a #hashtag."
+        ),
+    )
     detect_language: bool = Field(
         default=True,
         description="Detect each text's language and run NER only with a pipeline of that language (model.languages).",

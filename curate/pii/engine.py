@@ -26,6 +26,7 @@ from curate.pii.code import blank, code_spans
 from curate.pii.config import RedactConfig
 from curate.pii.language import UNDETERMINED
 from curate.pii.lexicon import is_name_word
+from curate.pii.plausible import person_span, place_span
 from curate.pii.recognizers.lexicon_names import GREETING_OR_CLOSING
 from curate.pii.recognizers.names import not_a_name
 from curate.pii.recognizers.windows import anchor_to
@@ -409,6 +410,20 @@ class PiiAnalyzer:
         words = ent.text.split()
         return len(words) == 1 and not is_name_word(words[0].strip(".,;:!?'’\"()[]").removesuffix("'s").removesuffix("’s"))
 
+    def _plausible_parts(self, d: Detection, s: int, e: int, value: str) -> list[tuple[int, int]]:
+        """The parts of a person or place its own words support (curate.pii.plausible), as
+        text offsets. The lexicon rules, your deny list and patterns are never
+        second-guessed."""
+        if d.entity == "PERSON":
+            if d.source in _TRUSTED_PERSON or d.source.startswith(("DenyList_", "pattern_")):
+                return [(s, e)]
+            parts = person_span(value)
+        elif d.entity == "LOCATION" and d.source == "SpacyRecognizer":
+            parts = place_span(value)
+        else:
+            return [(s, e)]
+        return [(s + a, s + b) for a, b in parts]
+
     def pipeline_for(self, lang: str):
         """The spaCy pipeline that reads a text of language ``lang``: its own, the main one
         for an undetermined language (or with detection off), else None (no NER)."""
@@ -563,6 +578,12 @@ class PiiAnalyzer:
                 continue
             if d.entity in _NER_TYPES and d.source == "SpacyRecognizer" and not _plausible_ner(d.entity, value):
                 continue
+            if self.config.word_evidence:
+                parts = self._plausible_parts(d, s, e, value)
+                if parts != [(s, e)]:
+                    # cut to what its words support: each part read again as its own
+                    dets.extend(Detection(a, b, d.entity, d.score, d.source) for a, b in parts)
+                    continue
             if d.entity == "PERSON" and GREETING_OR_CLOSING.fullmatch(value):
                 continue  # "Mit freundlichen Grüßen," above a name
             if self.config.keep_technical and d.entity in _NER_TYPES and is_product_name(value):
@@ -572,6 +593,8 @@ class PiiAnalyzer:
 
 
 _NER_TYPES = frozenset({"PERSON", "LOCATION", "ORGANIZATION", "NRP"})
+#: recognizers whose persons are lexicon names already
+_TRUSTED_PERSON = frozenset({"LexiconNameRecognizer"})
 #: types NER and the name rules find: not looked for in code
 _PROSE_TYPES = _NER_TYPES
 

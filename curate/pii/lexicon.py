@@ -32,16 +32,19 @@ ENGLISH_WORDS = frozenset(
 
 
 @functools.lru_cache(maxsize=1)
-def _lexicons() -> tuple[frozenset[str], frozenset[str]]:
+def _raw_lexicons() -> tuple[frozenset[str], frozenset[str], dict[str, int]]:
+    """Given names, surnames, and in how many locales each word is a name."""
     import faker.providers.person as person
 
     given: set[str] = set()
     surnames: set[str] = set()
+    locales: dict[str, int] = {}
     for mod in pkgutil.iter_modules(person.__path__):
         try:
             provider = importlib.import_module(f"faker.providers.person.{mod.name}").Provider
         except (ImportError, AttributeError):
             continue
+        seen: set[str] = set()
         for attr, into in (("first_names", given), ("first_names_male", given), ("first_names_female", given),
                            ("first_names_nonbinary", given), ("first_romanized_names", given),
                            ("first_romanized_names_male", given), ("first_romanized_names_female", given),
@@ -55,10 +58,46 @@ def _lexicons() -> tuple[frozenset[str], frozenset[str]]:
             for n in names:
                 if isinstance(n, str) and len(n) >= 2 and " " not in n:
                     into.add(n.lower())
+                    seen.add(n.lower())
+        for n in seen:
+            locales[n] = locales.get(n, 0) + 1
+    return frozenset(given), frozenset(surnames), locales
+
+
+@functools.lru_cache(maxsize=1)
+def _lexicons() -> tuple[frozenset[str], frozenset[str]]:
     from spacy.lang.en.stop_words import STOP_WORDS
 
-    # "an", "can", "more", "will" are names somewhere and words here
-    return frozenset(given - STOP_WORDS), frozenset(surnames - STOP_WORDS)
+    given, surnames, locales = _raw_lexicons()
+    # "an", "can", "more", "will" are names somewhere and words here; so are "Sie", "dass"
+    # and "das" in German texts: a stop word of another language stays a name only where
+    # three or more locales have it ("Hans", "Tom", "Sara", not "Sie")
+    foreign = {w for w in _foreign_stop_words() if locales.get(w, 0) < MIN_LOCALES_FOR_STOP_WORD}
+    drop = set(STOP_WORDS) | foreign
+    return frozenset(given - drop), frozenset(surnames - drop)
+
+
+#: spaCy's stop-word lists read for the rule above (languages support text is written in)
+STOP_WORD_LANGUAGES = ("de", "fr", "es", "pt", "it", "nl", "sv", "da", "nb", "pl", "cs")
+MIN_LOCALES_FOR_STOP_WORD = 3
+
+
+def _foreign_stop_words() -> set[str]:
+    out: set[str] = set()
+    for lang in STOP_WORD_LANGUAGES:
+        try:
+            out |= {w.lower() for w in importlib.import_module(f"spacy.lang.{lang}.stop_words").STOP_WORDS}
+        except ImportError:
+            continue
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def every_name() -> frozenset[str]:
+    """Every lower-case given name and surname of the lexicons, English words such as
+    "will" and "mark" included: a word that may be part of a name."""
+    given, surnames, _ = _raw_lexicons()
+    return given | surnames
 
 
 def given_names() -> frozenset[str]:

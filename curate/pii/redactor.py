@@ -157,6 +157,7 @@ class Redactor:
             for i, j in own:
                 f = layout[i][j]
                 f.lang = detect(blank(f.text, code_spans(f.text)) if self.config.code_aware else f.text)
+            _record_language(layout)
         ft = self.config.frequent_terms
         self.analyzer.frequent = (
             frequent_terms([[f.text for f in fields if f.kind in ("title", "message")] for fields in layout],
@@ -373,6 +374,23 @@ class Redactor:
                     start = text.find(term, start + 1)
             if added:
                 dets[j] = resolve_overlaps(ds + added)
+
+
+def _record_language(layout: list[list[_Field]]) -> None:
+    """A text too short to tell (a title, a one-line reply) is read in the language of the
+    record's other texts, the one with the most letters: a Spanish ticket's title is not
+    English because it is short."""
+    for fields in layout:
+        letters: dict[str, int] = {}
+        for f in fields:
+            if not f.short and f.text and f.lang != UNDETERMINED:
+                letters[f.lang] = letters.get(f.lang, 0) + len(f.text)
+        if not letters:
+            continue
+        lang = max(letters, key=lambda k: (letters[k], k))
+        for f in fields:
+            if not f.short and f.text and f.lang == UNDETERMINED:
+                f.lang = lang
 
 
 def _scrub(text: str, found: list[tuple[str, int, int]]) -> str:

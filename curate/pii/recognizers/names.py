@@ -393,9 +393,14 @@ def _overlaps(starts: list[int], reach: list[int], s: int, e: int) -> bool:
 
 class NameListRecognizer(EntityRecognizer):
     """"Efimiya, Mary, Ariana and Jodi": when NER marks some items of a list of
-    capitalised words as persons, the others are names too."""
+    capitalised words as persons, the others are names too; so when two thirds of the
+    items of a list of three or more, in any case, are lexicon names that NER does not
+    call places or organisations ("silvana, adam, christopher, kristina, chad and
+    caleb"); and in "Marrero and Murphy" when NER knows one and the other is a lexicon
+    name. Its score is above NER's, so on the same span its finding is the one kept
+    (NER's lower-case persons are otherwise dropped as implausible)."""
 
-    def __init__(self, supported_language: str = "en", score: float = 0.65):
+    def __init__(self, supported_language: str = "en", score: float = 0.9):
         self.score = score
         super().__init__(supported_entities=["PERSON"], name="NameListRecognizer", supported_language=supported_language)
 
@@ -403,31 +408,73 @@ class NameListRecognizer(EntityRecognizer):
         pass
 
     def analyze(self, text: str, entities: list[str], nlp_artifacts=None) -> list[RecognizerResult]:
-        if nlp_artifacts is None or not nlp_artifacts.entities or "," not in text:
+        from curate.pii.lexicon import is_name_word
+
+        if " and " not in text and "," not in text and " & " not in text and " or " not in text:
             return []
-        persons = [(e.start_char, e.end_char) for e in nlp_artifacts.entities if e.label_ == "PERSON"]
-        if not persons:
-            return []
-        persons.sort()
-        starts = [ps for ps, _ in persons]
-        # the longest person span starting at or before each one (overlap tests by bisection)
-        reach = list(itertools.accumulate((pe for _, pe in persons), max))
-        out = []
-        for m in _NAME_LIST.finditer(text):
-            items = [(m.start() + i.start(), m.start() + i.end()) for i in _ITEM.finditer(m.group())]
-            found = sum(1 for s, e in items if _overlaps(starts, reach, s, e))
-            if found == 0 or found * 3 < len(items):
-                continue
-            for s, e in items:
-                if not_a_name(text[s:e]):
+        ents = nlp_artifacts.entities if nlp_artifacts is not None else []
+        persons = sorted((e.start_char, e.end_char) for e in ents if e.label_ == "PERSON")
+        # places are not people; organisations may be (the small model calls people ORG)
+        others = sorted((e.start_char, e.end_char) for e in ents if e.label_ in ("LOCATION", "GPE", "LOC", "NRP"))
+        p_starts = [ps for ps, _ in persons]
+        p_reach = list(itertools.accumulate((pe for _, pe in persons), max))
+        o_starts = [os_ for os_, _ in others]
+        o_reach = list(itertools.accumulate((oe for _, oe in others), max))
+
+        def lexical(s: int, e: int) -> bool:
+            words = text[s:e].split()
+            return all(is_name_word(w) for w in words) and not _overlaps(o_starts, o_reach, s, e)
+
+        out: list[tuple[int, int]] = []
+        if persons and "," in text:
+            for m in _NAME_LIST.finditer(text):
+                items = [(m.start() + i.start(), m.start() + i.end()) for i in _ITEM.finditer(m.group())]
+                found = sum(1 for s, e in items if _overlaps(p_starts, p_reach, s, e))
+                if found == 0 or found * 3 < len(items):
                     continue
-                out.append(
-                    RecognizerResult(
-                        "PERSON", s, e, self.score,
-                        recognition_metadata={
-                            RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
-                            RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
-                        },
-                    )
-                )
-        return out
+                out += [(s, e) for s, e in items if not not_a_name(text[s:e])]
+        if persons:
+            for m in _NAME_PAIR.finditer(text):
+                a, b = m.span("a"), m.span("b")
+                na, nb = _overlaps(p_starts, p_reach, *a), _overlaps(p_starts, p_reach, *b)
+                if na != nb and lexical(*(b if na else a)):
+                    out.append(b if na else a)
+        if "," in text:
+            for m in _ANY_NAME_LIST.finditer(text):
+                items = _items(m)
+                named = sum(1 for s, e in items if lexical(s, e))
+                if len(items) >= 3 and named >= 2 and named * 3 >= 2 * len(items):
+                    out += [(s, e) for s, e in items if not not_a_name(text[s:e])]
+        return [
+            RecognizerResult(
+                "PERSON", s, e, self.score,
+                recognition_metadata={
+                    RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+                    RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id,
+                },
+            )
+            for s, e in out
+        ]
+
+
+_NAME_PAIR = re.compile(rf"(?<![\w])(?P<a>{_TOK})[ \t]++(?:and|&)[ \t]++(?P<b>{_TOK})(?![\w])")
+# any case, one or two words an item ("leonti, terrence, pamela and brian")
+_ANY_TOK = rf"(?>\p{{L}}[\p{{L}}'’\-]{{1,{WORD_MAX}}})"
+_ANY_ITEM_RE = rf"{_ANY_TOK}(?:[ \t]++{_ANY_TOK})?"
+_ANY_NAME_LIST = re.compile(
+    rf"(?<![\w])(?:{_ANY_ITEM_RE})(?:[ \t]*+,[ \t]*+(?:{_ANY_ITEM_RE})){{1,12}},?[ \t]++(?:and|&|or)[ \t]++(?:{_ANY_ITEM_RE})(?![\w])"
+)
+_LIST_SEP = re.compile(r"[ \t]*+,[ \t]*+(?:(?:and|&|or)[ \t]++)?|[ \t]++(?:and|&|or)[ \t]++")
+
+
+def _items(m) -> list[tuple[int, int]]:
+    """The items of a matched list, at its commas and its "and"."""
+    out, pos = [], 0
+    g = m.group()
+    for sep in _LIST_SEP.finditer(g):
+        if sep.start() > pos:
+            out.append((m.start() + pos, m.start() + sep.start()))
+        pos = sep.end()
+    if pos < len(g):
+        out.append((m.start() + pos, m.end()))
+    return out

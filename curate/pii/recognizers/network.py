@@ -63,15 +63,28 @@ _NOT_USERNAMES = frozenset(
     """is was and or the a an not name names field is: incorrect wrong invalid locked blocked disabled
     expired missing required taken already same does doesn't isn't cannot can't will would should
     please thanks when with without for from to in on at by of it this that my your our their
-    changed reset forgotten forgot of""".split()
+    changed reset forgotten forgot of username usernames user users login userid user_id user_name handle
+    nickname account password placeholder example""".split()
 )
+
+
+def _hyphenated_words(v: str) -> bool:
+    from curate.pii.plausible import common_english
+
+    parts = v.split("-")
+    return len(parts) > 1 and all(p.isalpha() and p.islower() and (len(p) < 3 or common_english(p)) for p in parts)
 
 
 def _username(value: str, text: str, start: int, end: int) -> float | None:
     v = value.lstrip("@")
     if v.lower() in _NOT_USERNAMES or len(v) < 3:
         return None
+    nxt = text[end:end + 2]
+    if nxt[:1].isalnum() or (nxt[:1] in "._-" and nxt[1:2].isalnum()):
+        return None  # cut off: the value runs on past the longest username read
     sep = text[max(0, start - 3):start]
+    if ":" not in sep and "=" not in sep and not value.startswith("@") and _hyphenated_words(v):
+        return None  # "to handle bottom-up data", "touch-based input"
     if any(c.isdigit() for c in v) or any(c in "._-" for c in v) or ":" in sep or "=" in sep or value.startswith("@"):
         return 0.0
     return -0.4  # a plain word after a label ("login page"): below the threshold
@@ -83,7 +96,7 @@ USERNAME_RULES = [
         re.compile(
             r"(?<![\w])(?i:user[ _\-]?name|user[ _\-]?id|userid|login(?:[ _\-]?(?:name|id))?|log-in|handle|"
             r"account[ _\-]?name|screen[ _\-]?name|gamertag|nickname|nick|github|twitter|instagram|telegram|"
-            r"skype|discord|slack)(?:[ \t]+(?i:is|was))?[ \t]*[:=]?[ \t]*[\"'“]?(?P<v>@?[A-Za-z0-9][A-Za-z0-9._\-]{1,37}[A-Za-z0-9])"
+            r"skype|discord|slack)(?![A-Za-z0-9])(?:[ \t]+(?i:handle|user[ _\-]?name|id|account|name)(?![A-Za-z0-9]))?(?:[ \t]+(?i:is|was))?[ \t]*[:=]?[ \t]*[\"'“]?(?P<v>@?[A-Za-z0-9][A-Za-z0-9._\-]{1,37}[A-Za-z0-9])"
         ),
         0.8, group="v", validate=_username, name="username",
     ),

@@ -1,0 +1,160 @@
+"""A person or place needs the support of its own words (curate.pii.plausible): NER's
+"people" made of common English words, product spellings, acronyms, links and handles are
+dropped, names NER took a word too far are trimmed, and names stay. Also: a short text
+takes its record's language, and the username rule reads whole words. Texts written for
+these tests; real Presidio and the real spaCy model."""
+
+from __future__ import annotations
+
+import pytest
+
+from curate.pii.plausible import common_english, person_span, place_span
+from curate.pii.redactor import RecordIn
+
+
+@pytest.mark.parametrize(
+    "value, kept",
+    [
+        ("Maria Lopez", "Maria Lopez"),
+        ("Prasanth", "Prasanth"),  # in no lexicon, but no English word either
+        ("Faina D. Yefremova", "Faina D. Yefremova"),  # an initial is not a word
+        ("Mrs Patel", "Mrs Patel"),  # a form of address
+        ("Will Smith", "Will Smith"),  # English words that are names stay names
+        ("McDonald", "McDonald"),  # a name prefix, not a product spelling
+        ("Call Henrietta Vandermolen", "Henrietta Vandermolen"),  # NER took a word too many
+        ("Producer Liviana Palerma", "Liviana Palerma"),  # two words are left: a name outside the lexicons
+        ("ex-Zombie Ahtisaari", "Ahtisaari"),  # one word, rare in English
+        ("Standby Servers", None),  # one word, common enough ("Standby") is left: no name
+        ("Click", None),
+        ("Safe Mode", None),
+        ("Human Resources", None),
+        ("Java Development Kit", None),  # a common word inside: not "Kit"
+        ("PyCharm", None),
+        ("MERGE", None),
+        ("https://t.co/bgAzFPchCY", None),
+        ("@AppleSupport", None),
+        ("#MrsMaisel", None),
+    ],
+)
+def test_person_span_keeps_names_and_drops_words(value, kept):
+    parts = person_span(value)
+    assert [value[a:b] for a, b in parts] == ([kept] if kept else [])
+
+
+def test_names_on_both_sides_of_punctuation_ner_ran_across():
+    value = 'Heather:"I\'m Daniel'
+    assert [value[a:b] for a, b in person_span(value)] == ["Heather", "Daniel"]  # "I'm" cut
+
+
+def test_places_may_be_common_words_and_acronyms_but_not_links_or_code():
+    for place in ("Turkey", "Reading", "New York", "UK", "NYC"):
+        assert place_span(place) == [(0, len(place))]
+    for junk in ("https://t.co/x", "@AppleSupport", "VarChar", "BIG5"):
+        assert place_span(junk) == []
+
+
+def test_common_english_is_wordfreq_english():
+    assert common_english("Click") and common_english("resources")
+    assert not common_english("Prasanth") and not common_english("Yefremova")
+
+
+def test_ner_people_made_of_words_are_not_redacted_and_names_are(redactor):
+    text = (
+        "Hi Maria,\n1. Open the Settings page.\n2. Click on it to start.\n"
+        "Please restart in Safe Mode and update PyCharm.\n"
+        "Call Henrietta Vandermolen on +44 20 7946 0958 if it persists.\n\nBest,\nOskar Lindqvist"
+    )
+    out, counts, _ = redactor.redact_text(text)
+    for word in ("Click", "Safe Mode", "PyCharm"):
+        assert word in out
+    for name in ("Maria", "Henrietta", "Vandermolen", "Oskar", "Lindqvist"):
+        assert name not in out
+    assert "Call <PERSON_" in out  # the verb NER took with the name stays
+
+
+def test_word_evidence_can_be_turned_off(make_redactor):
+    red = make_redactor(word_evidence=False)
+    out, _, _ = red.redact_text("Call Henrietta Vandermolen today.")
+    assert "Henrietta" not in out
+
+
+def test_links_and_handles_are_not_places_or_people(redactor):
+    text = "Two hours on the phone with @AppleSupport and no help, see https://t.co/dGzfgxLgz1 please"
+    out, counts, _ = redactor.redact_text(text)
+    assert "@AppleSupport" in out and "https://t.co/dGzfgxLgz1" in out
+    assert "LOCATION" not in counts and "PERSON" not in counts
+
+
+def test_a_short_title_takes_its_records_language(make_redactor):
+    red = make_redactor()
+    body = (
+        "El programa se cierra con frecuencia durante la depuración de proyectos grandes, "
+        "y necesitamos una solución urgente para el equipo de desarrollo."
+    )
+    out = red.redact([RecordIn("Problemas críticos de rendimiento", [{"role": "user", "content": body}])])[0]
+    assert out.title == "Problemas críticos de rendimiento"  # not read by the English model
+    assert set(out.languages) == {"es"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "const handle = InteractionManager.createInteractionHandle();",  # a value cut off
+        "CREATE ACCESS METHOD name TYPE access_method_type HANDLER handler_function",  # label inside a word
+        "curl -O https://raw.githubusercontent.com/react-native-community/template/package.json",
+        "-U username\n--username=username\nUser name to connect as.",  # the placeholder is the label
+        "they do not support callbacks, which would allow us to handle bottom-up data bindings",
+    ],
+)
+def test_username_rule_reads_whole_words(redactor, text):
+    out, counts, _ = redactor.redact_text(text)
+    assert "USERNAME" not in counts, out
+
+
+def test_usernames_are_still_found(redactor):
+    for text, value in (("my username is jdoe_1984", "jdoe_1984"), ("login: maria.lopez", "maria.lopez"),
+                        ("twitter handle @mlopez_dev", "@mlopez_dev")):
+        out, counts, _ = redactor.redact_text(text)
+        assert value not in out and counts.get("USERNAME") == 1, out
+
+
+@pytest.mark.parametrize(
+    "text, names",
+    [
+        ("They had 6: Efimiya, Mary, Ariana, Isabel, Teresa and Jodi.", ["Efimiya", "Ariana", "Jodi"]),
+        ("cc: leonti, terrence, pamela, donna and brian", ["leonti", "terrence", "pamela", "brian"]),
+        ("Marrero and Murphy were the engineers.", ["Marrero", "Murphy"]),
+    ],
+)
+def test_lists_of_lexicon_names_are_names(redactor, text, names):
+    out, _, _ = redactor.redact_text(text)
+    for name in names:
+        assert name not in out, out
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Use red, green and blue cables.", "Supported: Windows, Linux, Android and iOS.", "Dell and Lenovo laptops"],
+)
+def test_lists_of_words_are_not_names(redactor, text):
+    out, counts, _ = redactor.redact_text(text)
+    assert "PERSON" not in counts, out
+
+
+def test_stop_words_of_other_languages_are_not_lexicon_names():
+    from curate.pii.lexicon import is_name_word
+
+    # German "Sie", "dass", "das" are surnames or given names in some Faker locale
+    assert not any(is_name_word(w) for w in ("Sie", "dass", "das", "leider"))
+    # names in three or more locales stay names even where they are also stop words
+    assert all(is_name_word(w) for w in ("Hans", "Tom", "Sara", "Otto"))
+
+
+def test_german_closing_and_formal_you_are_not_names(make_redactor):
+    red = make_redactor()
+    body = (
+        "Sehr geehrter Kunde,\n\nDanke, dass Sie sich an uns gewendet haben. Bitte starten Sie den Router neu "
+        "und prüfen Sie, ob das Problem weiterhin besteht.\n\nMit freundlichen Grüßen,\nDas Kundenserviceteam"
+    )
+    out = red.redact([RecordIn(None, [{"role": "assistant", "content": body}])])[0]
+    assert out.messages[0]["content"] == body and out.pii == {}
