@@ -26,7 +26,8 @@ from curate.pii.code import blank, code_spans
 from curate.pii.config import RedactConfig
 from curate.pii.language import UNDETERMINED
 from curate.pii.lexicon import is_name_word
-from curate.pii.plausible import person_span, place_span
+from curate.pii.lexicon import given_names, name_locales
+from curate.pii.plausible import common_english, person_span, place_span
 from curate.pii.recognizers.lexicon_names import GREETING_OR_CLOSING
 from curate.pii.recognizers.names import not_a_name
 from curate.pii.recognizers.windows import anchor_to
@@ -415,7 +416,14 @@ class PiiAnalyzer:
         text offsets. The lexicon rules, your deny list and patterns are never
         second-guessed."""
         if d.entity == "PERSON":
-            if d.source in _TRUSTED_PERSON or d.source.startswith(("DenyList_", "pattern_")):
+            if d.source in _TRUSTED_PERSON:
+                # a lower-case lexicon word is a name in "thanks ingmar", not in "the parent
+                # view": an English word must be a name in several locales to count
+                return [] if value.islower() and any(
+                    common_english(w) and (name_locales(w) < MIN_LOCALES_LOWER or w not in given_names())
+                    for w in value.split()
+                ) else [(s, e)]
+            if d.source.startswith(("DenyList_", "pattern_")):
                 return [(s, e)]
             parts = person_span(value)
         elif d.entity == "LOCATION" and d.source == "SpacyRecognizer":
@@ -593,6 +601,9 @@ class PiiAnalyzer:
 
 
 _NER_TYPES = frozenset({"PERSON", "LOCATION", "ORGANIZATION", "NRP"})
+#: a lower-case common English word the lexicon rules find must be a given name in this
+#: many Faker locales ("carl" is; "parent" and "handy" are surnames)
+MIN_LOCALES_LOWER = 3
 #: recognizers whose persons are lexicon names already
 _TRUSTED_PERSON = frozenset({"LexiconNameRecognizer"})
 #: types NER and the name rules find: not looked for in code

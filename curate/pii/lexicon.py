@@ -124,3 +124,8 @@ def is_name_word(word: str) -> bool:
     w = word.lower()
     given, sur = _lexicons()
     return (w in given or w in sur) and w not in ENGLISH_WORDS
+
+
+def name_locales(word: str) -> int:
+    """In how many Faker locales ``word`` is a given name or surname."""
+    return _raw_lexicons()[2].get(word.lower(), 0)

@@ -27,7 +27,7 @@ import functools
 
 import regex as re
 
-from curate.pii.lexicon import every_name
+from curate.pii.lexicon import every_name, name_locales
 
 #: wordfreq Zipf frequency from which a word is an ordinary English word (3 is once per
 #: million words; "dell" 3.7, "faulty" 3.6, "scrum" 3.3, "prasanth" 1.0)
@@ -62,9 +62,14 @@ def common_english(word: str) -> bool:
     return zipf_frequency(word.lower(), "en") >= COMMON_ZIPF
 
 
-def is_lexicon_word(word: str) -> bool:
-    """A given name or surname of some locale (English words among them: "Will")."""
-    return word.lower().strip("'’") in every_name()
+def is_lexicon_word(word: str, *, loose: bool = False) -> bool:
+    """A given name or surname of some locale (English words among them: "Mark"); a
+    common English word only when two or more locales have it ("Mark", not "Deep"), or
+    ``loose``ly, next to another name ("Will Smith")."""
+    w = word.lower().strip("'’")
+    if w not in every_name():
+        return False
+    return loose or name_locales(w) >= 2 or not common_english(w)
 
 
 def _code_like(word: str) -> bool:
@@ -76,14 +81,14 @@ def _acronym(word: str) -> bool:
     return 2 <= len(word) <= 5 and word.isupper()
 
 
-def _bad(token: str, *, common: bool, acronyms: bool) -> bool:
+def _bad(token: str, *, common: bool, acronyms: bool, loose: bool = False) -> bool:
     """A word no name is made of (lexicon names and forms of address never are); a
     hyphenated word is bad when a part of it is ("ex-Zombie")."""
     parts = token.split("-")
     if len(parts) > 1:
-        return any(_bad(p, common=common, acronyms=acronyms) for p in parts if p)
+        return any(_bad(p, common=common, acronyms=acronyms, loose=loose) for p in parts if p)
     w = token
-    if len(w) < 2 or is_lexicon_word(w) or w.lower().strip(".") in TITLES:
+    if len(w) < 2 or is_lexicon_word(w, loose=loose) or w.lower().strip(".") in TITLES:
         return False
     if _code_like(w):
         return True
@@ -102,7 +107,8 @@ def _core(value: str, base: int, *, common: bool, acronyms: bool) -> tuple[int, 
     words = list(_TOKEN.finditer(value))
     if not words:
         return None
-    bad = [_bad(m.group(), common=common, acronyms=acronyms) for m in words]
+    loose = any(is_lexicon_word(m.group()) for m in words)
+    bad = [_bad(m.group(), common=common, acronyms=acronyms, loose=loose) for m in words]
     i, j = 0, len(words)
     while i < j and bad[i]:
         i += 1
@@ -145,3 +151,22 @@ def place_span(value: str) -> list[tuple[int, int]]:
     """The same for a place. Common words and acronyms are places too ("Turkey", "Reading",
     "UK", "NYC"): only code, URLs, handles and digits are not."""
     return _parts(value, common=False, acronyms=False)
+
+
+_CODE_PART = re.compile(r"\p{Lu}?\p{Ll}{2,}|\p{Lu}{2,}(?!\p{Ll})")
+
+
+def code_words(text: str, spans: list[tuple[int, int]]) -> set[str]:
+    """The lower-case words the code spans of ``text`` are made of, camelCase and
+    snake_case split ("TouchableOpacity" gives "touchable" and "opacity")."""
+    out: set[str] = set()
+    for s, e in spans:
+        out.update(m.group().lower() for m in _CODE_PART.finditer(text, s, e))
+    return out
+
+
+def made_of_code(value: str, words: set[str]) -> bool:
+    """Every word of ``value`` (three letters or more) is a word of the record's code and no
+    name of the lexicons: "Codegen" of `codegenConfig`, "Touchable" of `<TouchableOpacity>`."""
+    tokens = [m.group() for m in _CODE_PART.finditer(value)]
+    return bool(tokens) and all(t.lower() in words and not is_lexicon_word(t) for t in tokens)

@@ -24,6 +24,7 @@ from curate.pii.frequent import frequent_terms
 from curate.pii.ids import id_key, native_part, redacted_id
 from curate.pii.secrets import read_key, read_salt
 from curate.pii.language import UNDETERMINED, detect
+from curate.pii.plausible import code_words, made_of_code
 from curate.pii.lexicon import is_name_word
 from curate.pii.metadata import MetaField, apply, meta_fields
 from curate.pii.operators import Operators
@@ -176,6 +177,9 @@ class Redactor:
         for (i, j), d in zip(own, found):
             dets[i][j] = d
         self._cut_short(layout, dets, budgets, joined, found[len(own):])
+        if self.config.code_aware and self.config.word_evidence:
+            for i, fields in enumerate(layout):
+                _drop_code_words(fields, dets[i])
         for i, fields in enumerate(layout):
             if self.config.propagate and i not in budgets.expired:
                 try:
@@ -374,6 +378,30 @@ class Redactor:
                     start = text.find(term, start + 1)
             if added:
                 dets[j] = resolve_overlaps(ds + added)
+
+
+_PROSE_FOUND = frozenset({"PERSON", "LOCATION"})
+
+
+def _drop_code_words(fields: list[_Field], dets: list[list[Detection]]) -> None:
+    """A person or place NER or a position rule found that is made of the words of the
+    record's code is an identifier written in prose: "Codegen" in a title above
+    `codegenConfig`, "Touchable" next to `<TouchableOpacity>` (curate.pii.plausible)."""
+    suspects = [
+        (j, d) for j, ds in enumerate(dets) for d in ds
+        if d.entity in _PROSE_FOUND and d.source != "LexiconNameRecognizer" and not d.source.startswith(("DenyList_", "pattern_"))
+    ]
+    if not suspects:
+        return
+    words: set[str] = set()
+    for f in fields:
+        if f.text and not f.short:
+            words |= code_words(f.text, code_spans(f.text))
+    if not words:
+        return
+    for j, d in suspects:
+        if made_of_code(fields[j].text[d.start:d.end], words):
+            dets[j].remove(d)
 
 
 def _record_language(layout: list[list[_Field]]) -> None:

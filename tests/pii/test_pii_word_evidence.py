@@ -158,3 +158,20 @@ def test_german_closing_and_formal_you_are_not_names(make_redactor):
     )
     out = red.redact([RecordIn(None, [{"role": "assistant", "content": body}])])[0]
     assert out.messages[0]["content"] == body and out.pii == {}
+
+
+def test_words_of_the_records_code_are_not_people(make_redactor):
+    red = make_redactor()
+    body = (
+        "Codegen reads your specs. Set `codegenConfig` in package.json and wrap it in a View, Text, or "
+        "Touchable:\n```tsx\n<TouchableOpacity onPress={onPress} />\n```\nThanks, carl"
+    )
+    out = red.redact([RecordIn("What is Codegen?", [{"role": "user", "content": body}])])[0]
+    text = out.messages[0]["content"]
+    assert out.title == "What is Codegen?" and "Codegen reads" in text and "Touchable:" in text
+    assert text.endswith("Thanks, <PERSON_1>")  # a lexicon name is never excused by the code
+
+
+def test_lower_case_english_words_that_are_surnames_somewhere_are_not_names(redactor):
+    out, counts, _ = redactor.redact_text("Setting the width of a child works if its parent is a row.\nthanks ingmar")
+    assert "its parent is" in out and out.endswith("thanks <PERSON_1>")
