@@ -225,6 +225,7 @@ LINE_MAX = 1000
 #: the longest rest of a line an address grows into
 TAIL_CHARS = 512
 _BLANK_TO_EOL = re.compile(r"[ \t,]*+\n")
+_TAIL_STOP = re.compile(r"(?<=[\p{L}\-]{4}|\d)\.(?=[ \t]++\p{Lu})")
 _LINE_HEAD = re.compile(r"[ \t>|*:]*+")
 _NAME_LINE = re.compile(rf"^[ \t>|*]*+(?P<v>{NAME})[ \t]*+$")
 _BLOCK_NOT = words_regex(
@@ -364,7 +365,10 @@ class StreetAddressRecognizer(EntityRecognizer):
                 # rest of the line: ", City 12345" or ", NY" (a tail never crosses a line break)
                 tail = _LINE_TAIL.match(text, e, e + TAIL_CHARS)
                 if tail and not _BLOCK_NOT.search(tail.group()):
-                    e = tail.end()
+                    # a full stop after a word or a number ends the address: "..., 61347
+                    # Faure-les-Bains. The Chromebook ..." (not "Blvd." or "St.")
+                    stop = _TAIL_STOP.search(text, e, tail.end())
+                    e = stop.start() if stop else tail.end()
                 # following lines of the block, at most four
                 pos = e
                 for _ in range(4):
