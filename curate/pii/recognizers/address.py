@@ -53,21 +53,22 @@ _PREFIX_FOREIGN = (
 _CAPW = rf"\p{{Lu}}[\p{{L}}'’.\-]{{0,{WORD_MAX}}}"
 #: the rest of the street types of the US (USPS), Canadian and Australian lists (Faker's
 #: en_US, en_CA and en_AU address providers), less the ones that are ordinary words after a
-#: number in technical text (Key, Link, Line, End, Block, Gate, Gateway ("502 Bad Gateway"),
-#: Bridge, Branch, Circuit, Extension, Field, Lock, ...)
+#: number in technical text (Key, Keys, Link, Line, End, Block, Gate, Gateway ("502 Bad
+#: Gateway"), Bridge, Branch, Circuit, Extension, Field, Lock, Drives ("4x 4TB Hard Drives"),
+#: Ports, Points, Views, Top, Ground, Dell, Tor, ...: an Australian "6 Jarrah Top" is still
+#: found through its postal line)
 _SUFFIX_EN_MORE = (
-    r"(?:Alleyway|Amble|Anchorage|Arcade|Artery|Basin|Beach|Bend|Bluffs?|Brace|Brae|"
-    r"Broadway|Brooks?|Brow|Burgs?|Byway|Camp|Canyon|Cape|Centreway|Circlet|Circus|"
-    r"Colonnade|Concourse|Copse|Corners?|Courts|Courtyard|Coves?|Crest|Crossroad|Crossway|Cruiseway|"
-    r"Cul-de-sac|Dale|Dell|Drives|Driveway|Esplanade|Fairway|Falls|Ferry|Firetrail|Footway|Fords?|Foreshore|"
-    r"Forges?|Fort|Frontage|Garden|Glade|Glens?|Grange|Greens|Ground|Groves|Gully|Harbors|Haven|"
-    r"Highroad|Hills|Hollow|Inlet|Islands?|Isle|Junctions|Keys|Knolls?|Lakes|Laneway|Lees|Lodge|Lookout|Manors|"
-    r"Meander|Mew|Mills|Mission|Motorway|Mountains?|Neck|Nook|Oval|Overpass|Parade|Parklands|Parks|Parkways|"
-    r"Pathway|Piazza|Plains|Plateau|Points|Ports|Prairie|Quadrangle|Quadrant|Quays|Radial|Ramble|Rapids?|"
-    r"Ridges|Ridgeway|Riverway|River|Riviera|Roads|Roadside|Roadway|Ronde|Rosebowl|Rotary|Shoals?|"
-    r"Shores|Skyway|Spurs?|Squares|Stairs|Strand|Stravenue|Streets|Tarn|Thoroughfare|Throughway|Tollway|Top|"
-    r"Tor|Trafficway|Triangle|Trunkway|Underpass|Unions|Valleys|Viaduct|Views|Villages|Villas|Wade|Walks|"
-    r"Walkway|Wells|Wynd)"
+    r"(?:Alleyway|Amble|Anchorage|Arcade|Artery|Basin|Beach|Bend|Bluffs?|Brace|Brae|Broadway|Brooks?|"
+    r"Brow|Burgs?|Byway|Camp|Canyon|Cape|Centreway|Circlet|Circus|Colonnade|Concourse|Copse|Courts|"
+    r"Courtyard|Coves?|Crest|Crossroad|Crossway|Cruiseway|Cul-de-sac|Dale|Driveway|Esplanade|Fairway|"
+    r"Falls|Ferry|Firetrail|Footway|Fords?|Foreshore|Forges?|Fort|Frontage|Garden|Glade|Glens?|Grange|"
+    r"Greens|Groves|Gully|Harbors|Haven|Highroad|Hills|Hollow|Inlet|Islands?|Isle|Junctions|Knolls?|"
+    r"Lakes|Laneway|Lees|Lodge|Lookout|Manors|Meander|Mew|Mills|Mission|Motorway|Mountains?|Neck|Nook|"
+    r"Oval|Overpass|Parade|Parklands|Parks|Parkways|Pathway|Piazza|Plains|Plateau|Prairie|Quadrangle|"
+    r"Quadrant|Quays|Radial|Ramble|Rapids?|Ridges|Ridgeway|Riverway|River|Riviera|Roads|Roadside|"
+    r"Roadway|Ronde|Rosebowl|Rotary|Shoals?|Shores|Skyway|Spurs?|Strand|Stravenue|Streets|Tarn|"
+    r"Thoroughfare|Throughway|Tollway|Trafficway|Triangle|Trunkway|Underpass|Unions|Valleys|Viaduct|"
+    r"Villages|Villas|Wade|Walkway|Wells|Wynd)"
 )
 #: words ending in -pad or -hof that are no Dutch street (iPad 5, Keypad 2)
 _PAD_NOT = r"(?i:ipad|keypad|touchpad|trackpad|numpad|notepad|launchpad|gamepad|scratchpad|dialpad|mousepad|thinkpad)(?![\p{L}])"
@@ -134,9 +135,10 @@ _CITY_STATE_ZIP = re.compile(
 )
 _UK_POSTCODE = re.compile(r"(?<![\w])(?:[A-Z]{1,2}\d[A-Z\d]?[ \t]\d[A-Z]{2}|GIR[ \t]0AA)(?![\w])")
 # "lives at 172 Maneeži 75" - a number, capitalised words, a number: needs context; not
-# the last group of a phone number ("... 42 98 The card ...")
+# the last group of a phone number ("... 42 98 The card ..."), unless a unit comes first
+# ("Suite 541 6343 Skogstien 106")
 _NUM_WORDS_NUM = re.compile(
-    rf"(?<![\w.,\-])(?<!\d[ \t])\d{{1,6}}[ \t]++\p{{Lu}}[\p{{L}}'’\-]{{1,{WORD_MAX}}}+(?:[ \t]++[\p{{L}}'’\-]{{1,{WORD_MAX}}}+){{0,3}}[ \t]++\d{{1,4}}[A-Za-z]?(?![\w])"
+    rf"(?<![\w.,\-])(?:(?<!\d[ \t])|(?<=(?i:suite|ste|apt|unit|flat)\.?[ \t]\d{{1,5}}[ \t]))\d{{1,6}}[ \t]++\p{{Lu}}[\p{{L}}'’\-]{{1,{WORD_MAX}}}+(?:[ \t]++[\p{{L}}'’\-]{{1,{WORD_MAX}}}+){{0,3}}[ \t]++\d{{1,4}}[A-Za-z]?(?![\w])"
 )
 #: words that make a number-words-number run a date or a sentence, not a street
 #: ("Thu, 25 Jun 2024 at 18:15", "98 The card used was 4295")
@@ -225,8 +227,10 @@ LINE_MAX = 1000
 #: the longest rest of a line an address grows into
 TAIL_CHARS = 512
 _BLANK_TO_EOL = re.compile(r"[ \t,]*+\n")
+_POSTCODE_TOWN = re.compile(rf"[ \t>|*]*+(?:\d{{2}}-\d{{3}}|\d{{3}}[ \t]\d{{2}}|\d{{4}}[ \t]?[A-Z]{{2}}|\d{{5}}(?:-\d{{3}})?)[ \t]++\p{{Lu}}[\p{{L}}'’\-]{{1,{WORD_MAX}}}+(?![\w])")
 _TAIL_STOP = re.compile(r"(?<=[\p{L}\-]{4}|\d)\.(?=[ \t]++\p{Lu})")
 _LINE_HEAD = re.compile(r"[ \t>|*:]*+")
+_CONTACT_LINE = re.compile(r"\d|@|:")
 _NAME_LINE = re.compile(rf"^[ \t>|*]*+(?P<v>{NAME})[ \t]*+$")
 _BLOCK_NOT = words_regex(
     """phone tel telephone mobile cell fax email e-mail mail web www http https thanks regards cheers best sent
@@ -282,8 +286,9 @@ class StreetAddressRecognizer(EntityRecognizer):
                 spans.append((m.start(), m.end(), 0.7))
         for i, pat in enumerate(_POSTAL_LINES):
             for m in pat.finditer(text):
-                if pat is _POSTAL_LINES[3] and (_POSTAL_NOT.search(m.group()) or m.group().split()[0].casefold() in _STOP):
-                    continue
+                if pat is _POSTAL_LINES[3] and (_POSTAL_NOT.search(m.group()) or m.group().split()[0].casefold() in _STOP
+                                                or any(w.casefold() in _NOT_STREET_WORD for w in _WORD.findall(m.group()))):
+                    continue  # "Effective January 1, 2001, Alaska Airlines" is a date
                 spans.append((self._grow_back(text, m.start()), m.end(), 0.75))
         if not spans:
             return []
@@ -348,8 +353,8 @@ class StreetAddressRecognizer(EntityRecognizer):
                 if m and len(m.group("v").split()) >= 2 and not not_a_name(m.group("v")):
                     out.append((prev_start + m.start("v"), prev_start + m.end("v")))
                     break
-                if len(line.strip()) > 40:
-                    break
+                if len(line.strip()) > 40 or _CONTACT_LINE.search(line):
+                    break  # a signature's phone or e-mail line: the lines above it are no addressee
                 pos = prev_start - 1
         return out
 
@@ -385,6 +390,11 @@ class StreetAddressRecognizer(EntityRecognizer):
                             break  # a line this long is no address line
                         nxt = n
                     line = text[pos + 1:nxt]
+                    # "95314 Grimmen Our server ...": a postcode and town, then a sentence
+                    head = _POSTCODE_TOWN.match(line)
+                    if head and not _BLOCK_LINE.match(line) and not _POSTAL_NOT.search(head.group()):
+                        e = pos + 1 + head.end()
+                        break
                     if not line.strip() or len(line.strip()) > 48 or _BLOCK_NOT.search(line):
                         break
                     if not _BLOCK_LINE.match(line):
