@@ -31,6 +31,7 @@ FLOOR = 0.25
 RUNS = [
     "-", "a-", "A-", "Ab-", "Aa-", "\t", " ", ".", "1", "+1", "1 ", "Aa, ", "@", ":", ",", "'", "(", "’", "a.", "1.",
     "1-", "Aa ", "A ", "a ", "Aa\n", "\n", "=", "_", "%", "a@", "0x", "+-----", "| Ab ", "A.b ", "1 A ",
+    "1, Aa ", "AB12 ", "A1", "1/", "Ab <1", "Ab 1, ", "1\nAa, ",
     "+-----+-----+\n| Name  | 12 |\n",
 ]
 #: what the recognizers look for around a run: street suffixes and numbers, e-mail
@@ -39,6 +40,8 @@ ANCHORS = (
     "@x.com strasse 5 Street 12 Main St, NY 12345 and Bob lives at from accounting, can you wrote: "
     'Maria: "hi" password: secret=abc123def token=x Bearer abcdefghijklmnopqrstu user: jo ext 5 +44 (0) '
     "address: 12 Rue x 5 call +44 20 7946 0958 or jo@x.com; Ann, Bea and Cy\n"
+    "6 Jo Anchorage, Ab Cd, VIC, 2921 plac Ab 85, 32-736 Ab H.No. 9, Ab Nagar, Ab-385886 Ab, ON K1S 7A6 "
+    "Tel: 0463/29964137 Ab <600 920 554> ES04 4871 5682 5580 7093 6449 X Ab 87, 698 61 Ab nad Ab\n"
 )
 
 

@@ -10,6 +10,7 @@ from curate.pii.recognizers.address import StreetAddressRecognizer
 from curate.pii.recognizers.address_cue import AddressCueRecognizer
 from curate.pii.recognizers.cards import card_recognizer
 from curate.pii.recognizers.custom import deny_list_recognizers, pattern_recognizers
+from curate.pii.recognizers.iban import IbanCutRecognizer
 from curate.pii.recognizers.ids import id_recognizer
 from curate.pii.recognizers.lexicon_names import LexiconNameRecognizer
 from curate.pii.recognizers.names import (
@@ -40,6 +41,7 @@ def support_recognizers(config: RedactConfig) -> list[EntityRecognizer]:
         secret_recognizer(lang),
         username_recognizer(lang),
         id_recognizer(lang),
+        IbanCutRecognizer(lang),
     ]
     recs += pattern_recognizers(config.patterns, lang)
     recs += deny_list_recognizers(config.deny_list, lang)

@@ -29,15 +29,52 @@ _SUFFIX_EN = (
 )
 _SUFFIX_EU = (
     r"(?:stra(?:ss|ß)e|str\.|gasse|weg|allee|platz|ring|damm|ufer|chaussee|vej|veien|vegen|gata|gatan|vägen|"
-    r"katu|tie|kuja|polku|tee|maantee|laan|straat|plein|gracht|kade|singel|utca|út|tér|körút|ulica|ul\.|"
+    r"katu|tie|kuja|polku|tee|maantee|laan|straat|plein|gracht|kade|singel|steeg|dreef|baan|utca|út|tér|körút|ulica|ul\.|"
     r"cesta|ulice|náměstí|třída|gade|stræde|torv|brekka|gerði|stígur|vegur)"
 )
 _PREFIX_EU = (
     r"(?:rue|avenue|av\.|boulevard|bd|chemin|place|impasse|allée|quai|cours|via|viale|piazza|piazzetta|"
     r"corso|largo|vicolo|strada|calle|avenida|avda\.?|plaza|paseo|carrer|rua|travessa|praça|alameda|"
-    r"ul\.|ulica|aleja|al\.|str\.|strada|calea|bulevardul|odos|leoforos)"
+    r"ul\.|ulica|aleja|al\.|str\.|strada|calea|bulevardul|odos|leoforos|"
+    # Spanish, Italian and Brazilian street types (the lists of the postal services, as
+    # Faker's es_ES, it_IT and pt_BR address providers have them)
+    r"callejón|cuesta|pasadizo|pasaje|ronda|rambla|glorieta|urbanización|cañada|camino|acceso|carretera|"
+    r"borgo|contrada|rotonda|incrocio|stretto|canale|piazzale|"
+    r"estrada|esplanada|condomínio|conjunto|residencial|morro|ladeira|loteamento|rodovia|quadra|travessa|"
+    r"chácara|fazenda|sítio|viela|vereda|trecho|trevo|núcleo|recanto|passarela|"
+    r"plac|osiedle|os\.)"
+)
+# Prefixes that are no English word, so a lower-case one still starts a street
+# ("plac Jadwigi 85", "al. Sikorskiego 89/88", "rue Gérard Poirier, 82911 ...")
+_PREFIX_FOREIGN = (
+    r"(?:rue|chemin|impasse|allée|quai|viale|piazza|corso|vicolo|strada|calle|avenida|avda\.|paseo|carrer|rua|"
+    r"travessa|praça|ul\.|ulica|aleja|al\.|plac|pl\.|osiedle|os\.|calea|bulevardul)"
 )
 _CAPW = rf"\p{{Lu}}[\p{{L}}'’.\-]{{0,{WORD_MAX}}}"
+#: the rest of the street types of the US (USPS), Canadian and Australian lists (Faker's
+#: en_US, en_CA and en_AU address providers), less the ones that are ordinary words after a
+#: number in technical text (Key, Keys, Link, Line, End, Block, Gate, Gateway ("502 Bad
+#: Gateway"), Bridge, Branch, Circuit, Extension, Field, Lock, Drives ("4x 4TB Hard Drives"),
+#: Ports, Points, Views, Top, Ground, Dell, Tor, ...: an Australian "6 Jarrah Top" is still
+#: found through its postal line)
+_SUFFIX_EN_MORE = (
+    r"(?:Alleyway|Amble|Anchorage|Arcade|Artery|Basin|Beach|Bend|Bluffs?|Brace|Brae|Broadway|Brooks?|"
+    r"Brow|Burgs?|Byway|Camp|Canyon|Cape|Centreway|Circlet|Circus|Colonnade|Concourse|Copse|Courts|"
+    r"Courtyard|Coves?|Crest|Crossroad|Crossway|Cruiseway|Cul-de-sac|Dale|Driveway|Esplanade|Fairway|"
+    r"Falls|Ferry|Firetrail|Footway|Fords?|Foreshore|Forges?|Fort|Frontage|Garden|Glade|Glens?|Grange|"
+    r"Greens|Groves|Gully|Harbors|Haven|Highroad|Hills|Hollow|Inlet|Islands?|Isle|Junctions|Knolls?|"
+    r"Lakes|Laneway|Lees|Lodge|Lookout|Manors|Meander|Mew|Mills|Mission|Motorway|Mountains?|Neck|Nook|"
+    r"Oval|Overpass|Parade|Parklands|Parks|Parkways|Pathway|Piazza|Plains|Plateau|Prairie|Quadrangle|"
+    r"Quadrant|Quays|Radial|Ramble|Rapids?|Ridges|Ridgeway|Riverway|River|Riviera|Roads|Roadside|"
+    r"Roadway|Ronde|Rosebowl|Rotary|Shoals?|Shores|Skyway|Spurs?|Strand|Stravenue|Streets|Tarn|"
+    r"Thoroughfare|Throughway|Tollway|Trafficway|Triangle|Trunkway|Underpass|Unions|Valleys|Viaduct|"
+    r"Villages|Villas|Wade|Walkway|Wells|Wynd)"
+)
+#: words ending in -pad or -hof that are no Dutch street (iPad 5, Keypad 2)
+_PAD_NOT = r"(?i:ipad|keypad|touchpad|trackpad|numpad|notepad|launchpad|gamepad|scratchpad|dialpad|mousepad|thinkpad)(?![\p{L}])"
+#: postcodes of the continental forms: 00-950 (PL), 110 00 (CZ, SK, SE), 1012 AB (NL),
+#: 01310-100 (BR), 10115 / 1010 (DE, FR, IT, ES, AT, CH, BE, DK, ...)
+_POSTCODE = r"(?:\d{2}-\d{3}|\d{3}[ \t]\d{2}|\d{4}[ \t]?[A-Z]{2}|\d{5}-\d{3}|\d{4,5})(?![\w])"
 _PREFIX_EU_CAP = "(?:" + "|".join(
     w[0].upper() + w[1:] for w in _PREFIX_EU[3:-1].split("|")
 ) + ")"
@@ -61,6 +98,15 @@ _STREET_PATTERNS = [
     (re.compile(rf"(?<![\w]){_NUM},?[ \t]++(?i:{_PREFIX_EU})[ \t]++(?:{_LW}[ \t]++){{0,4}}?{_CAPW}(?:[ \t,]++{_NUM})?\b"), None),
     # Via Roma 131 / Avda. Rio Nalon 58 / Rue Oberkampf 12: a capitalised prefix, a number last
     (re.compile(rf"(?<![\w]){_PREFIX_EU_CAP}[ \t]++(?:{_LW}[ \t]++){{0,3}}?{_CAPW}[ \t,]++{_NUM}\b"), None),
+    # plac Jadwigi 85 / al. Sikorskiego 89/88 / rue Gérard Poirier, 82911 Pau: a lower-case
+    # prefix of no English word, then a number or a comma and a postcode ("et al." is no street)
+    (re.compile(rf"(?<![\w.])(?<!et[ \t]){_PREFIX_FOREIGN}[ \t]++(?:{_LW}[ \t]++){{0,3}}?{_CAPW}"
+                rf"(?:[ \t,]++{_NUM}\b|,[ \t]*+{_POSTCODE}[ \t]++\p{{Lu}}[\p{{L}}'’\-]{{0,{WORD_MAX}}}+)"), None),
+    # 493 Smith Keys / 6 Buckley Anchorage: the rarer street types of the US, Canadian and
+    # Australian lists, after at least one name word (so "Windows 10 Key" is none)
+    (re.compile(rf"(?<![\w.,\-])(?:{_NUM}[ \t]++){{1,2}}(?:[NSEW]\.?[ \t]++)?(?:{_W}[ \t]++){{1,4}}{_SUFFIX_EN_MORE}\b\.?"), None),
+    # Lynnpad 19 / Kalverhof 3: Dutch -pad and -hof streets, capitalised, not a device
+    (re.compile(rf"(?<![\w])(?!{_PAD_NOT})\p{{Lu}}\p{{Ll}}{{2,{WORD_MAX}}}(?:pad|hof)[ \t]++{_NUM}\b"), None),
 ]
 # for the labelled form and the growth of a hit (compiled once, they run per hit)
 # searched backwards from the end: one pass, however many words the text holds
@@ -88,9 +134,70 @@ _CITY_STATE_ZIP = re.compile(
     rf"(?:{'|'.join(_US_STATES)})[ \t]++\d{{5}}(?:-\d{{4}})?(?![\w])"
 )
 _UK_POSTCODE = re.compile(r"(?<![\w])(?:[A-Z]{1,2}\d[A-Z\d]?[ \t]\d[A-Z]{2}|GIR[ \t]0AA)(?![\w])")
-# "lives at 172 Maneeži 75" - a number, capitalised words, a number: needs context
+# "lives at 172 Maneeži 75" - a number, capitalised words, a number: needs context; not
+# the last group of a phone number ("... 42 98 The card ..."), unless a unit comes first
+# ("Suite 541 6343 Skogstien 106")
 _NUM_WORDS_NUM = re.compile(
-    rf"(?<![\w.,\-])\d{{1,6}}[ \t]++\p{{Lu}}[\p{{L}}'’\-]{{1,{WORD_MAX}}}+(?:[ \t]++[\p{{L}}'’\-]{{1,{WORD_MAX}}}+){{0,3}}[ \t]++\d{{1,4}}[A-Za-z]?(?![\w])"
+    rf"(?<![\w.,\-])(?:(?<!\d[ \t])|(?<=(?i:suite|ste|apt|unit|flat)\.?[ \t]\d{{1,5}}[ \t]))\d{{1,6}}[ \t]++\p{{Lu}}[\p{{L}}'’\-]{{1,{WORD_MAX}}}+(?:[ \t]++[\p{{L}}'’\-]{{1,{WORD_MAX}}}+){{0,3}}[ \t]++\d{{1,4}}[A-Za-z]?(?![\w])"
+)
+#: words that make a number-words-number run a date or a sentence, not a street
+#: ("Thu, 25 Jun 2024 at 18:15", "98 The card used was 4295")
+_NOT_STREET_WORD = frozenset(
+    """jan feb mar apr may jun jul aug sep sept oct nov dec january february march april june july august
+    september october november december mon tue wed thu fri sat sun monday tuesday wednesday thursday friday
+    saturday sunday""".split()
+)
+_WORD = re.compile(r"[\p{L}'’\-]{1,40}")
+
+
+def _stop_words() -> frozenset[str]:
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    return frozenset(STOP_WORDS)
+
+
+_STOP = _stop_words()
+
+# Postal lines, each the end of an address: the street before them on the line, or on the
+# line above, is taken with them (see _grow_back).
+_CITY = rf"\p{{Lu}}[\p{{L}}'’.\-]{{0,{WORD_MAX}}}+(?:[ \t]++\p{{Lu}}[\p{{L}}'’.\-]{{0,{WORD_MAX}}}+){{0,3}}"
+#: small words inside street and town names (Calle de la Paz, Libčice nad Vltavou)
+_CONNECTOR = r"(?:de|la|las|los|del|di|da|do|dos|das|van|der|den|von|am|an|auf|im|le|les|nad|pod|na|u)(?![\p{L}])"
+_POSTAL_LINES = [
+    # Australia: "Pughborough, SA, 2626" / "East Tony, VIC 2609" (a comma after the suburb)
+    re.compile(rf"(?<![\w]){_CITY},[ \t]++(?:NSW|VIC|QLD|SA|WA|TAS|NT|ACT),?[ \t]++\d{{4}}(?![\w])"),
+    # Canada: "Katieton, YT R7N 3N2" / "East Lisaview, ON T7N8R3" (the postcode's own letters)
+    re.compile(rf"(?<![\w]){_CITY},?[ \t]++(?:AB|BC|MB|NB|NL|NS|NT|NU|ON|PE|QC|SK|YT)[ \t]++"
+               r"[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z][ \t]?\d[ABCEGHJ-NPRSTV-Z]\d(?![\w])"),
+    # India: "H.No. 709, Muni Marg, Raipur 858391" / "95/854, Chawla Path, Begusarai 746650" /
+    # "Butala Nagar, Durgapur-385886": words, a comma, a town and a six-digit PIN
+    re.compile(rf"(?<![\w]){_CITY},[ \t]++\p{{Lu}}[\p{{L}}'’.]{{0,{WORD_MAX}}}+(?:[ \t]++\p{{Lu}}[\p{{L}}'’.]{{0,{WORD_MAX}}}+){{0,2}}"
+               r"(?:[ \t]|[ \t]?-[ \t]?)[1-9]\d{5}(?![\w])"),
+    # continental: "Višňová 87, 698 61 Pilníkov" / "Lynnpad 19, 3540DE, Gendt" / "aleja Kasprowicza 95,
+    # 11-608 Wałcz": a street and its number, a comma, a postcode and a capitalised town
+    re.compile(rf"(?<![\w])\p{{Lu}}[\p{{L}}'’.\-]{{0,{WORD_MAX}}}+(?:[ \t]++(?:{_CAPW}|{_CONNECTOR})){{0,3}}+[ \t]++{_NUM},[ \t]*+{_POSTCODE},?"
+               rf"[ \t]++\p{{Lu}}[\p{{L}}'’\-]{{1,{WORD_MAX}}}+(?:[ \t]++{_CONNECTOR}[ \t]++{_CAPW}+){{0,2}}+"),
+    # Brazil: "99335-665 Machado das Pedras / RS", "04536333 da Mata / MA": CEP, town, state
+    re.compile(rf"(?<![\w])\d{{5}}-?\d{{3}}[ \t]++(?:{_LW}[ \t]++){{0,5}}?/[ \t]*+[A-Z]{{2}}(?![\w])"),
+]
+#: words of the continental line's street part that make it something else ("Windows 10,
+#: 22631 Build", "Page 2, 10000 Users")
+_POSTAL_NOT = words_regex(
+    """version build release update patch windows macos ios android office server page step chapter section
+    item line port order invoice ticket case error code level room table figure row column year week day
+    jan feb mar apr may jun jul aug sep oct nov dec total""".split()
+)
+#: the start of the line above a postal line that makes it its street line: a house number
+#: and a word, a unit, a PO box ("26 Stephanie Cove", "Suite 014 0 Reynolds Byway")
+_STREET_HEAD = re.compile(
+    r"^[ \t>|*]*+(?:(?:H\.?[ \t]?No\.?[ \t]*+)?\d{1,6}[A-Za-z]?(?:[/\-]\d{1,5}[A-Za-z]?)?,?[ \t]++\p{L}"
+    r"|(?i:apt|apartment|suite|unit|flat|level|lot|p\.?[ \t]?o\.?[ \t]?box)\.?[ \t]++\d"
+    r"|\p{Lu}[\p{L}'’.\-]{0,40}+(?:[ \t]++[\p{L}'’.\-]{1,40}+){0,4}[ \t,]++\d{1,6}[A-Za-z]?(?:/\d{1,5})?[ \t]*+$)"
+)
+#: the part of the line before a postal line that is its street ("6 Buckley Anchorage, ")
+_STREET_BEFORE = re.compile(
+    r"^[ \t>|*]*+(?:H\.?[ \t]?No\.?[ \t]*+)?(?:\d{1,6}[A-Za-z]?(?:[/\-]\d{1,5}[A-Za-z]?)?,?[ \t]++|(?i:apt|suite|unit|level)\.?[ \t]++\d{1,5}[ \t]++)"
+    r"(?:[^\n:@]{0,80}?,[ \t]*+)?$"
 )
 
 # "My new address is rue Alves, 41199 Marques-sur-Pineau." - what follows an address label
@@ -120,7 +227,10 @@ LINE_MAX = 1000
 #: the longest rest of a line an address grows into
 TAIL_CHARS = 512
 _BLANK_TO_EOL = re.compile(r"[ \t,]*+\n")
+_POSTCODE_TOWN = re.compile(rf"[ \t>|*]*+(?:\d{{2}}-\d{{3}}|\d{{3}}[ \t]\d{{2}}|\d{{4}}[ \t]?[A-Z]{{2}}|\d{{5}}(?:-\d{{3}})?)[ \t]++\p{{Lu}}[\p{{L}}'’\-]{{1,{WORD_MAX}}}+(?![\w])")
+_TAIL_STOP = re.compile(r"(?<=[\p{L}\-]{4}|\d)\.(?=[ \t]++\p{Lu})")
 _LINE_HEAD = re.compile(r"[ \t>|*:]*+")
+_CONTACT_LINE = re.compile(r"\d|@|:")
 _NAME_LINE = re.compile(rf"^[ \t>|*]*+(?P<v>{NAME})[ \t]*+$")
 _BLOCK_NOT = words_regex(
     """phone tel telephone mobile cell fax email e-mail mail web www http https thanks regards cheers best sent
@@ -171,8 +281,15 @@ class StreetAddressRecognizer(EntityRecognizer):
                 spans.append((m.start("v"), m.start("v") + len(v), 0.7))
         for m in _NUM_WORDS_NUM.finditer(text):
             near = _CONTEXT.search(text, max(0, m.start() - 40), m.start())
-            if near:
+            if near and not any(w.casefold() in _NOT_STREET_WORD or w.casefold() in _STOP
+                                for w in _WORD.findall(m.group())):
                 spans.append((m.start(), m.end(), 0.7))
+        for i, pat in enumerate(_POSTAL_LINES):
+            for m in pat.finditer(text):
+                if pat is _POSTAL_LINES[3] and (_POSTAL_NOT.search(m.group()) or m.group().split()[0].casefold() in _STOP
+                                                or any(w.casefold() in _NOT_STREET_WORD for w in _WORD.findall(m.group()))):
+                    continue  # "Effective January 1, 2001, Alaska Airlines" is a date
+                spans.append((self._grow_back(text, m.start()), m.end(), 0.75))
         if not spans:
             return []
         spans = self._grow(text, spans)
@@ -182,6 +299,26 @@ class StreetAddressRecognizer(EntityRecognizer):
             for s, e in self._addressee(text, [sp for sp in spans if sp[2] >= 0.6]):
                 out.append(RecognizerResult("PERSON", s, e, 0.65, recognition_metadata=dict(meta)))
         return out
+
+    @staticmethod
+    def _grow_back(text: str, s: int) -> int:
+        """The start of the address a postal line at ``s`` ends: the street before it on its
+        line ("6 Buckley Anchorage, North Nicholasshire, VIC, 2921"), or the line above when
+        the postal line starts its line and that one is a street line ("26 Stephanie
+        Cove⏎Davisberg, NT, 6647")."""
+        line_start = text.rfind("\n", max(0, s - LINE_MAX), s) + 1
+        before = text[line_start:s]
+        if before.strip():
+            m = _STREET_BEFORE.match(before)
+            return line_start + len(before) - len(before.lstrip(" \t>|*")) if m else s
+        if line_start < 2:
+            return s
+        prev_start = text.rfind("\n", max(0, line_start - 1 - 49), line_start - 1) + 1
+        prev = text[prev_start:line_start - 1]
+        if (prev_start == 0 and line_start - 1 > 49) or not prev.strip() or len(prev.strip()) > 48 \
+                or _BLOCK_NOT.search(prev) or "@" in prev or ":" in prev or not _STREET_HEAD.match(prev):
+            return s
+        return prev_start + len(prev) - len(prev.lstrip(" \t>|*"))
 
     @staticmethod
     def _addressee(text: str, spans) -> list[tuple[int, int]]:
@@ -216,8 +353,8 @@ class StreetAddressRecognizer(EntityRecognizer):
                 if m and len(m.group("v").split()) >= 2 and not not_a_name(m.group("v")):
                     out.append((prev_start + m.start("v"), prev_start + m.end("v")))
                     break
-                if len(line.strip()) > 40:
-                    break
+                if len(line.strip()) > 40 or _CONTACT_LINE.search(line):
+                    break  # a signature's phone or e-mail line: the lines above it are no addressee
                 pos = prev_start - 1
         return out
 
@@ -233,7 +370,10 @@ class StreetAddressRecognizer(EntityRecognizer):
                 # rest of the line: ", City 12345" or ", NY" (a tail never crosses a line break)
                 tail = _LINE_TAIL.match(text, e, e + TAIL_CHARS)
                 if tail and not _BLOCK_NOT.search(tail.group()):
-                    e = tail.end()
+                    # a full stop after a word or a number ends the address: "..., 61347
+                    # Faure-les-Bains. The Chromebook ..." (not "Blvd." or "St.")
+                    stop = _TAIL_STOP.search(text, e, tail.end())
+                    e = stop.start() if stop else tail.end()
                 # following lines of the block, at most four
                 pos = e
                 for _ in range(4):
@@ -250,6 +390,11 @@ class StreetAddressRecognizer(EntityRecognizer):
                             break  # a line this long is no address line
                         nxt = n
                     line = text[pos + 1:nxt]
+                    # "95314 Grimmen Our server ...": a postcode and town, then a sentence
+                    head = _POSTCODE_TOWN.match(line)
+                    if head and not _BLOCK_LINE.match(line) and not _POSTAL_NOT.search(head.group()):
+                        e = pos + 1 + head.end()
+                        break
                     if not line.strip() or len(line.strip()) > 48 or _BLOCK_NOT.search(line):
                         break
                     if not _BLOCK_LINE.match(line):

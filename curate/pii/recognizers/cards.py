@@ -13,7 +13,13 @@ CONTEXT = words_regex(
 )
 
 
-_CARD_WORDS = words_regex("card cards credit debit visa mastercard amex maestro discover diners jcb unionpay cc".split())
+_CARD_WORDS = words_regex(
+    "card cards credit debit visa mastercard amex maestro discover diners jcb unionpay cc".split()
+    + ["charged to", "charged on", "charged my", "paid with", "pay with"]
+)
+#: Maestro's issuer prefixes (12 to 19 digits, so shorter than other cards): with a valid
+#: Luhn checksum a card without a card word
+_MAESTRO = ("5018", "5020", "5038", "5893", "6304", "6759", "6761", "6762", "6763")
 
 
 def _card(value: str, text: str, start: int, end: int) -> float | None:
@@ -23,6 +29,8 @@ def _card(value: str, text: str, start: int, end: int) -> float | None:
     seps = {c for c in value if not c.isdigit()}
     if len(seps) > 1:
         return None
+    if d.startswith(_MAESTRO):
+        return -0.2
     if d[0] not in "23456" or len(d) < 13:
         # Luhn-valid but no usual issuer prefix (order numbers are often Luhn-valid by
         # chance): a card only when the text says so

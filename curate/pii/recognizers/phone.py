@@ -11,6 +11,7 @@ from __future__ import annotations
 import regex as re
 
 from curate.pii.recognizers.base import RegexRecognizer, Rule, digits_of, words_regex
+from curate.pii.recognizers.ids import SSN_WORDS
 
 CONTEXT = words_regex(
     """phone phones telephone tel tel. tlf mobile mob cell cellphone handy fax call calls called calling
@@ -24,12 +25,13 @@ STRONG_CONTEXT = words_regex(
     """phone telephone tel tel. tlf mobile mob cell cellphone handy fax call calls called calling sms whatsapp
     text reach dial ring voicemail landline hotline extension ext mobil telefon telefono téléphone portable
     callback call-back spoke""".split()
+    + ["my number", "my phone number", "my mobile number", "my cell number", "reach me on"]
 )
 # Numbers that are something else when these words come right before them.
 NEGATIVE = words_regex(
     """version ver v build release firmware patch order orders invoice ticket case ref reference sku serial
     model part kb error code port pid id iban account acct bic swift tracking zip postcode postal amount
-    total price cost usd eur gbp chf $ € £ isbn""".split()
+    total price cost usd eur gbp chf $ € £ isbn return returns rma po""".split()
 )
 
 _EXT = r"(?:[ \t]*+(?:x|ext\.?|extension)[ \t]*+\d{1,5})?"
@@ -37,6 +39,7 @@ _EXT = r"(?:[ \t]*+(?:x|ext\.?|extension)[ \t]*+\d{1,5})?"
 _NO_EXT = re.compile(r"(?<![ \t])[ \t]*+(?:x|ext\.?|extension)[ \t]*+\d{1,5}$")
 _DATE = re.compile(r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}$|^\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}$")
 _DIGIT_RUNS = re.compile(r"\d+")
+_SSN_SHAPE = re.compile(r"^\d{3}([\- ])\d{2}\1\d{4}$")
 
 
 def _check(lo: int, hi: int):
@@ -54,6 +57,9 @@ def _check(lo: int, hi: int):
         before = text[max(0, start - 4):start]
         after = text[end:end + 5].lower()
         if any(c in before for c in "$€£¥") or after.strip().startswith(("eur", "usd", "gbp", "chf", "€", "$", "%", "kb", "mb", "gb", "ms")):
+            return None
+        # 123-45-6789 after "SSN" / "social security no." is the SSN, not a phone
+        if _SSN_SHAPE.match(core) and SSN_WORDS.search(text, max(0, start - 40), start):
             return None
         # 2021-10-01 10:32 style or a run glued to letters (build 22H2) is not a phone
         if groups and len(groups) >= 2 and all(len(g) == 1 for g in groups[1:]):
@@ -99,7 +105,7 @@ PHONE_RULES = [
         "PHONE_NUMBER",
         re.compile(
             r"(?<![\w.+\-])[\w.+\-]{1,64}+@[\w\-]{1,63}+(?:\.[\w\-]{1,63}+){1,8}+[ \t]*+[|,;/][ \t]*+"
-            r"(?P<v>\+?\(?\d(?:[ \-().]?\d){6,16}+)(?![\w]|[.\-/:]\d)"
+            r"(?P<v>\+?\(?\d(?:[ \-().]?\d|/\d){6,16}+)(?![\w]|[.\-/:]\d)"
         ),
         0.7, group="v", validate=_check(7, 15), negative=NEGATIVE, name="after_email",
     ),
@@ -107,9 +113,20 @@ PHONE_RULES = [
         "PHONE_NUMBER",
         re.compile(
             r"(?:^|(?<=[\n \t|(]))(?:T|M|P|F|Tel|Mob|Ph|Cell|Tél)[ \t]*+[:.][ \t]*+"
-            r"(?P<v>\+?\(?\d(?:[ \-().]?\d){6,16}+)(?![\w]|[.\-/:]\d)"
+            r"(?P<v>\+?\(?\d(?:[ \-().]?\d|/\d){6,16}+)(?![\w]|[.\-/:]\d)"
         ),
         0.7, group="v", validate=_check(7, 15), name="labelled",
+    ),
+    Rule(  # 0463/29964137 / 030/1234 5678: an area code and a slash (Austria, Germany), next to a phone word
+        "PHONE_NUMBER",
+        re.compile(r"(?<![\w.\-/:,])0\d{1,4}/\d{3,10}(?:[ \t\-]\d{2,5}){0,3}(?![\w]|[.\-/:,]\d)"),
+        0.3, validate=_check(7, 14), context=CONTEXT, boost=0.45, negative=NEGATIVE, name="slash_area",
+    ),
+    Rule(  # "Zdenka <04340506537>" / "Bohuslav Tůma <600 920 554>": a number where the address
+        # of a "Name <address>" signature stands
+        "PHONE_NUMBER",
+        re.compile(r"(?<=\p{L}[ \t]?)<(?P<v>\+?\(?\d(?:[ \-().]?\d|/\d){6,16}+)>"),
+        0.7, group="v", validate=_check(7, 15), negative=NEGATIVE, name="name_bracket",
     ),
     Rule(  # 5403926876 / 07700900461: a bare run of digits, only next to a phone word
         "PHONE_NUMBER",
