@@ -101,12 +101,16 @@ def baseline_detect(texts: list[str]) -> list[list[tuple[int, int, str]]]:
     return [[(r.start, r.end, r.entity_type) for r in engine.analyze(t, language="en")] for t in texts]
 
 
+#: --model: another spaCy pipeline (installed package or folder) for curate's side
+MODEL: str | None = None
+
+
 def curate_detect(texts: list[str]) -> list[list[tuple[int, int, str]]]:
     """curate's redaction with its default configuration: what the stage would replace."""
     from curate.pii.config import RedactConfig
     from curate.pii.redactor import RecordIn, Redactor
 
-    red = Redactor(RedactConfig())
+    red = Redactor(RedactConfig(model={"name": MODEL}) if MODEL else RedactConfig())
     out = []
     for i in range(0, len(texts), 256):
         recs = [RecordIn(None, [{"role": "user", "content": t}]) for t in texts[i:i + 256]]
@@ -192,7 +196,10 @@ def table(name: str, base: dict, cur: dict) -> list[str]:
 def main() -> None:
     ap = argparse.ArgumentParser(description="PII quality benchmark")
     ap.add_argument("--out", type=Path, default=RESULTS / "pii_quality")
+    ap.add_argument("--model", help="curate's side with this spaCy pipeline (redact.model.name) instead of the default")
     args = ap.parse_args()
+    global MODEL
+    MODEL = args.model
     info = machine()
     sets = {"presidio-research (1,500 synthetic sentences)": load_presidio(), "ticket-style set (generated, 400 messages)": load_tickets()}
     results = {}
@@ -225,7 +232,8 @@ def main() -> None:
         "P/R/F1 by type (a detection counts when its type maps to the gold type: GPE→LOCATION, DOMAIN_NAME→URL); "
         "**leak** = gold spans that no detection of any type overlaps. curate does not redact ORGANIZATION, "
         "DATE_TIME, NRP, URL, TITLE, AGE by default (see docs/pii.md), so those rows show what stays readable on purpose.", "",
-        "Produced by `benchmarks/pii_quality.py`.", "",
+        "Produced by `benchmarks/pii_quality.py`" + (f" with `--model {Path(MODEL).name if '/' in MODEL else MODEL}` (curate's side: "
+        "that pipeline as `redact.model.name`, NER only, everything else default)" if MODEL else "") + ".", "",
     ]
     for name, r in results.items():
         lines += table(name, r["default"], r["curate"])

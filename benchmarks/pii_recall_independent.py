@@ -96,12 +96,16 @@ def fields_of(row: dict) -> list[tuple[str, str]]:
     return out + [(f"m{i}", m["content"]) for i, m in enumerate(row["messages"])]
 
 
+#: --model: another spaCy pipeline (installed package or folder)
+MODEL: str | None = None
+
+
 def detect(rows: list[dict]) -> list[dict[str, list[tuple[int, int, str]]]]:
     """Per record: field -> (start, end, type) of what curate's redaction would replace."""
     from curate.pii.config import RedactConfig
     from curate.pii.redactor import RecordIn, Redactor
 
-    red = Redactor(RedactConfig())
+    red = Redactor(RedactConfig(model={"name": MODEL}) if MODEL else RedactConfig())
     out = []
     for i in range(0, len(rows), 128):
         batch = rows[i:i + 128]
@@ -234,7 +238,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--examples", type=int, default=0, help="print this many leaked spans and redacted tokens in context")
     ap.add_argument("--out", type=Path, default=RESULTS / "pii_recall_independent")
+    ap.add_argument("--model", help="redact with this spaCy pipeline (redact.model.name) instead of the default")
     args = ap.parse_args()
+    global MODEL
+    MODEL = args.model
     info = machine()
     rows = load()
     t0 = time.perf_counter()
@@ -247,7 +254,7 @@ def main() -> None:
     meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
     out = {"machine": info, "set": {"records": len(rows), "gold_spans": len(gold_rows), "keep_tokens": len(keep_rows),
                                     "styles": dict(Counter(r["style"] for r in rows)), **meta},
-           "seconds": round(secs, 1), "config": "RedactConfig() defaults", **res}
+           "seconds": round(secs, 1), "config": f"RedactConfig(model.name={Path(MODEL).name})" if MODEL else "RedactConfig() defaults", **res}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     Path(str(args.out) + ".json").write_text(json.dumps(out, indent=2, ensure_ascii=False) + "\n")
 
@@ -263,7 +270,9 @@ def main() -> None:
          "written without looking at curate's recognizers, with names from Faker in "
          f"{len(meta.get('name_locales', []))} locales and gold spans recorded by construction "
          f"(`make_messages.py` there; Faker {meta.get('faker', '?')}, seed {meta.get('seed', '?')}). "
-         "Detector: `Redactor(RedactConfig())`, the redact stage's analyzer with its default configuration, each record "
+         + (f"Detector: `Redactor(RedactConfig(model={{'name': ...{Path(MODEL).name}}}))`, the redact stage's analyzer with that spaCy "
+            "pipeline and everything else default, each record " if MODEL else
+            "Detector: `Redactor(RedactConfig())`, the redact stage's analyzer with its default configuration, each record ") +
          "(title and turns) analysed as the stage does, propagation included."), "",
         ("**Leak** = the share of gold spans that no detection of an acceptable type overlaps (a name covered only by, "
          "say, a LOCATION detection counts as leaked; the *any type* column counts it as covered). An overlap is enough: "

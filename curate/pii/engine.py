@@ -25,9 +25,8 @@ from curate.pii.budget import RecordBudgets, RedactionTimeout
 from curate.pii.code import blank, code_spans
 from curate.pii.config import RedactConfig
 from curate.pii.language import UNDETERMINED
-from curate.pii.lexicon import is_name_word
-from curate.pii.lexicon import given_names, name_locales
-from curate.pii.plausible import common_english, person_span, place_span
+from curate.pii.lexicon import given_names, is_name_word, name_locales
+from curate.pii.plausible import common_english, load_word_lists, person_span, place_span
 from curate.pii.recognizers.lexicon_names import GREETING_OR_CLOSING
 from curate.pii.recognizers.names import not_a_name
 from curate.pii.recognizers.windows import anchor_to
@@ -349,6 +348,9 @@ class PiiAnalyzer:
 
         self.config = config
         self.language = config.language
+        # the name lexicons and word frequencies load here, once, not inside the first
+        # record's time budget
+        load_word_lists()
         self.nlp_engine = nlp_engine if nlp_engine is not None else build_nlp_engine(config)
         registry = _ordered_registry_class()(supported_languages=[self.language])
         with _quiet("presidio-analyzer"):
@@ -587,6 +589,8 @@ class PiiAnalyzer:
             if d.entity in _NER_TYPES and d.source == "SpacyRecognizer" and not _plausible_ner(d.entity, value):
                 continue
             if self.config.word_evidence:
+                if d.entity in _NER_TYPES and d.source == "SpacyRecognizer" and s and text[s - 1] in "#@":
+                    continue  # a hashtag or a handle ("#Camilizers", "@AppleSupport")
                 parts = self._plausible_parts(d, s, e, value)
                 if parts != [(s, e)]:
                     # cut to what its words support: each part read again as its own

@@ -62,6 +62,15 @@ def common_english(word: str) -> bool:
     return zipf_frequency(word.lower(), "en") >= COMMON_ZIPF
 
 
+def load_word_lists() -> None:
+    """Load the name lexicons and wordfreq's English list now (each process, once)."""
+    from curate.pii.lexicon import given_names
+
+    every_name()
+    given_names()
+    common_english("the")
+
+
 def is_lexicon_word(word: str, *, loose: bool = False) -> bool:
     """A given name or surname of some locale (English words among them: "Mark"); a
     common English word only when two or more locales have it ("Mark", not "Deep"), or

@@ -24,8 +24,8 @@ from curate.pii.frequent import frequent_terms
 from curate.pii.ids import id_key, native_part, redacted_id
 from curate.pii.secrets import read_key, read_salt
 from curate.pii.language import UNDETERMINED, detect
-from curate.pii.plausible import code_words, made_of_code
-from curate.pii.lexicon import is_name_word
+from curate.pii.plausible import code_words, common_english, made_of_code
+from curate.pii.lexicon import is_given_name, is_name_word
 from curate.pii.metadata import MetaField, apply, meta_fields
 from curate.pii.operators import Operators
 from curate.pii.recognizers.names import NOT_NAMES
@@ -344,8 +344,14 @@ class Redactor:
                     # name of the lexicons ("Maria" of "Maria Lopez", not "String" of
                     # "String Types"); a word of a name a context rule found always does
                     by_model = d.source in _MODEL_SOURCES
-                    for tok in _NAME_WORD.findall(value):
-                        if by_model and not is_name_word(tok):
+                    words = _NAME_WORD.findall(value)
+                    # ... and so does the surname of a full name opening with a lexicon
+                    # given name ("Borkowski" of "Maciej Borkowski"), if no English word
+                    surname = (
+                        words[-1] if len(words) >= 2 and is_given_name(words[0]) and not common_english(words[-1]) else None
+                    )
+                    for tok in words:
+                        if by_model and not is_name_word(tok) and tok != surname:
                             continue
                         if tok.lower() not in NOT_NAMES and tok not in terms and not _common_word(tok) and tok not in frequent:
                             terms[tok] = ("PERSON", d.score)

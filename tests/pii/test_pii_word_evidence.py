@@ -175,3 +175,31 @@ def test_words_of_the_records_code_are_not_people(make_redactor):
 def test_lower_case_english_words_that_are_surnames_somewhere_are_not_names(redactor):
     out, counts, _ = redactor.redact_text("Setting the width of a child works if its parent is a row.\nthanks ingmar")
     assert "its parent is" in out and out.endswith("thanks <PERSON_1>")
+
+
+def test_the_surname_of_a_full_name_spreads_when_its_given_name_is_a_lexicon_name(redactor):
+    out, _, _ = redactor.redact_text("A comedy directed by Maciej Borkowski and starring Borkowski himself.")
+    assert "Borkowski" not in out
+    out, _, _ = redactor.redact_text("See String Types and String functions.")
+    assert out == "See String Types and String functions."
+
+
+def test_hashtags_are_not_people(redactor):
+    out, counts, _ = redactor.redact_text("KINDLY UPDATE THIS AGAIN THANK YOU #Camilizers #AllTheWay")
+    assert "PERSON" not in counts, out
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [("follow up with patricia desrosiers in a couple of months.", "patricia desrosiers"),
+     ("Report sent by Ingrid Halvorsen yesterday", "Ingrid Halvorsen")],
+)
+def test_a_given_name_and_a_surname_side_by_side_are_a_name_anywhere(redactor, text, value):
+    out, _, _ = redactor.redact_text(text)
+    assert value not in out, out
+
+
+def test_places_and_words_that_pair_like_names_are_not(redactor):
+    for text in ("We met at Victoria Station near Lincoln Park.", "use the julia set and angular material"):
+        out, counts, _ = redactor.redact_text(text)
+        assert "PERSON" not in counts, out

@@ -104,6 +104,7 @@ _HONORIFIC = re.compile(
     rf"(?P<v>{_CAP}(?:[ \t]++{_CAP})?)"
 )
 _WORDS = re.compile(rf"{_INIT}|[\p{{L}}'’\-]++")
+_PLAIN_WORD = re.compile(rf"(?<![\p{{L}}\p{{N}}_@#./-])\p{{L}}[\p{{L}}'’]{{1,{WORD_MAX}}}+(?:-\p{{L}}[\p{{L}}'’]{{0,{WORD_MAX}}}+)?+(?![\p{{L}}\p{{N}}_@/])")
 
 
 def _name_words(value: str, *, need_given: bool = False) -> int:
@@ -177,6 +178,7 @@ class LexiconNameRecognizer(EntityRecognizer):
             span = _cut(m.group("v"), m.start("v"), _name_words(m.group("v"), need_given=True))
             if span:
                 out.append(self._result(span, 0.86, "subject"))
+        out += self._full_names(text, nlp_artifacts)
         for m in _HONORIFIC.finditer(text):
             v = m.group("v")
             if not any(w.lower() in NOT_NAMES for w in v.split()):
@@ -185,6 +187,36 @@ class LexiconNameRecognizer(EntityRecognizer):
             span = _cut(m.group("v"), m.start("v"), _name_words(m.group("v"), need_given=True))
             if span:
                 out.append(self._result(span, 0.86, "vocative"))
+        return out
+
+    def _full_names(self, text: str, nlp_artifacts) -> list[RecognizerResult]:
+        """A given name and a surname side by side, anywhere and in any case
+        ("follow up with patricia desrosiers"): both in the lexicons, neither an English
+        word a few locales have as a name, and not inside what NER calls a place or an
+        organisation ("Victoria Station" is not read: "station" is no surname)."""
+        from curate.pii.lexicon import is_surname, name_locales
+        from curate.pii.plausible import common_english
+
+        def strong(w: str) -> bool:
+            return len(w) >= 3 and (name_locales(w) >= 3 or not common_english(w))
+
+        words = list(_PLAIN_WORD.finditer(text))
+        if len(words) < 2:
+            return []
+        ents = [(e.start_char, e.end_char) for e in (nlp_artifacts.entities if nlp_artifacts is not None else [])
+                if e.label_ in ("LOCATION", "GPE", "LOC", "ORGANIZATION", "ORG", "NRP")]
+        out = []
+        i = 0
+        while i + 1 < len(words):
+            a, b = words[i], words[i + 1]
+            gap = text[a.end():b.start()]
+            if (gap in (" ", "\t") and is_given_name(a.group()) and is_surname(b.group())
+                    and strong(a.group()) and strong(b.group())
+                    and not any(s < b.end() and e > a.start() for s, e in ents)):
+                out.append(self._result((a.start(), b.end()), 0.86, "full_name"))
+                i += 2
+                continue
+            i += 1
         return out
 
     def _result(self, span: tuple[int, int], score: float, rule: str) -> RecognizerResult:
