@@ -221,13 +221,19 @@ class Det:
     source: str
 
 
+#: --model: another spaCy pipeline (installed package or folder) as redact.model.name
+MODEL: str | None = None
+#: results file stem (pii_precision_audit, or with --model pii_precision_audit_<name>)
+STEM = "pii_precision_audit"
+
+
 def detect(recs: list[Rec]) -> dict[str, list[Det]]:
     """Record id -> every detection of curate's redaction with its default configuration
     (the redact stage's Redactor: all fields of a record in one batch, propagation in the record)."""
     from curate.pii.config import RedactConfig
     from curate.pii.redactor import RecordIn, Redactor
 
-    red = Redactor(RedactConfig())
+    red = Redactor(RedactConfig(model={"name": MODEL}) if MODEL else RedactConfig())
     out: dict[str, list[Det]] = {}
     for i in range(0, len(recs), 128):
         batch = recs[i:i + 128]
@@ -510,7 +516,7 @@ def report(plan, scan, langs, dets, rows, gone, read_counts, timing, info) -> No
         "scan_detections": density,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "pii_precision_audit.json").write_text(json.dumps(res, indent=2, ensure_ascii=False) + "\n")
+    (RESULTS / f"{STEM}.json").write_text(json.dumps(res, indent=2, ensure_ascii=False) + "\n")
 
     def cells(s: dict, weighted: bool = False) -> list[str]:
         return [prec_cell(s.get(t), weighted) for t in ("PERSON", "LOCATION", "USERNAME", "ALL")]
@@ -522,7 +528,9 @@ def report(plan, scan, langs, dets, rows, gone, read_counts, timing, info) -> No
         f"{info['date']}; load average at start {load('load_avg_start')}, end {load('load_avg_end')} (shared machine). "
         f"Code: commit {info.get('commit', '?')}" + (" with uncommitted changes under curate/" if info.get("dirty") else "") + ".", "",
         ("Produced by `benchmarks/pii_precision_audit.py` (docs/pii.md, *Measuring on real data*, says how to rerun and judge). "
-        "Detector: `Redactor(RedactConfig())`, the redact stage's analyzer with its default configuration, over the records "
+        + (f"Detector: `Redactor(RedactConfig(model={{'name': ...{Path(MODEL).name}}}))`, the redact stage's analyzer with that "
+           "spaCy pipeline and everything else default, over the records " if MODEL else
+           "Detector: `Redactor(RedactConfig())`, the redact stage's analyzer with its default configuration, over the records ") +
         "the curate source adapters make of each corpus (CSV rows, email threads, documentation chunks). Each audited "
         "PERSON, LOCATION and USERNAME detection was judged in context: is the span really a person's name, a place, a "
         "username? Verdicts: `benchmarks/data/pii_audit/judgments.jsonl` (keys, verdicts and reasons, no text)."), "",
@@ -607,7 +615,7 @@ def report(plan, scan, langs, dets, rows, gone, read_counts, timing, info) -> No
                      + " | " + (", ".join(f"{k} {100 * v / n:.1f}" for k, v in sorted(other.items())) or "—") + " |")
     L += ["", "Records read per corpus: " + ", ".join(f"{c} {n}" for c, n in read_counts.items()) + ". "
           f"Seconds: reading and language {timing['read_s']}, detection " + ", ".join(f"{c} {s}" for c, s in timing["detect_s"].items()) + ".", ""]
-    (RESULTS / "pii_precision_audit.md").write_text("\n".join(L))
+    (RESULTS / f"{STEM}.md").write_text("\n".join(L))
     print("\n".join(L))
 
 
@@ -673,7 +681,12 @@ def main() -> None:
     ap.add_argument("--verdict", choices=["tp", "fp", "unjudged"], help="with --show: only this verdict")
     ap.add_argument("--reason", help="with --show: only this reason")
     ap.add_argument("--no-results", action="store_true", help="do not write benchmarks/results (with --pending or --show)")
+    ap.add_argument("--model", help="detect with this spaCy pipeline (redact.model.name); results go to pii_precision_audit_<suffix>")
+    ap.add_argument("--suffix", default="md", help="with --model: the results file suffix")
     args = ap.parse_args()
+    global MODEL, STEM
+    if args.model:
+        MODEL, STEM = args.model, f"pii_precision_audit_{args.suffix}"
     if args.accept:
         accept(args.accept)
         return
