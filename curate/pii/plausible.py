@@ -167,9 +167,12 @@ _CODE_PART = re.compile(r"\p{Lu}?\p{Ll}{2,}|\p{Lu}{2,}(?!\p{Ll})")
 
 def code_words(text: str, spans: list[tuple[int, int]]) -> set[str]:
     """The lower-case words the code spans of ``text`` are made of, camelCase and
-    snake_case split ("TouchableOpacity" gives "touchable" and "opacity")."""
+    snake_case split ("TouchableOpacity" gives "touchable" and "opacity"); hashtags and
+    handles are not read."""
     out: set[str] = set()
     for s, e in spans:
+        if s and text[s - 1] in "#@":
+            continue  # a hashtag or a handle is no code: "#SpotifyInMorocco" leaves Morocco a place
         out.update(m.group().lower() for m in _CODE_PART.finditer(text, s, e))
     return out
 

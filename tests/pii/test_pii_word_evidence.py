@@ -203,3 +203,10 @@ def test_places_and_words_that_pair_like_names_are_not(redactor):
     for text in ("We met at Victoria Station near Lincoln Park.", "use the julia set and angular material"):
         out, counts, _ = redactor.redact_text(text)
         assert "PERSON" not in counts, out
+
+
+def test_hashtags_are_not_code_whose_words_excuse_places(make_redactor):
+    red = make_redactor()
+    text = "why is it not available in Morocco.... come on guys ! #SpotifyInMorocco #SpotifyForAll"
+    out = red.redact([RecordIn(None, [{"role": "user", "content": text}])])[0]
+    assert "in <LOCATION_1>...." in out.messages[0]["content"]
