@@ -6,6 +6,8 @@ recognizers (secrets, e-mail addresses, IPs, cards, ...) still read code as it i
 
 from __future__ import annotations
 
+import functools
+
 import regex as re
 
 from curate.pii.recognizers.base import WORD_MAX
@@ -44,8 +46,15 @@ _IDENT = re.compile(
 )
 
 
-def code_spans(text: str) -> list[tuple[int, int]]:
-    """Sorted, merged ``(start, end)`` spans of ``text`` that are code."""
+def code_spans(text: str) -> tuple[tuple[int, int], ...]:
+    """Sorted, merged ``(start, end)`` spans of ``text`` that are code. The redact stage
+    asks for a text's spans up to four times (language, NER view, propagation, code
+    words): the last texts' answers are kept."""
+    return _code_spans(text)
+
+
+@functools.lru_cache(maxsize=1024)
+def _code_spans(text: str) -> tuple[tuple[int, int], ...]:
     spans: list[tuple[int, int]] = []
     if "```" in text or "~~~" in text:
         spans += [m.span() for m in _FENCE.finditer(text)]
@@ -58,7 +67,7 @@ def code_spans(text: str) -> list[tuple[int, int]]:
         spans += [m.span() for m in _CODE_LINE.finditer(text)]
     spans += [m.span() for m in _IDENT.finditer(text)]
     if not spans:
-        return []
+        return ()
     spans.sort()
     out = [list(spans[0])]
     for s, e in spans[1:]:
@@ -66,7 +75,7 @@ def code_spans(text: str) -> list[tuple[int, int]]:
             out[-1][1] = max(out[-1][1], e)
         else:
             out.append([s, e])
-    return [(s, e) for s, e in out]
+    return tuple((s, e) for s, e in out)
 
 
 def blank(text: str, spans: list[tuple[int, int]]) -> str:
