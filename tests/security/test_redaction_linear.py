@@ -42,6 +42,7 @@ ANCHORS = (
     "address: 12 Rue x 5 call +44 20 7946 0958 or jo@x.com; Ann, Bea and Cy\n"
     "6 Jo Anchorage, Ab Cd, VIC, 2921 plac Ab 85, 32-736 Ab H.No. 9, Ab Nagar, Ab-385886 Ab, ON K1S 7A6 "
     "Tel: 0463/29964137 Ab <600 920 554> ES04 4871 5682 5580 7093 6449 X Ab 87, 698 61 Ab nad Ab\n"
+    "leonti, terrence, pamela and brian twitter handle"  # a label right before the next run
 )
 
 
@@ -206,3 +207,20 @@ def test_the_record_steps_run_in_linear_time(analyzer, artifacts):
 
     ok, small, large = linear(record)
     assert ok, (small, large)
+
+
+#: a label, a list item or a name, then one long run of blanks: a pattern that reads the
+#: blanks between its parts again from each blank takes time quadratic in the run
+LONG_BLANKS = [head + run * 50_000 + tail for head in ("twitter", "user name", "Ann,", "Hi Ann")
+               for run in ("\t", " ") for tail in ("!", "and Bob")]
+
+
+def test_every_pattern_reads_a_long_run_of_blanks_once():
+    slow = []
+    for name, pattern in PATTERNS.items():
+        for text in LONG_BLANKS:
+            spent = cpu(lambda t: list(pattern.finditer(t)), text)
+            if spent > 1.0:
+                slow.append((name, repr(text[:12]), round(spent, 2)))
+                break
+    assert not slow, slow

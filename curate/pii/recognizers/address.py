@@ -116,8 +116,9 @@ _HEXISH = re.compile(r"[\d.:/a-fA-F\s]+")
 _NOT_PLACE_LABEL = re.compile(r"(?i:ip|mac|email|e-mail|web)[ \t]*+$")
 #: words of the rest of an address line ("..., Borgarnes, NY"), at most this many
 TAIL_WORDS = 16
+# both entered only at the first blank of a run (a long run of blanks is read once)
 _LINE_TAIL = re.compile(
-    rf"(?:,?[ \t]++(?:[\p{{Lu}}\d][\p{{L}}\d.'’\-]{{0,{WORD_MAX}}}|(?i:apt|suite|unit)\.?[ \t]*+\d{{1,10}}\w?)){{1,{TAIL_WORDS}}},?"
+    rf"(?<![ \t])(?:,?[ \t]++(?:[\p{{Lu}}\d][\p{{L}}\d.'’\-]{{0,{WORD_MAX}}}|(?i:apt|suite|unit)\.?[ \t]*+\d{{1,10}}\w?)){{1,{TAIL_WORDS}}},?"
 )
 _UNIT = re.compile(
     r"(?<![\w])(?:(?i:apt|apartment|suite|ste|unit|flat|floor|fl|room|rm|bldg|building|block|lot)\.?[ \t]*+#?[ \t]*+\d{1,5}[A-Za-z]?)(?![\w])"
@@ -227,7 +228,7 @@ LINE_MAX = 1000
 #: the longest rest of a line an address grows into
 TAIL_CHARS = 512
 _BLANK_TO_EOL = re.compile(r"[ \t,]*+\n")
-_POSTCODE_TOWN = re.compile(rf"[ \t>|*]*+(?:\d{{2}}-\d{{3}}|\d{{3}}[ \t]\d{{2}}|\d{{4}}[ \t]?[A-Z]{{2}}|\d{{5}}(?:-\d{{3}})?)[ \t]++\p{{Lu}}[\p{{L}}'’\-]{{1,{WORD_MAX}}}+(?![\w])")
+_POSTCODE_TOWN = re.compile(rf"(?<![ \t>|*])[ \t>|*]*+(?:\d{{2}}-\d{{3}}|\d{{3}}[ \t]\d{{2}}|\d{{4}}[ \t]?[A-Z]{{2}}|\d{{5}}(?:-\d{{3}})?)[ \t]++\p{{Lu}}[\p{{L}}'’\-]{{1,{WORD_MAX}}}+(?![\w])")
 _TAIL_STOP = re.compile(r"(?<=[\p{L}\-]{4}|\d)\.(?=[ \t]++\p{Lu})")
 _LINE_HEAD = re.compile(r"[ \t>|*:]*+")
 _CONTACT_LINE = re.compile(r"\d|@|:")

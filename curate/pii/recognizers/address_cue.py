@@ -26,7 +26,7 @@ _POSTCODE = re.compile(
 _OTHER_NUMBER = re.compile(r"\+\d|\d(?:[ \t\-./]?\d){8}")
 _NUMBER = re.compile(r"(?<![\w])\d{1,5}(?:/\d{1,4})?\p{L}?(?![\w])")
 MAX_LINE = 120
-_TRAILING_LOWER = re.compile(r"(?:[ \t,]++\p{Ll}++)++[ \t.,!]*+$")
+_TRAILING_LOWER = re.compile(r"(?<![ \t,])(?:[ \t,]++\p{Ll}++)++[ \t.,!]*+$")
 
 
 def _stop_words() -> frozenset[str]:

@@ -464,7 +464,8 @@ _ANY_ITEM_RE = rf"{_ANY_TOK}(?:[ \t]++{_ANY_TOK})?"
 _ANY_NAME_LIST = re.compile(
     rf"(?<![\w])(?:{_ANY_ITEM_RE})(?:[ \t]*+,[ \t]*+(?:{_ANY_ITEM_RE})){{1,12}},?[ \t]++(?:and|&|or)[ \t]++(?:{_ANY_ITEM_RE})(?![\w])"
 )
-_LIST_SEP = re.compile(r"[ \t]*+,[ \t]*+(?:(?:and|&|or)[ \t]++)?|[ \t]++(?:and|&|or)[ \t]++")
+# entered only at the first blank of a run (a run of tabs is read once, not from each tab)
+_LIST_SEP = re.compile(r"(?<![ \t])(?:[ \t]*+,[ \t]*+(?:(?:and|&|or)[ \t]++)?|[ \t]++(?:and|&|or)[ \t]++)")
 
 
 def _items(m) -> list[tuple[int, int]]:

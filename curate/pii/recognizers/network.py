@@ -90,13 +90,16 @@ def _username(value: str, text: str, start: int, end: int) -> float | None:
     return -0.4  # a plain word after a label ("login page"): below the threshold
 
 
+# the blanks between label, "is" and value are read once (possessive): a label followed by
+# a long run of blanks took time quadratic in the run
 USERNAME_RULES = [
     Rule(
         "USERNAME",
         re.compile(
             r"(?<![\w])(?i:user[ _\-]?name|user[ _\-]?id|userid|login(?:[ _\-]?(?:name|id))?|log-in|handle|"
             r"account[ _\-]?name|screen[ _\-]?name|gamertag|nickname|nick|github|twitter|instagram|telegram|"
-            r"skype|discord|slack)(?![A-Za-z0-9])(?:[ \t]+(?i:handle|user[ _\-]?name|id|account|name)(?![A-Za-z0-9]))?(?:[ \t]+(?i:is|was))?[ \t]*[:=]?[ \t]*[\"'“]?(?P<v>@?[A-Za-z0-9][A-Za-z0-9._\-]{1,37}[A-Za-z0-9])"
+            r"skype|discord|slack)(?![A-Za-z0-9])(?:[ \t]++(?i:handle|user[ _\-]?name|id|account|name)(?![A-Za-z0-9]))?+"
+            r"(?:[ \t]++(?i:is|was)(?![A-Za-z0-9]))?+[ \t]*+[:=]?[ \t]*+[\"'“]?(?P<v>@?[A-Za-z0-9][A-Za-z0-9._\-]{1,37}[A-Za-z0-9])"
         ),
         0.8, group="v", validate=_username, name="username",
     ),
