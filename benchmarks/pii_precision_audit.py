@@ -159,6 +159,7 @@ class Rec:
     id: str
     fields: list[tuple[str, str]]  # (field name, text) in the order the redactor analyses them
     text: str
+    kind: str = "ticket"
 
     def field(self, name: str) -> str | None:
         return next((t for f, t in self.fields if f == name), None)
@@ -186,7 +187,7 @@ def read_corpus(name: str) -> list[Rec]:
             continue
         fields = [("title", e["title"])] if e["title"] else []
         fields += [(f"m{i}", m["content"] or "") for i, m in enumerate(e["messages"])]
-        recs[e["id"]] = Rec(name, e["id"], fields, e["text"])
+        recs[e["id"]] = Rec(name, e["id"], fields, e["text"], e["kind"])
     return sorted(recs.values(), key=lambda r: order_key(name, r.id))
 
 
@@ -240,7 +241,7 @@ def detect(recs: list[Rec]) -> dict[str, list[Det]]:
         ins = []
         for r in batch:
             title = r.field("title")
-            ins.append(RecordIn(title, [{"role": "user", "content": t} for f, t in r.fields if f != "title"]))
+            ins.append(RecordIn(title, [{"role": "user", "content": t} for f, t in r.fields if f != "title"], kind=r.kind))
         for r, fields in zip(batch, red.detect(ins)):
             names = [f for f, _ in r.fields]
             assert len(fields) == len(names), (r.id, len(fields), len(names))

@@ -167,6 +167,15 @@ class ModelConfig(BaseModel):
             "and surnames of every Faker locale); the context rules still find other names. all: every one is kept."
         ),
     )
+    lexicon_kinds: list[Literal["ticket", "email", "doc", "chat"]] = Field(
+        default_factory=lambda: ["doc"],
+        description=(
+            "Record kinds in which a person NER finds is kept only when one of its words is a given name or surname of "
+            "the name lexicons (every Faker locale): in documentation NER calls products and headings people "
+            "(\"Codegen\", \"Gradle Daemon\") and real names (\"Tom Lane\") have a lexicon word. The context rules "
+            "still find other names. [] keeps every one."
+        ),
+    )
     score: float = Field(default=0.85, ge=0, le=1, description="Score given to NER entities (spaCy gives none).")
     batch_size: int = Field(default=64, ge=1, description="Texts per nlp.pipe batch.")
 

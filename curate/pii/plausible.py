@@ -112,6 +112,18 @@ def _rare(word: str) -> bool:
     return zipf_frequency(word.lower(), "en") < RARE_ZIPF
 
 
+def documented_person(value: str) -> bool:
+    """A person NER found in documentation, where it calls products, commands and headings
+    people ("Codegen", "Multirange", "Cygwin"): kept when it is two words or more ("Tom
+    Lane", "Zhijie Hou") or a given name or surname of the lexicons ("Julian"). A one-word
+    name outside the lexicons is lost this way ("Kokolatos"); ``redact.model.lexicon_kinds``
+    says in which records. Two words are not judged so: on the PostgreSQL documentation a
+    rule dropping two-word spans with no lexicon word and an English word in them dropped as
+    many names ("Amul Sul", "Zelaine Fong") as headings ("Numeric Constants")."""
+    words = [p for m in _TOKEN.finditer(value) for p in re.split(r"['’-]", m.group()) if p]
+    return len(words) != 1 or words[0].lower() in every_name()
+
+
 def _core(value: str, base: int, *, common: bool, acronyms: bool) -> tuple[int, int] | None:
     words = list(_TOKEN.finditer(value))
     if not words:

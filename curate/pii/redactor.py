@@ -24,7 +24,7 @@ from curate.pii.frequent import frequent_terms
 from curate.pii.ids import id_key, native_part, redacted_id
 from curate.pii.secrets import read_key, read_salt
 from curate.pii.language import UNDETERMINED, detect
-from curate.pii.plausible import code_words, common_english, made_of_code
+from curate.pii.plausible import code_words, common_english, documented_person, made_of_code
 from curate.pii.lexicon import is_given_name, is_name_word
 from curate.pii.metadata import MetaField, apply, meta_fields
 from curate.pii.operators import Operators
@@ -57,6 +57,8 @@ class RecordIn:
     #: checked for personal data when given; ``source`` is its prefix, kept if it is replaced
     id: str | None = None
     source: str | None = None
+    #: the record's kind (ticket, email, doc, chat): ``redact.model.lexicon_kinds``
+    kind: str | None = None
 
 
 @dataclass
@@ -102,7 +104,7 @@ class Redactor:
     def redact(self, records: list[RecordIn]) -> list[RecordOut]:
         layout = [self._fields(rec) for rec in records]
         budgets = self._budgets(layout)
-        dets = self._detect(layout, budgets)
+        dets = self._detect(layout, budgets, [rec.kind for rec in records])
         out = []
         for i, (rec, fields, d) in enumerate(zip(records, layout, dets)):
             try:
@@ -118,7 +120,7 @@ class Redactor:
         each message, the metadata's texts and the id, in that order (a record over its
         time budget: no detections)."""
         layout = [self._fields(rec) for rec in records]
-        dets = self._detect(layout, self._budgets(layout))
+        dets = self._detect(layout, self._budgets(layout), [rec.kind for rec in records])
         return [[(f.text, d[j]) for j, f in enumerate(fields)] for fields, d in zip(layout, dets)]
 
     def redact_text(self, text: str) -> tuple[str, dict[str, int], dict[str, int]]:
@@ -149,7 +151,8 @@ class Redactor:
             for i, fields in enumerate(layout)
         })
 
-    def _detect(self, layout: list[list[_Field]], budgets: RecordBudgets) -> list[list[list[Detection]]]:
+    def _detect(self, layout: list[list[_Field]], budgets: RecordBudgets,
+                kinds: list[str | None] | None = None) -> list[list[list[Detection]]]:
         """Detections per record and field (the field's own offsets). The fields'
         own texts and the joined short texts go through spaCy in one stream."""
         dets: list[list[list[Detection]]] = [[[] for _ in fields] for fields in layout]
@@ -178,8 +181,14 @@ class Redactor:
             dets[i][j] = d
         self._cut_short(layout, dets, budgets, joined, found[len(own):])
         if self.config.code_aware and self.config.word_evidence:
+            words = [_record_code_words(fields) for fields in layout]
+            shared = _batch_code_words(words)
             for i, fields in enumerate(layout):
-                _drop_code_words(fields, dets[i])
+                _drop_code_words(fields, dets[i], words[i] | shared)
+        lexicon_kinds = set(self.config.model.lexicon_kinds)
+        for i, kind in enumerate(kinds or []):
+            if kind in lexicon_kinds:
+                _drop_unknown_names(layout[i], dets[i])
         for i, fields in enumerate(layout):
             if self.config.propagate and i not in budgets.expired:
                 try:
@@ -389,25 +398,54 @@ class Redactor:
 _PROSE_FOUND = frozenset({"PERSON", "LOCATION"})
 
 
-def _drop_code_words(fields: list[_Field], dets: list[list[Detection]]) -> None:
-    """A person or place NER or a position rule found that is made of the words of the
-    record's code is an identifier written in prose: "Codegen" in a title above
-    `codegenConfig`, "Touchable" next to `<TouchableOpacity>` (curate.pii.plausible)."""
-    suspects = [
-        (j, d) for j, ds in enumerate(dets) for d in ds
-        if d.entity in _PROSE_FOUND and d.source != "LexiconNameRecognizer" and not d.source.startswith(("DenyList_", "pattern_"))
-    ]
-    if not suspects:
-        return
+#: a word of the code of at least this many records of a batch is an identifier of the
+#: data ("codegen", "xcode" across a documentation set), not a name, wherever it is written
+MIN_CODE_RECORDS = 3
+
+
+def _record_code_words(fields: list[_Field]) -> set[str]:
+    """The words of the code of a record's long texts (curate.pii.plausible.code_words)."""
     words: set[str] = set()
     for f in fields:
         if f.text and not f.short:
             words |= code_words(f.text, code_spans(f.text))
+    return words
+
+
+def _batch_code_words(words: list[set[str]]) -> set[str]:
+    """The code words of at least MIN_CODE_RECORDS records of the batch."""
+    counts: Counter[str] = Counter()
+    for w in words:
+        counts.update(w)
+    return {w for w, c in counts.items() if c >= MIN_CODE_RECORDS}
+
+
+def _drop_code_words(fields: list[_Field], dets: list[list[Detection]], words: set[str]) -> None:
+    """A person or place NER or a position rule found that is made of code words (the
+    record's own, or those of several records of the batch) is an identifier written in
+    prose: "Codegen" in a title above `codegenConfig`, "Touchable" next to
+    `<TouchableOpacity>`, "Xcode" where other pages write `xcode`. Lexicon names are never
+    code words (curate.pii.plausible.made_of_code)."""
     if not words:
         return
-    for j, d in suspects:
-        if made_of_code(fields[j].text[d.start:d.end], words):
-            dets[j].remove(d)
+    for j, ds in enumerate(dets):
+        for d in list(ds):
+            if (d.entity in _PROSE_FOUND and d.source != "LexiconNameRecognizer"
+                    and not d.source.startswith(("DenyList_", "pattern_"))
+                    and made_of_code(fields[j].text[d.start:d.end], words)):
+                ds.remove(d)
+
+
+def _drop_unknown_names(fields: list[_Field], dets: list[list[Detection]]) -> None:
+    """A person NER or a position rule found that is no name by its words
+    (curate.pii.plausible.documented_person: "a tool called Codegen"), in a record of a kind
+    where NER calls products and headings people (``redact.model.lexicon_kinds``)."""
+    for f, ds in zip(fields, dets):
+        for d in list(ds):
+            if (d.entity == "PERSON" and d.source != "LexiconNameRecognizer"
+                    and not d.source.startswith(("DenyList_", "pattern_"))
+                    and not documented_person(f.text[d.start:d.end])):
+                ds.remove(d)
 
 
 def _record_language(layout: list[list[_Field]]) -> None:

@@ -116,7 +116,7 @@ class RedactStage(BatchStage):
         self.setup()
         assert self._redactor is not None
         has_reasoning = "reasoning" in batch.columns
-        cols = ["id", "title", "messages", "text", "meta"] + (["source"] if "source" in batch.columns else [])
+        cols = ["id", "title", "messages", "text", "meta"] + [c for c in ("source", "kind") if c in batch.columns]
         rows = batch.select(*cols, *(["reasoning"] if has_reasoning else [])).to_dicts()
         ins = []
         for r in rows:
@@ -130,7 +130,7 @@ class RedactStage(BatchStage):
                 # conversation is replaced in the reasoning too (and the other way round)
                 msgs.append({"role": "assistant", "content": r["reasoning"]})
             ins.append(RecordIn(r["title"], msgs, meta_loads(r["meta"]) if r["meta"] else {},
-                                id=r["id"], source=r.get("source")))
+                                id=r["id"], source=r.get("source"), kind=r.get("kind")))
         outs = self._redactor.redact(ins)
         ids, titles, messages, texts, metas, hashes, pii, residual, drops = [], [], [], [], [], [], [], [], []
         langs: list[dict[str, int]] = []

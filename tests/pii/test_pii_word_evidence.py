@@ -210,3 +210,74 @@ def test_hashtags_are_not_code_whose_words_excuse_places(make_redactor):
     text = "why is it not available in Morocco.... come on guys ! #SpotifyInMorocco #SpotifyForAll"
     out = red.redact([RecordIn(None, [{"role": "user", "content": text}])])[0]
     assert "in <LOCATION_1>...." in out.messages[0]["content"]
+
+
+def test_in_documentation_one_word_persons_need_the_lexicons(make_redactor):
+    """redact.model.lexicon_kinds (default: doc): a one-word person outside the name
+    lexicons is a product or a command in documentation, and stays a name elsewhere."""
+    red = make_redactor()
+    text = ("React Native provides a tool called Codegen, which takes a specification written in "
+            "TypeScript. Thanks to Tom Lane and Julian for the review.")
+
+    def redact(kind):
+        return red.redact([RecordIn(None, [{"role": "user", "content": text}], kind=kind)])[0].messages[0]["content"]
+
+    doc = redact("doc")
+    assert "a tool called Codegen," in doc  # the position rule's one word, outside the lexicons
+    assert "Tom Lane" not in doc and "Julian" not in doc  # two words, and a lexicon name
+    assert "called Codegen" not in redact("ticket")  # a ticket's "called Codegen" may be a person
+    assert "called Codegen" not in make_redactor(model={"lexicon_kinds": []}).redact(
+        [RecordIn(None, [{"role": "user", "content": text}], kind="doc")])[0].messages[0]["content"]
+
+
+def test_documented_person_keeps_two_words_and_lexicon_names():
+    from curate.pii.plausible import documented_person
+
+    for name in ("Tom Lane", "Zhijie Hou", "Julian", "Jean-Luc", "Mark Kirkwood"):
+        assert documented_person(name), name
+    for word in ("Codegen", "Multirange", "Cygwin", "Xcode"):
+        assert not documented_person(word), word
+
+
+def test_words_of_the_code_of_several_records_are_not_people_anywhere_in_the_batch(make_redactor):
+    """A word in the code of three records of the batch is an identifier of the data: a
+    fourth record that writes it in prose keeps it; a lexicon name never goes this way."""
+    red = make_redactor()
+    code = [f"Run `redux --store app{i}.js` before you ship, Maria." for i in range(3)]
+    prose = "Make sure your data is in external stores like Flux, Redux, or Relay. Ask Maria."
+    recs = [RecordIn(None, [{"role": "user", "content": t}]) for t in code + [prose]]
+    outs = red.redact(recs)
+    last = outs[-1].messages[0]["content"]
+    assert ", Redux, or Relay" in last and "Ask Maria" not in last
+    alone = red.redact([RecordIn(None, [{"role": "user", "content": prose}])])[0].messages[0]["content"]
+    assert "Redux" not in alone  # with no such batch, NER's place stays redacted
+
+
+def test_batch_code_words_need_three_records():
+    from curate.pii.redactor import MIN_CODE_RECORDS, _batch_code_words
+
+    assert MIN_CODE_RECORDS == 3
+    assert _batch_code_words([{"xcode", "gradle"}, {"xcode"}, {"xcode", "gradle"}, set()]) == {"xcode"}
+
+
+def test_a_person_no_word_supports_makes_no_list_of_names():
+    """NER's "Android Studio" is no person, so "Xcode" beside it is no name either; a
+    person NER finds still makes its neighbour one ("Marrero and Murphy")."""
+    import spacy
+    from presidio_analyzer.nlp_engine import NlpArtifacts
+    from spacy.tokens import Span
+
+    from curate.pii.recognizers.names import NameListRecognizer
+
+    nlp = spacy.blank("en")
+
+    def found(text, person):
+        doc = nlp(text)
+        start = text.index(person)
+        doc.ents = [doc.char_span(start, start + len(person), label="PERSON")]
+        assert isinstance(doc.ents[0], Span)
+        arts = NlpArtifacts(entities=doc.ents, tokens=doc, tokens_indices=[], lemmas=[], nlp_engine=None, language="en")
+        return [text[r.start:r.end] for r in NameListRecognizer().analyze(text, ["PERSON"], arts)]
+
+    assert found("Attach the debugger of the IDE (Android Studio or Xcode) to it.", "Android Studio") == []
+    assert found("Ask Liviana Marrero and Murphy for the keys.", "Liviana Marrero") == ["Murphy"]

@@ -12,6 +12,7 @@ import re as stdre
 import regex as re
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
+from curate.pii.plausible import person_span
 from curate.pii.recognizers.base import WORD_MAX, RegexRecognizer, Rule
 
 # A capitalised name word: Maria, O'Brien, McDonald, Jean-Luc, Željko; an initial: J.
@@ -413,7 +414,9 @@ class NameListRecognizer(EntityRecognizer):
         if " and " not in text and "," not in text and " & " not in text and " or " not in text:
             return []
         ents = nlp_artifacts.entities if nlp_artifacts is not None else []
-        persons = sorted((e.start_char, e.end_char) for e in ents if e.label_ == "PERSON")
+        # a person whose own words say it is none ("Android Studio" of "Android Studio or
+        # Xcode", curate.pii.plausible) makes no list of names
+        persons = sorted((e.start_char, e.end_char) for e in ents if e.label_ == "PERSON" and person_span(e.text))
         # places are not people; organisations may be (the small model calls people ORG)
         others = sorted((e.start_char, e.end_char) for e in ents if e.label_ in ("LOCATION", "GPE", "LOC", "NRP"))
         p_starts = [ps for ps, _ in persons]
