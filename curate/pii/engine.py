@@ -26,7 +26,7 @@ from curate.pii.code import blank, code_spans
 from curate.pii.config import RedactConfig
 from curate.pii.language import UNDETERMINED
 from curate.pii.lexicon import given_names, is_name_word, name_locales
-from curate.pii.plausible import common_english, load_word_lists, person_span, place_span
+from curate.pii.plausible import MIN_LETTERS, common_english, load_word_lists, person_span, place_span
 from curate.pii.recognizers.lexicon_names import GREETING_OR_CLOSING
 from curate.pii.recognizers.names import not_a_name
 from curate.pii.recognizers.windows import anchor_to
@@ -422,7 +422,8 @@ class PiiAnalyzer:
                 # a lower-case lexicon word is a name in "thanks ingmar", not in "the parent
                 # view": an English word must be a name in several locales to count
                 return [] if value.islower() and any(
-                    common_english(w) and (name_locales(w) < MIN_LOCALES_LOWER or w not in given_names())
+                    len(w) >= MIN_LETTERS and common_english(w)
+                    and (name_locales(w) < MIN_LOCALES_LOWER or w not in given_names())
                     for w in value.split()
                 ) else [(s, e)]
             if d.source.startswith(("DenyList_", "pattern_")):

@@ -281,3 +281,37 @@ def test_a_person_no_word_supports_makes_no_list_of_names():
 
     assert found("Attach the debugger of the IDE (Android Studio or Xcode) to it.", "Android Studio") == []
     assert found("Ask Liviana Marrero and Murphy for the keys.", "Liviana Marrero") == ["Murphy"]
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("Maybe it's under Elita B Desaulniers", "Elita B Desaulniers"),
+        ("Have you been to a Ravil G Yefimov concert before?", "Ravil G Yefimov"),  # in no lexicon
+        ("It is under my partner's name John A. Leiva", "John A. Leiva"),
+        ("follow up with benjamin a seiler in a couple of months.", "benjamin a seiler"),
+        ("leidy t muris\nlabor relations director", "leidy t muris"),
+    ],
+)
+def test_a_name_with_a_middle_initial_is_a_name(redactor, text, value):
+    out, _, _ = redactor.redact_text(text)
+    assert value not in out and value.split()[-1] not in out, out
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Buy the Galaxy S Ultra now.", "Plug it into the USB A port.", "See Section A Overview and Appendix B Changes.",
+     "give maria a call tomorrow", "ask john a question", "send maria a pdf"],
+)
+def test_words_around_a_single_letter_are_not_names(redactor, text):
+    out, counts, _ = redactor.redact_text(text)
+    assert out == text and "PERSON" not in counts, out
+
+
+def test_two_names_joined_by_and_that_no_ner_finds(redactor):
+    """"Usamov and Bowers": one a lexicon surname, neither an English word."""
+    out, _, _ = redactor.redact_text("Usamov and Bowers were precision engineers.")
+    assert out == "<PERSON_1> and <PERSON_2> were precision engineers."
+    for text in ("Open Maps and Photos.", "Install Ubuntu and Debian packages.", "We use Jira and Confluence daily."):
+        out, counts, _ = redactor.redact_text(text)
+        assert "PERSON" not in counts, out

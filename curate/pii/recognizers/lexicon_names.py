@@ -7,6 +7,8 @@ English words, so "Will", "May" or "Best" stay."""
 
 from __future__ import annotations
 
+import functools
+
 import regex as re
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
@@ -105,6 +107,17 @@ _HONORIFIC = re.compile(
 )
 _WORDS = re.compile(rf"{_INIT}|[\p{{L}}'’\-]++")
 _PLAIN_WORD = re.compile(rf"(?<![\p{{L}}\p{{N}}_@#./-])\p{{L}}[\p{{L}}'’]{{1,{WORD_MAX}}}+(?:-\p{{L}}[\p{{L}}'’]{{0,{WORD_MAX}}}+)?+(?![\p{{L}}\p{{N}}_@/])")
+
+
+#: the gap of a middle initial between two words: " B ", " A. "
+_INITIAL = re.compile(r"[ \t](?P<i>\p{L})\.?[ \t]")
+
+
+@functools.lru_cache(maxsize=1)
+def _stop_words() -> frozenset[str]:
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    return frozenset(STOP_WORDS)
 
 
 def _name_words(value: str, *, need_given: bool = False) -> int:
@@ -210,6 +223,13 @@ class LexiconNameRecognizer(EntityRecognizer):
         while i + 1 < len(words):
             a, b = words[i], words[i + 1]
             gap = text[a.end():b.start()]
+            m = _INITIAL.fullmatch(gap)
+            if m is not None and i + 1 < len(words) and self._initialled(a.group(), m.group("i"), b.group()) and not any(
+                s < b.end() and e > a.start() for s, e in ents
+            ):
+                out.append(self._result((a.start(), b.end()), 0.86, "initialled_name"))
+                i += 2
+                continue
             if (gap in (" ", "\t") and is_given_name(a.group()) and is_surname(b.group())
                     and strong(a.group()) and strong(b.group())
                     and not any(s < b.end() and e > a.start() for s, e in ents)):
@@ -218,6 +238,33 @@ class LexiconNameRecognizer(EntityRecognizer):
                 continue
             i += 1
         return out
+
+    @staticmethod
+    def _initialled(first: str, initial: str, last: str) -> bool:
+        """A given name, a middle initial and a surname: "Elita B Desaulniers", "Vide A.
+        Persson", "benjamin a seiler". Capitalised, the three are a name when neither word
+        is an English word, code or an acronym (curate.pii.plausible; "Szabina J
+        Gelencsér", not "Galaxy S Ultra"); in lower case the first must be a given name
+        of the lexicons and the last a surname there or no English word ("leidy t
+        muris", not "give maria a call")."""
+        from curate.pii.lexicon import is_surname, name_locales
+        from curate.pii.plausible import common_english, person_span
+
+        if len(first) < 2 or len(last) < 3:
+            return False
+        if first[0].isupper() and initial.isupper() and last[0].isupper():
+            if first.isupper() or last.isupper():
+                return False  # "JOHN A SMITH" is read by the capitals rules, "USB A PORT" is none
+            value = f"{first} {initial}. {last}"
+            return person_span(value) == [(0, len(value))]
+        if first.islower() and initial.islower() and last.islower() and initial != "i":
+
+            def strong(w: str) -> bool:
+                return name_locales(w) >= 3 or not common_english(w)
+
+            return (is_given_name(first) and strong(first) and strong(last) and last not in _stop_words()
+                    and (is_surname(last) or len(last) >= 4))
+        return False
 
     def _result(self, span: tuple[int, int], score: float, rule: str) -> RecognizerResult:
         return RecognizerResult(

@@ -408,6 +408,19 @@ class NameListRecognizer(EntityRecognizer):
     def load(self) -> None:
         pass
 
+    @staticmethod
+    def _surname_pair(a: str, b: str) -> bool:
+        """"Usamov and Bowers", found by no NER: each word could be a name by its own
+        letters (curate.pii.plausible: no English word, code or acronym) and one of them
+        is a name of the lexicons that is no English word ("Maps and Photos" is not;
+        "Dell and Lenovo" is left to NER's organisations)."""
+        from curate.pii.lexicon import is_name_word
+
+        return (
+            (is_name_word(a) or is_name_word(b))
+            and person_span(a) == [(0, len(a))] and person_span(b) == [(0, len(b))]
+        )
+
     def analyze(self, text: str, entities: list[str], nlp_artifacts=None) -> list[RecognizerResult]:
         from curate.pii.lexicon import is_name_word
 
@@ -436,12 +449,20 @@ class NameListRecognizer(EntityRecognizer):
                 if found == 0 or found * 3 < len(items):
                     continue
                 out += [(s, e) for s, e in items if not not_a_name(text[s:e])]
-        if persons:
+        if " and " in text or " & " in text:
+            entities = sorted((e.start_char, e.end_char) for e in ents if e.label_ not in ("PERSON", "ORG", "ORGANIZATION"))
+            e_starts = [es for es, _ in entities]
+            e_reach = list(itertools.accumulate((ee for _, ee in entities), max))
             for m in _NAME_PAIR.finditer(text):
                 a, b = m.span("a"), m.span("b")
                 na, nb = _overlaps(p_starts, p_reach, *a), _overlaps(p_starts, p_reach, *b)
-                if na != nb and lexical(*(b if na else a)):
-                    out.append(b if na else a)
+                if na != nb:
+                    if lexical(*(b if na else a)):
+                        out.append(b if na else a)
+                elif not na and self._surname_pair(text[a[0]:a[1]], text[b[0]:b[1]]) and not _overlaps(
+                    e_starts, e_reach, a[0], b[1]
+                ):
+                    out += [a, b]
         if "," in text:
             for m in _ANY_NAME_LIST.finditer(text):
                 items = _items(m)
