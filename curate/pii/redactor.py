@@ -430,9 +430,7 @@ def _drop_code_words(fields: list[_Field], dets: list[list[Detection]], words: s
         return
     for j, ds in enumerate(dets):
         for d in list(ds):
-            if (d.entity in _PROSE_FOUND and d.source != "LexiconNameRecognizer"
-                    and not d.source.startswith(("DenyList_", "pattern_"))
-                    and made_of_code(fields[j].text[d.start:d.end], words)):
+            if d.entity in _PROSE_FOUND and _questioned(d) and made_of_code(fields[j].text[d.start:d.end], words):
                 ds.remove(d)
 
 
@@ -442,10 +440,14 @@ def _drop_unknown_names(fields: list[_Field], dets: list[list[Detection]]) -> No
     where NER calls products and headings people (``redact.model.lexicon_kinds``)."""
     for f, ds in zip(fields, dets):
         for d in list(ds):
-            if (d.entity == "PERSON" and d.source != "LexiconNameRecognizer"
-                    and not d.source.startswith(("DenyList_", "pattern_"))
-                    and not documented_person(f.text[d.start:d.end])):
+            if d.entity == "PERSON" and _questioned(d) and not documented_person(f.text[d.start:d.end]):
                 ds.remove(d)
+
+
+def _questioned(d: Detection) -> bool:
+    """NER's and the position rules' findings may be dropped by their words; the lexicon
+    rules, your deny list and your patterns never are."""
+    return d.source != "LexiconNameRecognizer" and not d.source.startswith(("DenyList_", "pattern_"))
 
 
 def _record_language(layout: list[list[_Field]]) -> None:

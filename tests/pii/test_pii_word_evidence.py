@@ -315,3 +315,24 @@ def test_two_names_joined_by_and_that_no_ner_finds(redactor):
     for text in ("Open Maps and Photos.", "Install Ubuntu and Debian packages.", "We use Jira and Confluence daily."):
         out, counts, _ = redactor.redact_text(text)
         assert "PERSON" not in counts, out
+
+
+def test_the_redact_stage_passes_each_records_kind(make_redactor):
+    """A documentation chunk and a ticket with the same text through the stage: only the
+    ticket's one-word person outside the lexicons is redacted."""
+    from curate.config import CurateConfig
+    from curate.pii.config import RedactConfig
+    from curate.pii.stage import RedactStage
+    from curate.records import make_record, records_frame
+
+    stage = RedactStage(CurateConfig.model_construct(name="t", sources=[], redact=RedactConfig()))
+    stage._redactor = make_redactor()
+    text = "React Native provides a tool called Codegen, which reads your specification."
+    batch = records_frame([
+        make_record(source="docs:t", native_id="a.md#0", kind="doc", messages=[{"role": "user", "content": text}]),
+        make_record(source="jsonl:t", native_id="1", kind="ticket", messages=[{"role": "user", "content": text}]),
+    ])
+    out = stage.process(batch).sort("id")
+    contents = {r["id"].split(":")[0]: r["messages"][0]["content"] for r in out.to_dicts()}
+    assert contents["docs"] == text
+    assert "called Codegen" not in contents["jsonl"]
