@@ -45,8 +45,9 @@ MIN_LETTERS = 3
 
 #: a word, hyphenated words as one ("ex-Zombie", "Jean-Luc")
 _TOKEN = re.compile(r"[\p{L}\p{M}]+(?:['’-][\p{L}\p{M}]+)*")
-#: punctuation NER runs across between two names ('Heather:"I'm Daniel')
-_BREAK = re.compile(r"[:;\"“”()\[\]]")
+#: punctuation NER runs across between two names ('Heather:"I'm Daniel'), and the blank
+#: after a possessive: "Tom Clancy's Jack Ryan" is two, "React Native’s Canary" none
+_BREAK = re.compile(r"[:;\"“”()\[\]]|(?<=\p{L}['’]s)[ \t]")
 # an inner capital after two or more lower-case letters ("PyCharm" has "yC" after "P",
 # so: a capital after a lower-case letter, the part before not a name prefix)
 _CAMEL = re.compile(r"\p{Lu}?\p{Ll}+(?=\p{Lu})")
@@ -96,7 +97,7 @@ def _bad(token: str, *, common: bool, acronyms: bool, loose: bool = False) -> bo
     parts = token.split("-")
     if len(parts) > 1:
         return any(_bad(p, common=common, acronyms=acronyms, loose=loose) for p in parts if p)
-    w = token
+    w = token[:-2] if token[-2:] in ("'s", "’s") else token  # "Native’s" is "Native"
     if len(w) < 2 or is_lexicon_word(w, loose=loose) or w.lower().strip(".") in TITLES:
         return False
     if _code_like(w):
@@ -156,7 +157,10 @@ def _parts(value: str, *, common: bool, acronyms: bool) -> list[tuple[int, int]]
     for piece in _BREAK.split(value):
         part = _core(piece, pos, common=common, acronyms=acronyms) if piece.strip() else None
         if part is not None:
-            out.append(part)
+            a, b = part
+            if value[b - 2:b] in ("'s", "’s") and b - 2 > a:
+                b -= 2  # the possessive stays: "<PERSON_1>'s Jack Ryan"
+            out.append((a, b))
         pos += len(piece) + 1
     return out
 

@@ -336,3 +336,17 @@ def test_the_redact_stage_passes_each_records_kind(make_redactor):
     contents = {r["id"].split(":")[0]: r["messages"][0]["content"] for r in out.to_dicts()}
     assert contents["docs"] == text
     assert "called Codegen" not in contents["jsonl"]
+
+
+def test_a_possessive_ends_a_name():
+    """NER's "Tom Clancy's Jack Ryan" is two spans, and "React Native’s Canary" is a
+    product's channel: the possessive word is read without its "'s", and stays in the text."""
+    for value, parts in [("Tom Clancy's Jack Ryan", ["Tom Clancy", "Jack Ryan"]), ("Maria's", ["Maria"]),
+                         ("O'Brien", ["O'Brien"]), ("Native’s Canary", ["Canary"])]:
+        assert [value[a:b] for a, b in person_span(value)] == parts, value
+
+
+def test_a_products_channel_in_documentation_is_no_person(make_redactor):
+    text = "This API is currently only available in React Native’s Canary and Experimental channels."
+    out = make_redactor().redact([RecordIn(None, [{"role": "user", "content": text}], kind="doc")])[0]
+    assert out.messages[0]["content"] == text
