@@ -149,13 +149,17 @@ def _core(value: str, base: int, *, common: bool, acronyms: bool) -> tuple[int, 
     return base + words[i].start(), base + words[j - 1].end()
 
 
-def _parts(value: str, *, common: bool, acronyms: bool) -> list[tuple[int, int]]:
+def _parts(value: str, *, common: bool, acronyms: bool, trim: bool = True) -> list[tuple[int, int]]:
     if _NOT_PROSE.search(value):
         return []
     out = []
     pos = 0
     for piece in _BREAK.split(value):
         part = _core(piece, pos, common=common, acronyms=acronyms) if piece.strip() else None
+        if part is not None and not trim and value[part[0]:part[1]] != piece.strip() and len(
+            _TOKEN.findall(value[part[0]:part[1]])
+        ) < 2:
+            part = None  # a word had to be cut from it and one is left
         if part is not None:
             a, b = part
             if value[b - 2:b] in ("'s", "’s") and b - 2 > a:
@@ -170,6 +174,15 @@ def person_span(value: str) -> list[tuple[int, int]]:
     the name in a span NER took a word too far ("Call Henrietta Vandermolen"), the names
     on each side of a colon or quote NER ran across, or none."""
     return _parts(value, common=True, acronyms=True)
+
+
+def organisation_person_span(value: str) -> list[tuple[int, int]]:
+    """The same for what NER called an organisation, taken for a person: a piece that
+    needs a word cut and leaves one word is an organisation's name ("Fifth Harmony"); one
+    that leaves a full name is a name NER took a word too far ("Call Henrietta
+    Vandermolen"); pieces apart from it still count ("Terence Vassiliev's Cautionary
+    Tales" gives "Terence Vassiliev")."""
+    return _parts(value, common=True, acronyms=True, trim=False)
 
 
 def place_span(value: str) -> list[tuple[int, int]]:

@@ -350,3 +350,15 @@ def test_a_products_channel_in_documentation_is_no_person(make_redactor):
     text = "This API is currently only available in React Native’s Canary and Experimental channels."
     out = make_redactor().redact([RecordIn(None, [{"role": "user", "content": text}], kind="doc")])[0]
     assert out.messages[0]["content"] == text
+
+
+def test_an_organisation_with_an_english_word_is_no_person():
+    """What NER calls an organisation is no person when cutting its English words leaves one
+    word: "Fifth Harmony" is a band; a full name NER took a word too far and the name before
+    a possessive still count."""
+    from curate.pii.plausible import organisation_person_span
+
+    for value, parts in [("Fifth Harmony", []), ("Standby Servers", []), ("Sigrid Nyström", ["Sigrid Nyström"]),
+                         ("Terence Vassiliev's Cautionary Tales", ["Terence Vassiliev"]),
+                         ("Call Henrietta Vandermolen", ["Henrietta Vandermolen"])]:
+        assert [value[a:b] for a, b in organisation_person_span(value)] == parts, value

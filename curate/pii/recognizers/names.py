@@ -12,7 +12,7 @@ import re as stdre
 import regex as re
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
-from curate.pii.plausible import person_span
+from curate.pii.plausible import organisation_person_span, person_span
 from curate.pii.recognizers.base import WORD_MAX, RegexRecognizer, Rule
 
 # A capitalised name word: Maria, O'Brien, McDonald, Jean-Luc, Željko; an initial: J.
@@ -331,6 +331,8 @@ class OrgAsPersonRecognizer(EntityRecognizer):
                 continue
             if any(w.lower().strip(".,") in _ORG_WORDS for w in value.split()):
                 continue
+            if not organisation_person_span(value):
+                continue  # an organisation with an English word or a product spelling in it: "Fifth Harmony"
             out.append(
                 RecognizerResult(
                     "PERSON", e.start_char, e.end_char, self.score,
