@@ -66,15 +66,21 @@ def _raw_lexicons() -> tuple[frozenset[str], frozenset[str], dict[str, int]]:
 
 
 @functools.lru_cache(maxsize=1)
-def _lexicons() -> tuple[frozenset[str], frozenset[str]]:
+def english_stop_words() -> frozenset[str]:
+    """spaCy's English stop words ("the", "said", "a")."""
     from spacy.lang.en.stop_words import STOP_WORDS
 
+    return frozenset(STOP_WORDS)
+
+
+@functools.lru_cache(maxsize=1)
+def _lexicons() -> tuple[frozenset[str], frozenset[str]]:
     given, surnames, locales = _raw_lexicons()
     # "an", "can", "more", "will" are names somewhere and words here; so are "Sie", "dass"
     # and "das" in German texts: a stop word of another language stays a name only where
     # three or more locales have it ("Hans", "Tom", "Sara", not "Sie")
     foreign = {w for w in _foreign_stop_words() if locales.get(w, 0) < MIN_LOCALES_FOR_STOP_WORD}
-    drop = set(STOP_WORDS) | foreign
+    drop = english_stop_words() | foreign
     return frozenset(given - drop), frozenset(surnames - drop)
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import regex as re
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
+from curate.pii.lexicon import english_stop_words
+
 _CUE = re.compile(
     r"(?<![\p{L}])(?i:send[ \t]++it[ \t]++to|ship[ \t]++(?:it|them|the[ \t]++\p{L}{1,20}+|my[ \t]++\p{L}{1,20}+)[ \t]++to"
     r"|deliver[ \t]++(?:it[ \t]++)?to|(?:new|shipping|billing|mailing|delivery|postal|home|our|my)[ \t]++address(?:[ \t]++is)?"
@@ -29,14 +31,8 @@ MAX_LINE = 120
 _TRAILING_LOWER = re.compile(r"(?<![ \t,])(?:[ \t,]++\p{Ll}++)++[ \t.,!]*+$")
 
 
-def _stop_words() -> frozenset[str]:
-    from spacy.lang.en.stop_words import STOP_WORDS
-
-    return frozenset(STOP_WORDS)
-
-
 #: "send it to me in 2 days", "ship them to the office": not an address
-_STOP = _stop_words()
+_STOP = english_stop_words()
 
 
 class AddressCueRecognizer(EntityRecognizer):

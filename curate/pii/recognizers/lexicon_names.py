@@ -7,12 +7,10 @@ English words, so "Will", "May" or "Best" stay."""
 
 from __future__ import annotations
 
-import functools
-
 import regex as re
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
-from curate.pii.lexicon import is_given_name, is_name_word
+from curate.pii.lexicon import english_stop_words, is_given_name, is_name_word, is_surname
 from curate.pii.recognizers.base import WORD_MAX
 from curate.pii.recognizers.names import NOT_NAMES
 
@@ -113,11 +111,13 @@ _PLAIN_WORD = re.compile(rf"(?<![\p{{L}}\p{{N}}_@#./-])\p{{L}}[\p{{L}}'’]{{1,{
 _INITIAL = re.compile(r"[ \t](?P<i>\p{L})\.?[ \t]")
 
 
-@functools.lru_cache(maxsize=1)
-def _stop_words() -> frozenset[str]:
-    from spacy.lang.en.stop_words import STOP_WORDS
+def _strong(word: str) -> bool:
+    """A lexicon word that is a name by itself: three letters or more, and no common English
+    word unless three or more locales have it as a name."""
+    from curate.pii.lexicon import name_locales
+    from curate.pii.plausible import common_english
 
-    return frozenset(STOP_WORDS)
+    return len(word) >= 3 and (name_locales(word) >= 3 or not common_english(word))
 
 
 def _name_words(value: str, *, need_given: bool = False) -> int:
@@ -207,12 +207,6 @@ class LexiconNameRecognizer(EntityRecognizer):
         ("follow up with patricia desrosiers"): both in the lexicons, neither an English
         word a few locales have as a name, and not inside what NER calls a place or an
         organisation ("Victoria Station" is not read: "station" is no surname)."""
-        from curate.pii.lexicon import is_surname, name_locales
-        from curate.pii.plausible import common_english
-
-        def strong(w: str) -> bool:
-            return len(w) >= 3 and (name_locales(w) >= 3 or not common_english(w))
-
         words = list(_PLAIN_WORD.finditer(text))
         if len(words) < 2:
             return []
@@ -224,16 +218,15 @@ class LexiconNameRecognizer(EntityRecognizer):
             a, b = words[i], words[i + 1]
             gap = text[a.end():b.start()]
             m = _INITIAL.fullmatch(gap)
-            if m is not None and i + 1 < len(words) and self._initialled(a.group(), m.group("i"), b.group()) and not any(
-                s < b.end() and e > a.start() for s, e in ents
-            ):
-                out.append(self._result((a.start(), b.end()), 0.86, "initialled_name"))
-                i += 2
-                continue
-            if (gap in (" ", "\t") and is_given_name(a.group()) and is_surname(b.group())
-                    and strong(a.group()) and strong(b.group())
-                    and not any(s < b.end() and e > a.start() for s, e in ents)):
-                out.append(self._result((a.start(), b.end()), 0.86, "full_name"))
+            if m is not None and self._initialled(a.group(), m.group("i"), b.group()):
+                rule = "initialled_name"
+            elif (gap in (" ", "\t") and is_given_name(a.group()) and is_surname(b.group())
+                    and _strong(a.group()) and _strong(b.group())):
+                rule = "full_name"
+            else:
+                rule = None
+            if rule and not any(s < b.end() and e > a.start() for s, e in ents):
+                out.append(self._result((a.start(), b.end()), 0.86, rule))
                 i += 2
                 continue
             i += 1
@@ -247,8 +240,7 @@ class LexiconNameRecognizer(EntityRecognizer):
         Gelencsér", not "Galaxy S Ultra"); in lower case the first must be a given name
         of the lexicons and the last a surname there or no English word ("leidy t
         muris", not "give maria a call")."""
-        from curate.pii.lexicon import is_surname, name_locales
-        from curate.pii.plausible import common_english, person_span
+        from curate.pii.plausible import person_span
 
         if len(first) < 2 or len(last) < 3:
             return False
@@ -258,11 +250,7 @@ class LexiconNameRecognizer(EntityRecognizer):
             value = f"{first} {initial}. {last}"
             return person_span(value) == [(0, len(value))]
         if first.islower() and initial.islower() and last.islower() and initial != "i":
-
-            def strong(w: str) -> bool:
-                return name_locales(w) >= 3 or not common_english(w)
-
-            return (is_given_name(first) and strong(first) and strong(last) and last not in _stop_words()
+            return (is_given_name(first) and _strong(first) and _strong(last) and last not in english_stop_words()
                     and (is_surname(last) or len(last) >= 4))
         return False
 
