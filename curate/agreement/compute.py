@@ -368,7 +368,8 @@ class _FieldReport:
             rep["krippendorff_alpha"] = one("alpha")
             if key + "mean_abs_diff" in est:
                 rep["mean_abs_difference"] = one("mean_abs_diff")
-            if key + "fleiss" in est:
+            if key + "fleiss" in est or (fd.n == 0 and fd.level.categorical):
+                # a labelled field with no ratings yet names its kappa too, as null
                 rep["fleiss_kappa"] = one("fleiss")
             if key + "cohen" in est:
                 rep["cohen_kappa"] = one("cohen", 1)

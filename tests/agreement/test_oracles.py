@@ -14,7 +14,7 @@ import numpy as np
 import polars as pl
 import pytest
 from agreement_data import long_from_matrix, value
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import cohen_kappa_score, confusion_matrix
 
@@ -176,6 +176,7 @@ def _naive_fleiss(data: np.ndarray) -> float:
 
 @SETTINGS
 @given(data=reliability())
+@example(data=np.array([[np.nan, np.nan], [np.nan, np.nan]]))  # no ratings at all
 def test_fleiss_and_percent_match_per_item_loops(data):
     report = compute_agreement(long_from_matrix(data), {"x": "nominal"}, bootstrap=0)
     _same(value(report, "x", "fleiss_kappa"), _naive_fleiss(data))
